@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+/** `@btc-etl/*` aliases read from tsconfig.base.json, so tests and the build resolve libs the same way. */
+function workspaceAliases(): Record<string, string> {
+  const base = JSON.parse(readFileSync(resolve(root, 'tsconfig.base.json'), 'utf8')) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  };
+  return Object.fromEntries(
+    Object.entries(base.compilerOptions.paths).map(([name, [target]]) => [name, resolve(root, target ?? '')]),
+  );
+}
+
+export interface ProjectTestOptions {
+  /** Start moto once for the run and expose AWS_ENDPOINT_URL to every test file. */
+  moto?: boolean;
+  testTimeout?: number;
+  /** Extra test config merged last. */
+  test?: NonNullable<ViteUserConfig['test']>;
+}
+
+/** One vitest config for every project: `*.spec.ts` next to the code, `*.int.spec.ts` for real local services. */
+export function projectTestConfig(projectName: string, options: ProjectTestOptions = {}) {
+  return defineConfig({
+    resolve: { alias: workspaceAliases() },
+    test: {
+      name: projectName,
+      include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+      environment: 'node',
+      testTimeout: options.testTimeout ?? 20_000,
+      hookTimeout: 60_000,
+      globalSetup: options.moto ? [resolve(root, 'libs/testing/src/moto.global-setup.ts')] : [],
+      reporters: ['default'],
+      ...options.test,
+    },
+  });
+}
