@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Bundles one app entry into a single ESM file for Node (20 here, 22 on Lambda/Fargate), with a `require` shim for
+// the CommonJS dependencies that esbuild inlines. Used by every app's `build` target.
+//   node tools/bundle.mjs --entry apps/x/src/main.ts --outfile dist/apps/x/main.js [--external pkg ...] [--minify]
+import { build } from 'esbuild';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    entry: { type: 'string' },
+    outfile: { type: 'string' },
+    external: { type: 'string', multiple: true, default: [] },
+    minify: { type: 'boolean', default: false },
+    target: { type: 'string', default: 'node20' },
+  },
+});
+if (!values.entry || !values.outfile) {
+  console.error('usage: bundle.mjs --entry <file.ts> --outfile <out.js|.mjs> [--external pkg]... [--minify]');
+  process.exit(2);
+}
+mkdirSync(dirname(values.outfile), { recursive: true });
+const result = await build({
+  entryPoints: [values.entry],
+  outfile: values.outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: values.target,
+  sourcemap: 'linked',
+  minify: values.minify,
+  legalComments: 'none',
+  external: values.external,
+  tsconfig: 'tsconfig.base.json',
+  metafile: true,
+  logLevel: 'warning',
+  banner: {
+    js: "import { createRequire as __btcEtlCreateRequire } from 'node:module'; const require = __btcEtlCreateRequire(import.meta.url);",
+  },
+});
+writeFileSync(`${values.outfile}.meta.json`, JSON.stringify(result.metafile));
+const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+console.log(`bundled ${values.entry} -> ${values.outfile} (${(bytes / 1024).toFixed(1)} KiB with source map)`);
