@@ -71,6 +71,14 @@ export const PRICE_TICK_FIELDS = {
   low: { schema: DecimalString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
   granularity_s: { schema: int64.nullable().optional(), glue: 'int', parquet: 'INT32', required: false },
   backfilled: { schema: z.boolean().nullable().optional(), glue: 'boolean', parquet: 'BOOLEAN', required: false },
+  // gap records of a stream (`sequence_gap`, `disconnected`): the missing range, inclusive, as sequences and trade ids
+  // (null where the feed did not tell) and as the time span between the last message before and the first after
+  gap_from_sequence: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
+  gap_to_sequence: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
+  gap_from_trade_id: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
+  gap_to_trade_id: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
+  gap_start: { schema: IsoUtcString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
+  gap_end: { schema: IsoUtcString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
 } as const;
 
 export type PriceTickField = keyof typeof PRICE_TICK_FIELDS;
