@@ -1,0 +1,38 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { createObjectStore } from '@btc-etl/object-store';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createBackupRecordHandler } from './backup-record.handler';
+import { loadBackupConfig } from './backup.config';
+import { BackupCounters } from './backup.counters';
+import { logger } from './backup.logger';
+import { createLimiter } from './limiter';
+
+// Module scope: validated once per cold start, and the S3 client (with its connection pool) reused across invocations.
+const config = loadBackupConfig(process.env);
+const store = createObjectStore({
+  kind: 's3',
+  forcePathStyle: config.s3ForcePathStyle,
+  multipartCopyThresholdBytes: config.multipartThresholdBytes,
+  multipartPartSizeBytes: config.multipartPartSizeBytes,
+  copyConcurrency: config.partCopyConcurrency,
+});
+const processor = new BatchProcessor(EventType.SQS);
+
+/** Running totals since this execution environment started (the local runner prints them). */
+export const counters = new BackupCounters();
+
+const backupRecord = createBackupRecordHandler({
+  store,
+  target: { backupBucket: config.backupBucket, backupPrefix: config.backupPrefix },
+  logger,
+  limit: createLimiter(config.copyConcurrency),
+  counters,
+});
+
+/**
+ * SQS -> backup bucket. Each message is one S3 notification; a message fails alone (`batchItemFailures`) and the
+ * rest of the batch is deleted. A batch where every message failed is reported the same way rather than thrown,
+ * so Lambda and the local runner see one shape.
+ */
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, backupRecord, processor, { context, throwOnFullBatchFailure: false });
