@@ -1,0 +1,87 @@
+import { App, type Environment } from 'aws-cdk-lib';
+import { requireAsset, type InfraAssets } from './assets';
+import { pascalPrefix, readInfraConfig, type InfraConfig } from './infra.config';
+import { loadNamedQueries } from './named-queries';
+import { BackupStack } from './stacks/backup.stack';
+import { ATHENA_RESULTS_PREFIX, DataStack } from './stacks/data.stack';
+import { ExtractorStack } from './stacks/extractor.stack';
+import { QueryStack } from './stacks/query.stack';
+
+/**
+ * Construct ids of the stacks. `cdk deploy BtcEtlBackup` selects by this id even when a `namePrefix` other than
+ * `btc-etl` renames the CloudFormation stack (e.g. to `BtcEtlDevBackup`), so the deploy targets never change.
+ */
+export const STACK_IDS = {
+  data: 'BtcEtlData',
+  backup: 'BtcEtlBackup',
+  extractor: 'BtcEtlExtractor',
+  query: 'BtcEtlQuery',
+} as const;
+
+export interface InfraStacks {
+  config: InfraConfig;
+  data: DataStack;
+  backup: BackupStack;
+  extractor: ExtractorStack;
+  query: QueryStack;
+}
+
+/**
+ * Every stack of the pipeline in one app, wired through props. Context is read and validated once here.
+ * @example const { data } = buildInfra(new App({ context: { namePrefix: 'btc-etl-dev' } }), workspaceAssets());
+ */
+export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
+  const config = readInfraConfig((key) => app.node.tryGetContext(key));
+  // Env-agnostic unless both are given: synthesis never looks anything up, the CLI's credentials pick the target.
+  const env: Environment | undefined =
+    config.account || config.region ? { account: config.account, region: config.region } : undefined;
+  const stackName = (id: string) => `${pascalPrefix(config.namePrefix)}${id.replace(/^BtcEtl/, '')}`;
+  const common = { env, config, tags: { project: 'bitcoin-stream-etl', 'name-prefix': config.namePrefix } };
+
+  const data = new DataStack(app, STACK_IDS.data, {
+    ...common,
+    stackName: stackName(STACK_IDS.data),
+    description: 'bitcoin-stream-etl: buckets, Firehose, S3 -> SQS, Glue table, Athena workgroup',
+  });
+  const backup = new BackupStack(app, STACK_IDS.backup, {
+    ...common,
+    stackName: stackName(STACK_IDS.backup),
+    description: 'bitcoin-stream-etl: backup Lambda (SQS event source)',
+    codeZip: requireAsset(
+      'the backup Lambda zip',
+      assets.backupLambdaZip,
+      'npx nx run backup-lambda:build',
+    ),
+    rawBucket: data.rawBucket,
+    backupBucket: data.backupBucket,
+    queue: data.queue,
+  });
+  requireAsset(
+    "the extractor's Dockerfile",
+    `${assets.extractorImage.context}/${assets.extractorImage.dockerfile}`,
+    'npx nx run extractor:build',
+  );
+  const extractor = new ExtractorStack(app, STACK_IDS.extractor, {
+    ...common,
+    stackName: stackName(STACK_IDS.extractor),
+    description: 'bitcoin-stream-etl: extractor on ECS Fargate',
+    image: assets.extractorImage,
+    deliveryStreamName: data.deliveryStreamName,
+    deliveryStreamArn: data.deliveryStreamArn,
+  });
+  const query = new QueryStack(app, STACK_IDS.query, {
+    ...common,
+    stackName: stackName(STACK_IDS.query),
+    description: 'bitcoin-stream-etl: Athena named queries and the query-user policy',
+    namedQueries: loadNamedQueries(assets.namedQueriesJson, data.tableName),
+    databaseName: data.databaseName,
+    tableName: data.tableName,
+    workGroupName: data.workGroupName,
+    rawBucket: data.rawBucket,
+    resultsBucket: data.resultsBucket,
+    resultsPrefix: ATHENA_RESULTS_PREFIX,
+  });
+  // Named queries name the workgroup by string: it must exist first.
+  query.node.addDependency(data);
+  return { config, data, backup, extractor, query };
+}

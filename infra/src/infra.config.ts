@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { InfraConfigError } from './infra.errors';
+
+/** CloudWatch Logs accepts only these retention periods (9999 = never expire, CDK's RetentionDays.INFINITE). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999,
+] as const;
+
+// `cdk -c key=value` hands every value over as a string; cdk.json hands over JSON types. Accept both.
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every CDK context key the app reads, with its default. One schema, validated once in `readInfraConfig`; the README
+ * table documents the same keys.
+ */
+export const InfraContextSchema = z
+  .object({
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as "us-east-1"')
+      .optional(),
+    namePrefix: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/,
+        'expected 2-20 lowercase letters, digits or dashes, starting with a letter (it becomes part of bucket names)',
+      )
+      .default('btc-etl'),
+    logRetentionDays: z.coerce
+      .number()
+      .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), {
+        message: `expected one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    firehoseBufferSizeMb: int(1, 128).default(5),
+    firehoseBufferIntervalSeconds: int(0, 900).default(60),
+    // S3 refuses a transition to STANDARD_IA earlier than 30 days after creation.
+    rawTransitionDays: int(30, 36_500).default(30),
+    backupTransitionDays: int(1, 36_500).default(90),
+    backupNoncurrentExpirationDays: int(1, 36_500).default(90),
+    athenaResultsExpirationDays: int(1, 3650).default(7),
+    // Athena's minimum cutoff is 10 MB.
+    athenaBytesScannedCutoffMb: int(10, 1_000_000).default(1024),
+    backupTimeoutSeconds: int(1, 900).default(60),
+    backupMemoryMb: int(128, 10_240).default(256),
+    backupBatchSize: int(1, 10_000).default(10),
+    backupBatchWindowSeconds: int(0, 300).default(5),
+    extractorDesiredCount: int(0, 10).default(1),
+    projectionStart: z
+      .string()
+      .regex(/^\d{4}\/\d{2}\/\d{2}\/\d{2}$/, 'expected yyyy/MM/dd/HH, e.g. "2026/01/01/00"')
+      .default('2026/01/01/00'),
+  })
+  .superRefine((c, ctx) => {
+    // Lambda rejects a batch size above 10 for SQS unless a batching window is set.
+    if (c.backupBatchSize > 10 && c.backupBatchWindowSeconds < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backupBatchSize'],
+        message: 'a batch size above 10 needs backupBatchWindowSeconds >= 1 (an SQS event source rule)',
+      });
+    }
+    if (queueVisibilitySeconds(c) > 43_200) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backupTimeoutSeconds'],
+        message: `6 x timeout + batching window = ${queueVisibilitySeconds(c)} s exceeds SQS's 12 h visibility limit`,
+      });
+    }
+  });
+
+export type InfraConfig = z.infer<typeof InfraContextSchema>;
+export type InfraContextKey = keyof InfraConfig;
+export const INFRA_CONTEXT_KEYS = Object.keys(InfraContextSchema.shape) as InfraContextKey[];
+
+/**
+ * The source queue's visibility timeout: AWS asks for at least 6 x the function timeout plus the batching window,
+ * so a message is not redelivered while a retried invocation may still be working on it.
+ */
+export function queueVisibilitySeconds(c: Pick<InfraConfig, 'backupTimeoutSeconds' | 'backupBatchWindowSeconds'>): number {
+  return 6 * c.backupTimeoutSeconds + c.backupBatchWindowSeconds;
+}
+
+/**
+ * Validate the app's context once, at the edge.
+ * @param read a context reader such as `(key) => app.node.tryGetContext(key)`
+ * @throws InfraConfigError naming every bad key and its value
+ */
+export function readInfraConfig(read: (key: InfraContextKey) => unknown): InfraConfig {
+  const raw = Object.fromEntries(
+    INFRA_CONTEXT_KEYS.map((key) => [key, read(key)]).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = InfraContextSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new InfraConfigError(
+    parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '(context)');
+      return { key, value: raw[key], message: issue.message };
+    }),
+  );
+}
+
+/** `btc-etl-dev` -> `BtcEtlDev`: the stack-name prefix, so `BtcEtlData` is the default Data stack. */
+export function pascalPrefix(namePrefix: string): string {
+  return namePrefix
+    .split('-')
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** `btc-etl` -> `btc_etl`: Glue and Athena names allow no dashes. */
+export function glueName(namePrefix: string): string {
+  return namePrefix.replace(/-/g, '_');
+}

@@ -1,0 +1,118 @@
+import { RAW_PREFIX } from '@btc-etl/s3-keys';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { InfraConfig } from '../infra.config';
+import type { NamedQuerySet } from '../named-queries';
+
+export interface QueryStackProps extends StackProps {
+  config: InfraConfig;
+  namedQueries: NamedQuerySet;
+  databaseName: string;
+  tableName: string;
+  workGroupName: string;
+  rawBucket: s3.IBucket;
+  resultsBucket: s3.IBucket;
+  /** Prefix of the results bucket the workgroup writes to (e.g. `athena/`). */
+  resultsPrefix: string;
+}
+
+/**
+ * The query app's queries saved as Athena named queries in the workgroup, and a managed policy that lets a user or
+ * role run queries there: read the raw table and its objects, write results to the workgroup's location.
+ */
+export class QueryStack extends Stack {
+  readonly queryUserPolicy: iam.ManagedPolicy;
+  readonly namedQueries: athena.CfnNamedQuery[];
+
+  constructor(scope: Construct, id: string, props: QueryStackProps) {
+    super(scope, id, props);
+    const { config, databaseName, tableName, workGroupName, rawBucket, resultsBucket, resultsPrefix } = props;
+
+    this.namedQueries = props.namedQueries.queries.map(
+      (q) =>
+        new athena.CfnNamedQuery(this, `NamedQuery-${q.name.replace(/[^A-Za-z0-9]/g, '-')}`, {
+          name: q.name,
+          description: q.description,
+          database: databaseName,
+          queryString: q.sql,
+          workGroup: workGroupName,
+        }),
+    );
+
+    const workGroupArn = this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: workGroupName });
+    const glueArn = (resource: string, resourceName?: string) =>
+      this.formatArn({ service: 'glue', resource, ...(resourceName ? { resourceName } : {}) });
+
+    this.queryUserPolicy = new iam.ManagedPolicy(this, 'QueryUserPolicy', {
+      managedPolicyName: `${config.namePrefix}-query-user`,
+      description: `Run Athena queries in workgroup ${workGroupName} over ${databaseName}.${tableName}`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'RunQueriesInWorkGroup',
+          actions: [
+            'athena:StartQueryExecution',
+            'athena:StopQueryExecution',
+            'athena:GetQueryExecution',
+            'athena:BatchGetQueryExecution',
+            'athena:ListQueryExecutions',
+            'athena:GetQueryResults',
+            'athena:GetQueryRuntimeStatistics',
+            'athena:GetWorkGroup',
+            'athena:GetNamedQuery',
+            'athena:BatchGetNamedQuery',
+            'athena:ListNamedQueries',
+          ],
+          resources: [workGroupArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadTableMetadata',
+          actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+          // Glue checks the catalog and the database as well as the table itself.
+          resources: [
+            glueArn('catalog'),
+            glueArn('database', databaseName),
+            glueArn('table', `${databaseName}/${tableName}`),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadRawObjects',
+          actions: ['s3:GetObject'],
+          resources: [rawBucket.arnForObjects(`${RAW_PREFIX}*`)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListRawPrefix',
+          actions: ['s3:ListBucket'],
+          resources: [rawBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${RAW_PREFIX}*`] } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'LocateBuckets',
+          actions: ['s3:GetBucketLocation'],
+          resources: [rawBucket.bucketArn, resultsBucket.bucketArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'WriteAndReadResults',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          resources: [resultsBucket.arnForObjects(`${resultsPrefix}*`)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListResults',
+          actions: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
+          resources: [resultsBucket.bucketArn],
+        }),
+      ],
+    });
+
+    new CfnOutput(this, 'QueryUserPolicyArn', {
+      value: this.queryUserPolicy.managedPolicyArn,
+      description: 'attach to users or roles that run queries',
+    });
+    new CfnOutput(this, 'NamedQueriesSource', {
+      value: props.namedQueries.source,
+      description: 'query-app: from the query build; infra-default: infra defaults',
+    });
+  }
+}
