@@ -1,0 +1,106 @@
+/** Which port method failed; part of every error so logs and retry policies can tell reads from writes. */
+export type ObjectStoreOperation = 'put' | 'get' | 'getStream' | 'head' | 'copy' | 'list' | 'listAll' | 'delete';
+
+function quoteKey(key: string): string {
+  return JSON.stringify(key.length > 300 ? `${key.slice(0, 300)}…` : key);
+}
+
+/**
+ * Base of every error an `ObjectStore` rejects with. Carries where (bucket, key) and what (operation) failed;
+ * the SDK or file-system error stays in `cause`.
+ */
+export class ObjectStoreError extends Error {
+  readonly bucket: string;
+  /** The object key; undefined for bucket-level operations such as `list`. */
+  readonly key: string | undefined;
+  readonly operation: ObjectStoreOperation;
+
+  constructor(
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    // e.g. `copy raw-bucket key "raw/2026/x": precondition failed ...`
+    super(`${operation} ${bucket}${key === undefined ? '' : ` key ${quoteKey(key)}`}: ${message}`, options);
+    this.name = 'ObjectStoreError';
+    this.operation = operation;
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+/** The object does not exist (S3 404 `NoSuchKey`/`NotFound`, or no such file in the local store). */
+export class ObjectNotFoundError extends ObjectStoreError {
+  constructor(operation: ObjectStoreOperation, bucket: string, key: string, options?: ErrorOptions) {
+    super(operation, bucket, key, 'no such object', options);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+/**
+ * The bucket itself does not exist (S3 `NoSuchBucket`). Not an `ObjectNotFoundError` on purpose: a missing bucket is
+ * a configuration error that must fail loudly, never be treated as "object already gone". The local store creates
+ * bucket folders on first write, so only the S3 adapter throws this.
+ */
+export class BucketNotFoundError extends ObjectStoreError {
+  constructor(operation: ObjectStoreOperation, bucket: string, key: string | undefined, options?: ErrorOptions) {
+    super(operation, bucket, key, 'no such bucket', options);
+    this.name = 'BucketNotFoundError';
+  }
+}
+
+/**
+ * A conditional copy found the source with another ETag than the caller expected (S3 412 `PreconditionFailed`).
+ * `actualEtag` is undefined when the store did not say (a 412 from S3 carries no ETag) or the source is gone.
+ */
+export class PreconditionFailedError extends ObjectStoreError {
+  readonly expectedEtag: string;
+  readonly actualEtag: string | undefined;
+
+  constructor(
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string,
+    expectedEtag: string,
+    actualEtag: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(
+      operation,
+      bucket,
+      key,
+      `precondition failed: expected ETag ${expectedEtag}, found ${actualEtag ?? '(unknown)'}`,
+      options,
+    );
+    this.name = 'PreconditionFailedError';
+    this.expectedEtag = expectedEtag;
+    this.actualEtag = actualEtag;
+  }
+}
+
+/**
+ * A bucket name or key the local store cannot hold safely: it could escape the root (`..`, absolute paths, NUL,
+ * backslashes, percent-encoded variants), collide with another key (`a//b`, `a/`), or is reserved by the store.
+ * Nothing is read or written for such a key.
+ */
+export class InvalidObjectKeyError extends ObjectStoreError {
+  readonly reason: string;
+
+  constructor(operation: ObjectStoreOperation, bucket: string, key: string, reason: string, options?: ErrorOptions) {
+    super(operation, bucket, key, `invalid key for a local store: ${reason}`, options);
+    this.name = 'InvalidObjectKeyError';
+    this.reason = reason;
+  }
+}
+
+/** A bad option handed to an adapter or the factory; `field` names it. Thrown at construction, never later. */
+export class ObjectStoreConfigError extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`object store config: ${field} ${message}`);
+    this.name = 'ObjectStoreConfigError';
+    this.field = field;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Readable } from 'node:stream';
+import type { Body, ListOptions, ListPage, ObjectInfo } from './object-store.port';
+import { ObjectStoreError } from './object-store.errors';
+
+export const MAX_LIST_KEYS = 1000;
+
+/** S3 sorts keys by their UTF-8 bytes, not by UTF-16 code units as `<` on strings would. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Page size from the options, 1..1000 (default 1000); anything else is a caller bug, named in the error. */
+export function pageSize(bucket: string, options: ListOptions): number {
+  const { maxKeys } = options;
+  if (maxKeys === undefined) return MAX_LIST_KEYS;
+  if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > MAX_LIST_KEYS) {
+    throw new ObjectStoreError('list', bucket, undefined, `maxKeys must be an integer from 1 to ${MAX_LIST_KEYS}, got ${maxKeys}`);
+  }
+  return maxKeys;
+}
+
+/** Port bodies are bytes, a string, or a Node stream. */
+export function isStreamBody(body: Body): body is Readable {
+  return typeof body !== 'string' && !(body instanceof Uint8Array);
+}
+
+/** `listAll` for any adapter: follow continuation tokens until the last page. */
+export async function* listAllPages(
+  list: (options: ListOptions) => Promise<ListPage>,
+  prefix: string | undefined,
+): AsyncIterable<ObjectInfo> {
+  let continuationToken: string | undefined;
+  do {
+    const page = await list({ prefix, continuationToken });
+    yield* page.objects;
+    continuationToken = page.nextContinuationToken;
+  } while (continuationToken !== undefined);
+}
