@@ -1,1 +1,3 @@
 export * from './moto';
+export * from './fake-coinbase-ws';
+export * from './fake-coinbase';
