@@ -1,0 +1,59 @@
+/**
+ * Errors of the WebSocket feed client. They travel inside `disconnected` / `parse_error` events (the client never
+ * throws them out of `run`: it reconnects forever), carrying what a log line or a retry policy needs.
+ */
+export class CoinbaseWsError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CoinbaseWsError';
+  }
+}
+
+/** A frame that is not a valid feed message; `frame` is its first 200 characters. */
+export class WsFeedParseError extends CoinbaseWsError {
+  readonly frame: string;
+  readonly detail: string;
+  constructor(frame: string, detail: string, options?: ErrorOptions) {
+    const head = frame.length > 200 ? `${frame.slice(0, 200)}...` : frame;
+    super(`feed message rejected (${detail}): ${head}`, options);
+    this.name = 'WsFeedParseError';
+    this.frame = head;
+    this.detail = detail;
+  }
+}
+
+/** No heartbeat from a product for longer than the timeout: the socket looks open but is dead. */
+export class WsStaleConnectionError extends CoinbaseWsError {
+  readonly productId: string;
+  readonly silentMs: number;
+  readonly timeoutMs: number;
+  constructor(productId: string, silentMs: number, timeoutMs: number) {
+    super(`no heartbeat for ${productId} in ${silentMs} ms (timeout ${timeoutMs} ms): connection is stale`);
+    this.name = 'WsStaleConnectionError';
+    this.productId = productId;
+    this.silentMs = silentMs;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The socket closed (by the server, the network, or a failed handshake). `code` 1006 means no close frame. */
+export class WsClosedError extends CoinbaseWsError {
+  readonly code: number;
+  readonly reason: string;
+  constructor(code: number, reason: string, options?: ErrorOptions) {
+    super(`feed connection closed: code ${code}${reason ? ` (${reason})` : ''}`, options);
+    this.name = 'WsClosedError';
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+/** The feed did not confirm the subscription in time, or answered it with an `error` message. */
+export class WsSubscribeError extends CoinbaseWsError {
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`subscription failed: ${reason}`);
+    this.name = 'WsSubscribeError';
+    this.reason = reason;
+  }
+}
