@@ -1,0 +1,173 @@
+import type { ObjectStore } from '@btc-etl/object-store';
+import type { PriceTick } from '@btc-etl/price-schema';
+import { CadenceScheduler } from './cadence.scheduler';
+import { systemClock, type Clock } from './clock';
+import { DeliveryPipeline } from './delivery.pipeline';
+import type { ExtractorConfig } from './extractor.config';
+import { FirehoseSink, type FirehosePutter } from './firehose.sink';
+import { LocalDeliverySink } from './local-delivery.sink';
+import type { Logger } from './logger';
+import type { ExtractorMetrics } from './metrics';
+import { startOpsServer, type OpsServer } from './ops.server';
+import { missedTickFor, pollTick } from './poll-tick';
+import { Spool } from './spool';
+import type { RequestBudget, TickSource } from './tick-source.port';
+import type { DeliveredCallback, TickSink } from './tick-sink.port';
+
+export type ExtractorSettings = Pick<
+  ExtractorConfig,
+  | 'PRODUCTS'
+  | 'INTERVAL_MS'
+  | 'SINK'
+  | 'RAW_BUCKET'
+  | 'FIREHOSE_STREAM_NAME'
+  | 'BUFFER_INTERVAL_S'
+  | 'BUFFER_SIZE_MB'
+  | 'SPOOL_DIR'
+  | 'SPOOL_MAX_MB'
+  | 'METRICS_PORT'
+  | 'REQUEST_TIMEOUT_MS'
+  | 'MAX_IN_FLIGHT'
+  | 'FIREHOSE_MAX_LATENCY_MS'
+  | 'SHUTDOWN_TIMEOUT_MS'
+>;
+
+export interface ExtractorDeps {
+  config: ExtractorSettings;
+  logger: Logger;
+  metrics: ExtractorMetrics;
+  source: TickSource;
+  /** Shared by every product: Coinbase's limit is per IP. */
+  budget: RequestBudget;
+  /** For `SINK=local`: the local ObjectStore rooted at DATA_DIR. */
+  store?: ObjectStore;
+  /** For `SINK=firehose`. */
+  firehose?: FirehosePutter;
+  clock?: Clock;
+}
+
+export interface RunningExtractor {
+  readonly opsPort: number;
+  readonly pipeline: DeliveryPipeline;
+  /** Stop scheduling, finish or abort requests in flight, deliver what is spooled; resolves within the shutdown budget. */
+  stop(): Promise<{ delivered: boolean }>;
+}
+
+function createSink(deps: ExtractorDeps, onDelivered: DeliveredCallback): TickSink {
+  const { config, logger, metrics, clock } = deps;
+  if (config.SINK === 'firehose') {
+    if (!deps.firehose) throw new Error('SINK=firehose needs a Firehose client');
+    return new FirehoseSink({
+      client: deps.firehose,
+      streamName: config.FIREHOSE_STREAM_NAME,
+      maxLatencyMs: config.FIREHOSE_MAX_LATENCY_MS,
+      onDelivered,
+      logger,
+      metrics,
+      ...(clock ? { clock } : {}),
+    });
+  }
+  if (!deps.store) throw new Error('SINK=local needs an ObjectStore');
+  return new LocalDeliverySink({
+    store: deps.store,
+    bucket: config.RAW_BUCKET,
+    streamName: config.FIREHOSE_STREAM_NAME,
+    bufferIntervalS: config.BUFFER_INTERVAL_S,
+    bufferSizeMb: config.BUFFER_SIZE_MB,
+    onDelivered,
+    logger,
+    metrics,
+    ...(clock ? { clock } : {}),
+  });
+}
+
+/**
+ * Wire the service: spool (replayed first), sink, pipeline, the source (scheduled polls or a stream) and the ops
+ * server. Every due tick of every product becomes exactly one record.
+ */
+export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtractor> {
+  const { config, logger, metrics, source } = deps;
+  const clock = deps.clock ?? systemClock;
+  const spool = Spool.open({
+    dir: config.SPOOL_DIR,
+    capBytes: config.SPOOL_MAX_MB * 1024 * 1024,
+    onWarning: (w) =>
+      logger[w.threshold >= 0.95 ? 'error' : 'warn'](
+        { usedBytes: w.usedBytes, capBytes: w.capBytes, percent: Math.round(w.threshold * 100) },
+        w.threshold >= 1 ? 'SPOOL FULL: new ticks are refused until the sink catches up' : 'spool filling up: the sink is not keeping up',
+      ),
+    onRepair: (r) => logger.warn(r, 'spool segment ended in a partial line (killed mid-write): cut off'),
+  });
+  const pipeline = new DeliveryPipeline({ spool, createSink: (cb) => createSink(deps, cb), logger, metrics, clock });
+  pipeline.start();
+
+  const emit = (tick: PriceTick): void => {
+    metrics.ticks.inc({ product: tick.product_id, status: tick.status, reason: tick.reason ?? '' });
+    if (tick.status === 'ok') metrics.markSuccess(tick.product_id, clock.now());
+    else logger.warn({ productId: tick.product_id, scheduledTime: tick.scheduled_time, reason: tick.reason }, 'tick missed');
+    pipeline.accept(tick);
+  };
+
+  let scheduler: CadenceScheduler | undefined;
+  const streamStop = new AbortController();
+  let stream: Promise<void> | undefined;
+  if (source.kind === 'poll') {
+    const pollDeps = { source, budget: deps.budget, timeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() };
+    scheduler = new CadenceScheduler({
+      products: config.PRODUCTS,
+      intervalMs: config.INTERVAL_MS,
+      maxInFlightPerProduct: config.MAX_IN_FLIGHT,
+      clock,
+      run: async ({ productId, dueMs, signal }) => {
+        metrics.ticksDue.inc({ product: productId });
+        const outcome = await pollTick(pollDeps, productId, dueMs, signal);
+        if (outcome.latencyMs !== undefined) metrics.pollLatency.observe({ product: productId }, outcome.latencyMs / 1000);
+        emit(outcome.tick);
+      },
+      overrun: ({ productId, dueMs }, cause) => {
+        metrics.ticksDue.inc({ product: productId });
+        logger.warn({ productId, dueMs, cause }, 'tick overrun');
+        emit(missedTickFor(productId, source.source, new Date(dueMs), 'overrun', new Date(clock.now())));
+      },
+    });
+    scheduler.start();
+  } else {
+    stream = source.run(emit, streamStop.signal).catch((error: unknown) => logger.error({ err: error }, 'stream source failed'));
+  }
+
+  let running = true;
+  const ops: OpsServer = await startOpsServer(config.METRICS_PORT, metrics, () => ({
+    running,
+    spoolDepth: spool.depth,
+    spoolBytes: spool.bytes,
+    spoolCapBytes: spool.capBytes,
+    lastSuccessAgeS: Object.fromEntries([...metrics.lastSuccesses()].map(([p, at]) => [p, (clock.now() - at) / 1000])),
+  }));
+  logger.info(
+    { products: config.PRODUCTS, source: source.source, intervalMs: config.INTERVAL_MS, sink: pipeline.sink.name, opsPort: ops.port, spoolDir: config.SPOOL_DIR },
+    'extractor started',
+  );
+
+  let stopping: Promise<{ delivered: boolean }> | undefined;
+  const stop = (): Promise<{ delivered: boolean }> =>
+    (stopping ??= (async () => {
+      running = false;
+      const started = clock.now();
+      const budget = config.SHUTDOWN_TIMEOUT_MS;
+      // Requests in flight get a share of the budget; aborted ones still become records (missed, timeout).
+      await scheduler?.stop(Math.min(config.REQUEST_TIMEOUT_MS, budget / 3));
+      streamStop.abort();
+      await stream;
+      const deadline = new AbortController();
+      const timer = clock.setTimeout(() => deadline.abort(), Math.max(0, budget - (clock.now() - started)));
+      const delivered = await pipeline.drain(deadline.signal);
+      clock.clearTimeout(timer);
+      pipeline.sink.close();
+      spool.close();
+      await ops.close();
+      logger.info({ delivered, spoolDepth: spool.depth, tookMs: clock.now() - started }, delivered ? 'stopped, everything delivered' : 'stopped, the rest stays in the spool for the next run');
+      return { delivered };
+    })());
+
+  return { opsPort: ops.port, pipeline, stop };
+}

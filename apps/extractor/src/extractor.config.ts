@@ -1,0 +1,140 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ProductId } from '@btc-etl/price-schema';
+import { ConfigError } from './extractor.errors';
+
+/** Coinbase's public limits per source: Exchange 10 req/s per IP with bursts to 15; spot 10,000 req/h. */
+export const SOURCE_LIMITS = {
+  'exchange-ticker': { ratePerSecond: 10, burst: 15 },
+  spot: { ratePerSecond: 10_000 / 3600, burst: 5 },
+} as const;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = z.url({ protocol: /^https?$/ });
+
+/**
+ * Every setting, its env variable and its default. CLI flags have the same names in kebab case
+ * (`PRODUCTS` -> `--products`) and win over the environment.
+ */
+const FIELDS = {
+  PRODUCTS: z
+    .string()
+    .default('BTC-USD')
+    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(z.array(ProductId).min(1, 'at least one product').refine((a) => new Set(a).size === a.length, 'a product is listed twice')),
+  SOURCE: z.enum(['exchange-ticker', 'spot']).default('exchange-ticker'),
+  INTERVAL_MS: int(100, 3_600_000).default(1000),
+  SINK: z.enum(['local', 'firehose']).default('local'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  RAW_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name')
+    .default('btc-etl-raw'),
+  FIREHOSE_STREAM_NAME: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'not a delivery stream name (1-64 of a-z A-Z 0-9 _ . -)')
+    .default('btc-etl-ticks'),
+  COINBASE_EXCHANGE_URL: url.default('https://api.exchange.coinbase.com'),
+  COINBASE_API_URL: url.default('https://api.coinbase.com'),
+  BUFFER_INTERVAL_S: int(0, 900).default(60),
+  BUFFER_SIZE_MB: int(1, 128).default(5),
+  SPOOL_DIR: z.string().min(1).optional(),
+  SPOOL_MAX_MB: int(1, 1_000_000).default(1024),
+  METRICS_PORT: int(0, 65_535).default(9464),
+  REQUEST_TIMEOUT_MS: int(50, 60_000).default(2500),
+  MAX_IN_FLIGHT: int(1, 16).default(3),
+  FIREHOSE_MAX_LATENCY_MS: int(0, 900_000).default(1000),
+  RATE_LIMIT_RPS: z.coerce.number().positive().max(10_000).optional(),
+  RATE_LIMIT_BURST: int(1, 10_000).optional(),
+  SHUTDOWN_TIMEOUT_MS: int(1000, 60_000).default(8000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+} as const;
+
+type FieldName = keyof typeof FIELDS;
+const NAMES = Object.keys(FIELDS) as FieldName[];
+const flagOf = (name: string) => name.toLowerCase().replace(/_/g, '-');
+
+const Schema = z.object(FIELDS);
+type Parsed = z.infer<typeof Schema>;
+
+export interface ExtractorConfig extends Omit<Parsed, 'SPOOL_DIR' | 'RATE_LIMIT_RPS' | 'RATE_LIMIT_BURST' | 'DATA_DIR'> {
+  /** Absolute. */
+  DATA_DIR: string;
+  /** Absolute; default `<DATA_DIR>/.spool/extractor` (a dot folder can never be a bucket). */
+  SPOOL_DIR: string;
+  RATE_LIMIT_RPS: number;
+  RATE_LIMIT_BURST: number;
+}
+
+/** `--help` text: every variable with its flag. */
+export function usage(): string {
+  return [
+    'usage: node dist/apps/extractor/main.js [--flag value]...',
+    'Every setting is an env variable or the matching flag (flags win):',
+    ...NAMES.map((n) => `  ${n.padEnd(24)} --${flagOf(n)}`),
+  ].join('\n');
+}
+
+/**
+ * Read and validate the configuration once, at start. Throws ConfigError naming the variable (and showing the
+ * value) for the first bad value, an unknown flag, or a product count and rate that Coinbase's limit cannot serve.
+ * @example parseConfig(process.argv.slice(2), process.env)
+ */
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): ExtractorConfig {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(NAMES.map((n) => [flagOf(n), { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (cause) {
+    throw new ConfigError('argv', argv.join(' '), `${(cause as Error).message}\n${usage()}`);
+  }
+  const raw: Record<string, string | undefined> = {};
+  for (const name of NAMES) {
+    const fromFlag = flags[flagOf(name)];
+    const value = typeof fromFlag === 'string' ? fromFlag : env[name];
+    // an empty env variable means "not set", as in most shells' `VAR= cmd`
+    raw[name] = value === '' ? undefined : value;
+  }
+  const result = Schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0] as z.core.$ZodIssue;
+    const name = String(issue.path[0] ?? 'config');
+    throw new ConfigError(name, raw[name], `${issue.message} (flag --${flagOf(name)})`);
+  }
+  const c = result.data;
+  const limits = SOURCE_LIMITS[c.SOURCE];
+  const rps = c.RATE_LIMIT_RPS ?? limits.ratePerSecond;
+  const burst = c.RATE_LIMIT_BURST ?? limits.burst;
+  const needed = (c.PRODUCTS.length * 1000) / c.INTERVAL_MS;
+  if (needed > rps + 1e-9) {
+    throw new ConfigError(
+      'PRODUCTS,INTERVAL_MS',
+      `${c.PRODUCTS.length} products every ${c.INTERVAL_MS} ms`,
+      `needs ${round(needed)} requests/s but the ${c.SOURCE} source may make ${round(rps)}/s (Coinbase's public limit` +
+        `${c.RATE_LIMIT_RPS ? ', lowered by RATE_LIMIT_RPS' : ''}); every tick past it would be recorded as missed ` +
+        `(rate_limited). Poll fewer products or raise INTERVAL_MS to at least ${Math.ceil((c.PRODUCTS.length * 1000) / rps)}`,
+    );
+  }
+  if (c.PRODUCTS.length > burst) {
+    throw new ConfigError(
+      'PRODUCTS',
+      c.PRODUCTS.join(','),
+      `${c.PRODUCTS.length} products are polled at the same instant but the ${c.SOURCE} source allows bursts of ${burst} requests`,
+    );
+  }
+  const dataDir = resolve(cwd, c.DATA_DIR);
+  return {
+    ...c,
+    DATA_DIR: dataDir,
+    SPOOL_DIR: resolve(cwd, c.SPOOL_DIR ?? resolve(dataDir, '.spool', 'extractor')),
+    RATE_LIMIT_RPS: rps,
+    RATE_LIMIT_BURST: burst,
+  };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
