@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { loadBackupConfig, loadRunnerConfig } from './backup.config';
+import { BackupConfigError } from './backup.errors';
+
+function configError(fn: () => unknown): BackupConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof BackupConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a BackupConfigError');
+}
+
+describe('loadBackupConfig', () => {
+  it('defaults to the shared bucket names, no prefix and the 5 GiB multipart threshold', () => {
+    expect(loadBackupConfig({})).toEqual({
+      backupBucket: 'btc-etl-backup',
+      backupPrefix: '',
+      multipartThresholdBytes: 5 * 1024 ** 3,
+      multipartPartSizeBytes: 64 * 1024 ** 2,
+      copyConcurrency: 16,
+      partCopyConcurrency: 8,
+      s3ForcePathStyle: false,
+    });
+  });
+
+  it('reads every variable, treating empty strings as unset', () => {
+    const config = loadBackupConfig({
+      BACKUP_BUCKET: 'my-backup',
+      BACKUP_PREFIX: 'copies/',
+      MULTIPART_THRESHOLD_BYTES: '8388608',
+      MULTIPART_PART_SIZE_BYTES: '5242880',
+      COPY_CONCURRENCY: '4',
+      PART_COPY_CONCURRENCY: '2',
+      S3_FORCE_PATH_STYLE: 'true',
+      SOMETHING_ELSE: 'ignored',
+    });
+    expect(config).toMatchObject({ backupBucket: 'my-backup', backupPrefix: 'copies/', multipartThresholdBytes: 8388608, copyConcurrency: 4, s3ForcePathStyle: true });
+    expect(loadBackupConfig({ BACKUP_BUCKET: '', BACKUP_PREFIX: '' }).backupBucket).toBe('btc-etl-backup');
+  });
+
+  it.each([
+    [{ BACKUP_BUCKET: 'Not_A_Bucket' }, 'BACKUP_BUCKET', /S3 bucket name/],
+    [{ BACKUP_PREFIX: 'copies' }, 'BACKUP_PREFIX', /end in "\/"/],
+    [{ BACKUP_PREFIX: '/copies/' }, 'BACKUP_PREFIX', /not start with/],
+    [{ MULTIPART_THRESHOLD_BYTES: 'lots' }, 'MULTIPART_THRESHOLD_BYTES', /./],
+    [{ MULTIPART_THRESHOLD_BYTES: '0' }, 'MULTIPART_THRESHOLD_BYTES', />= 1/],
+    [{ MULTIPART_PART_SIZE_BYTES: '1024' }, 'MULTIPART_PART_SIZE_BYTES', /5 MiB/],
+    [{ COPY_CONCURRENCY: '2.5' }, 'COPY_CONCURRENCY', /whole number/],
+    [{ S3_FORCE_PATH_STYLE: 'maybe' }, 'S3_FORCE_PATH_STYLE', /./],
+  ])('names the bad variable in %j', (env, variable, message) => {
+    const error = configError(() => loadBackupConfig(env));
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+    expect(error.message).toMatch(message);
+  });
+
+  it('reports every bad variable at once', () => {
+    const error = configError(() => loadBackupConfig({ BACKUP_BUCKET: 'X', COPY_CONCURRENCY: '0' }));
+    expect(error.issues.map((i) => i.variable).sort()).toEqual(['BACKUP_BUCKET', 'COPY_CONCURRENCY']);
+  });
+});
+
+describe('loadRunnerConfig', () => {
+  it('adds the raw side with the defaults shared with the extractor', () => {
+    expect(loadRunnerConfig({})).toMatchObject({ rawBucket: 'btc-etl-raw', backupBucket: 'btc-etl-backup', dataDir: './data', sqsQueueUrl: undefined, objectStore: 'local' });
+  });
+
+  it('validates the queue URL and the store kind', () => {
+    expect(configError(() => loadRunnerConfig({ SQS_QUEUE_URL: 'my-queue' })).variable).toBe('SQS_QUEUE_URL');
+    expect(configError(() => loadRunnerConfig({ OBJECT_STORE: 'gcs' })).variable).toBe('OBJECT_STORE');
+    expect(loadRunnerConfig({ SQS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/q' }).sqsQueueUrl).toBe('http://127.0.0.1:5000/123456789012/q');
+  });
+});
