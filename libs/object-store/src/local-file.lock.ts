@@ -17,7 +17,8 @@ function code(error: unknown): string | undefined {
 export class KeyLocks {
   private readonly queues = new Map<string, Promise<void>>();
 
-  async with<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+  /** Run `fn` holding the lock. `bestEffort`: on a read-only or unwritable data folder, run it unlocked. */
+  async with<T>(lockPath: string, fn: () => Promise<T>, options: { bestEffort?: boolean } = {}): Promise<T> {
     const previous = this.queues.get(lockPath) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolveMine) => {
@@ -27,7 +28,7 @@ export class KeyLocks {
     this.queues.set(lockPath, tail);
     await previous;
     try {
-      return await withFileLock(lockPath, fn);
+      return await withFileLock(lockPath, fn, options.bestEffort ?? false);
     } finally {
       release();
       if (this.queues.get(lockPath) === tail) this.queues.delete(lockPath);
@@ -35,7 +36,9 @@ export class KeyLocks {
   }
 }
 
-async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+const UNWRITABLE_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, bestEffort: boolean): Promise<T> {
   const started = Date.now();
   for (;;) {
     try {
@@ -43,8 +46,14 @@ async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<
       await handle.close();
       break;
     } catch (error) {
+      if (bestEffort && UNWRITABLE_CODES.has(code(error) ?? '')) return fn();
       if (code(error) === 'ENOENT') {
-        await mkdir(dirname(lockPath), { recursive: true });
+        try {
+          await mkdir(dirname(lockPath), { recursive: true });
+        } catch (mkdirError) {
+          if (bestEffort && UNWRITABLE_CODES.has(code(mkdirError) ?? '')) return fn();
+          throw mkdirError;
+        }
         continue;
       }
       if (code(error) !== 'EEXIST') throw error;
@@ -64,20 +73,4 @@ async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<
   } finally {
     await unlink(lockPath).catch(() => undefined);
   }
-}
-
-/**
- * Wait while another writer holds the lock (it is between its two renames). True if a lock was seen, so the
- * caller knows a re-read may now find data and sidecar in agreement.
- */
-export async function waitWhileLocked(lockPath: string, timeoutMs = 5_000): Promise<boolean> {
-  const started = Date.now();
-  let seen = false;
-  while (Date.now() - started < timeoutMs) {
-    const held = await stat(lockPath).catch(() => undefined);
-    if (!held || Date.now() - held.mtimeMs > STALE_LOCK_MS) return seen;
-    seen = true;
-    await sleep(2);
-  }
-  return seen;
 }

@@ -4,7 +4,7 @@ import { lstat, mkdir, open, readdir, readFile, rename, rmdir, unlink, type File
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertBucketName, localObjectPath, UnsafeKeyError } from '@btc-etl/s3-keys';
-import { KeyLocks, waitWhileLocked } from './local-file.lock';
+import { KeyLocks } from './local-file.lock';
 import { compareKeys, isStreamBody, listAllPages, pageSize } from './object-store.shared';
 import {
   InvalidObjectKeyError,
@@ -327,31 +327,46 @@ export class LocalObjectStore implements ObjectStore {
   /** Open the object and find the sidecar describing exactly the opened bytes. The caller closes the handle. */
   private async snapshot(operation: ObjectStoreOperation, bucket: string, key: string): Promise<Snapshot> {
     const paths = this.paths(operation, bucket, key);
-    for (let attempt = 0; ; attempt++) {
-      let handle: FileHandle;
-      try {
-        handle = await open(paths.dataPath, 'r');
-      } catch (error) {
-        if (NOT_FOUND_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(operation, bucket, key, { cause: error });
-        throw this.wrap(operation, bucket, key, error);
+    const fast = await this.openWithSidecar(operation, bucket, key, paths, false);
+    if (fast) return fast;
+    // Data and sidecar disagreed: maybe a writer was between its two renames. Writers hold the key lock across
+    // both, so under it they agree, unless the file was put there by hand (or a crash came between the renames).
+    // A read-only data folder cannot take the lock: then the bytes' own MD5 is still a correct ETag.
+    return this.locks.with(paths.lockPath, () => this.openWithSidecar(operation, bucket, key, paths, true) as Promise<Snapshot>, {
+      bestEffort: true,
+    });
+  }
+
+  /** The open object and its info; undefined when the sidecar does not describe these bytes and `fallback` is off. */
+  private async openWithSidecar(
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string,
+    paths: KeyPaths,
+    fallback: boolean,
+  ): Promise<Snapshot | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(paths.dataPath, 'r');
+    } catch (error) {
+      if (NOT_FOUND_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(operation, bucket, key, { cause: error });
+      throw this.wrap(operation, bucket, key, error);
+    }
+    try {
+      const stats = await handle.stat({ bigint: true });
+      // `key` names a folder (only `key/...` objects exist): no such object, as in S3.
+      if (!stats.isFile()) throw new ObjectNotFoundError(operation, bucket, key);
+      const sidecar = await readSidecar(paths.metaPath);
+      if (describes(sidecar, stats)) return { handle, info: this.infoOf(bucket, key, stats, sidecar) };
+      if (!fallback) {
+        await handle.close();
+        return undefined;
       }
-      try {
-        const stats = await handle.stat({ bigint: true });
-        // `key` names a folder (only `key/...` objects exist): no such object, as in S3.
-        if (!stats.isFile()) throw new ObjectNotFoundError(operation, bucket, key);
-        const sidecar = await readSidecar(paths.metaPath);
-        if (describes(sidecar, stats)) return { handle, info: this.infoOf(bucket, key, stats, sidecar) };
-        // A writer between its data and sidecar renames: wait for it and look again.
-        if (attempt < 5 && (await waitWhileLocked(paths.lockPath))) {
-          await handle.close();
-          continue;
-        }
-        const etag = await md5OfHandle(handle, Number(stats.size));
-        return { handle, info: this.infoOf(bucket, key, stats, undefined, etag) };
-      } catch (error) {
-        await handle.close().catch(() => undefined);
-        throw this.wrap(operation, bucket, key, error);
-      }
+      const etag = await md5OfHandle(handle, Number(stats.size));
+      return { handle, info: this.infoOf(bucket, key, stats, undefined, etag) };
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw this.wrap(operation, bucket, key, error);
     }
   }
 
