@@ -54,3 +54,13 @@ export class FirehoseCallError extends ExtractorError {
     this.httpStatus = httpStatus;
   }
 }
+
+/** A backfill checkpoint file that cannot be read; the job is not resumed from a guess. */
+export class BackfillCheckpointError extends ExtractorError {
+  readonly path: string;
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super(`backfill checkpoint ${path}: ${reason}`, options);
+    this.name = 'BackfillCheckpointError';
+    this.path = path;
+  }
+}
