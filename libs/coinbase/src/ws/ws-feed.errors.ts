@@ -1,10 +1,14 @@
+import type { MissReason } from '@btc-etl/price-schema';
+import { CoinbaseError } from '../coinbase.errors';
+
 /**
- * Errors of the WebSocket feed client. They travel inside `disconnected` / `parse_error` events (the client never
- * throws them out of `run`: it reconnects forever), carrying what a log line or a retry policy needs.
+ * Errors of the WebSocket feed client, in the lib's one error family (`CoinbaseError`). They travel inside
+ * `disconnected` / `parse_error` events (the client never throws them out of `run`: it reconnects forever),
+ * carrying what a log line or a retry policy needs. `missReason` is what the outage is recorded as.
  */
-export class CoinbaseWsError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+export class CoinbaseWsError extends CoinbaseError {
+  constructor(message: string, options?: ErrorOptions, missReason: MissReason = 'disconnected') {
+    super(message, missReason, null, options);
     this.name = 'CoinbaseWsError';
   }
 }
@@ -15,7 +19,7 @@ export class WsFeedParseError extends CoinbaseWsError {
   readonly detail: string;
   constructor(frame: string, detail: string, options?: ErrorOptions) {
     const head = frame.length > 200 ? `${frame.slice(0, 200)}...` : frame;
-    super(`feed message rejected (${detail}): ${head}`, options);
+    super(`feed message rejected (${detail}): ${head}`, options, 'parse_error');
     this.name = 'WsFeedParseError';
     this.frame = head;
     this.detail = detail;
