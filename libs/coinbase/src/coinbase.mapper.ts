@@ -23,7 +23,11 @@ export interface CandleContext {
   backfilled?: boolean;
 }
 
-const Price = DecimalString.refine((s) => /[1-9]/.test(s), 'expected a price above zero');
+const Price = DecimalString.refine((s) => /[1-9]/.test(s), {
+  message: 'expected a price above zero',
+  // only when it is a decimal at all, so "abc" gets one issue, not two
+  when: (payload) => payload.issues.length === 0,
+});
 
 // ---- raw wire types (private) -------------------------------------------------------------------------------------
 
