@@ -5,3 +5,4 @@ export * from './token-bucket.limiter';
 export * from './candle-pages';
 export { DEFAULT_RETRY_POLICY, isRetryable, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry.policy';
 export * from './ws';
+export * from './ws';
