@@ -235,15 +235,19 @@ describe('LocalObjectStore atomic writes', () => {
   });
 
   it('ends concurrent writers of one key with one whole version whose sidecar matches it', async () => {
-    const bodies = Array.from({ length: 16 }, (_, i) => Buffer.alloc(100_000 + i * 977, String.fromCharCode(65 + i)));
+    // Many small writers, several rounds: the interleaving that would pair one writer's bytes with another's
+    // sidecar is rare, so give it many chances.
+    const bodies = Array.from({ length: 64 }, (_, i) => Buffer.alloc(1000 + i * 97, String.fromCharCode(48 + i)));
 
-    await Promise.all(bodies.map((body, i) => store.put(BUCKET, 'contended', body, { metadata: { writer: String(i) } })));
+    for (let round = 0; round < 8; round++) {
+      await Promise.all(bodies.map((body, i) => store.put(BUCKET, 'contended', body, { metadata: { writer: String(i) } })));
 
-    const { body, info } = await store.get(BUCKET, 'contended');
-    const winner = bodies.findIndex((candidate) => candidate.equals(body));
-    expect(winner).toBeGreaterThanOrEqual(0);
-    expect(info.metadata).toEqual({ writer: String(winner) });
-    expect(info.etag).toBe(md5(body));
+      const { body, info } = await store.get(BUCKET, 'contended');
+      const winner = bodies.findIndex((candidate) => candidate.equals(body));
+      expect(winner).toBeGreaterThanOrEqual(0);
+      expect(info.metadata, `round ${round}`).toEqual({ writer: String(winner) });
+      expect(info.etag).toBe(md5(body));
+    }
     expect((await tree(root)).filter((p) => p.includes('.btc-etl-tmp-') || p.endsWith('.lock'))).toEqual([]);
   });
 
