@@ -1,0 +1,67 @@
+import type { PriceTick } from '@btc-etl/price-schema';
+import type { z } from 'zod';
+
+/** Which bucket a record was read from: the raw bucket Firehose writes, or the backup copy. */
+export type StoreName = 'raw' | 'backup';
+
+/** How a result column is typed, so Athena's strings become the same JS values the local engine returns. */
+export type ColumnType = 'string' | 'timestamp' | 'integer' | 'double';
+
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+}
+
+export type ResultValue = string | number | null;
+export type ResultRow = Record<string, ResultValue>;
+
+/**
+ * What a query needs read: from which buckets, for which products, and the window of record time it asks about,
+ * `[fromSec, toSec)` in epoch seconds. Engines turn the window into the partitions to read (with an arrival slack).
+ */
+export interface ScanPlan {
+  stores: readonly StoreName[];
+  fromSec: number;
+  toSec: number;
+  /** Undefined reads every product. */
+  productIds?: readonly string[];
+}
+
+/**
+ * The local evaluation of a query: fed every record of the plan once (duplicates by `record_id` already dropped by
+ * the engine, per bucket), then asked for its rows. Must not keep records, only aggregates.
+ */
+export interface Accumulator<R extends ResultRow = ResultRow> {
+  add(tick: PriceTick, store: StoreName): void;
+  finish(): R[];
+}
+
+/** Table names and the partition range an Athena statement reads. */
+export interface AthenaContext {
+  rawTable: string;
+  backupTable: string;
+  /** `yyyy/MM/dd/HH` bounds of the `datehour` partitions to read (inclusive), widened by the arrival slack. */
+  datehourFrom: string;
+  datehourTo: string;
+}
+
+export interface AthenaStatement {
+  /** SQL with `?` placeholders; user input only ever travels in `parameters`. */
+  sql: string;
+  /** Athena `ExecutionParameters`: SQL literals (strings quoted), in placeholder order. */
+  parameters: string[];
+}
+
+/**
+ * One query, defined once: its parameters, result columns, what to scan, its Athena SQL and its local evaluation.
+ * The two engines must give the same rows; `query.oracle.int.spec.ts` holds them to it.
+ */
+export interface QueryDefinition<P = unknown, R extends ResultRow = ResultRow> {
+  name: string;
+  description: string;
+  params: z.ZodType<P>;
+  columns: readonly ColumnSpec[];
+  plan(params: P): ScanPlan;
+  athena(params: P, context: AthenaContext): AthenaStatement;
+  local(params: P): Accumulator<R>;
+}

@@ -1,0 +1,82 @@
+/**
+ * Hot-path helpers over a record's string fields. Every query compares times and prices the same way on both
+ * engines, so these rules are written once here and mirrored in the SQL (see each `*.query.ts`).
+ *
+ * Times: a record's time is its `exchange_time`, falling back to `scheduled_time`. Buckets use its whole UTC second
+ * (the first 19 characters, so no rounding of the fraction can move a tick into the next second); order within a
+ * bucket uses the fraction to the nanosecond, then `record_id` as a tie-break.
+ * Prices: decimal strings compared numerically and exactly; the strings themselves are what results return.
+ */
+
+const C0 = 48;
+
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) v = v * 10 + (s.charCodeAt(i) - C0);
+  return v;
+}
+
+/** Whole UTC epoch seconds of an ISO-8601 `...Z` string as the price schema admits it (fraction ignored). */
+export function isoSecond(iso: string): number {
+  return (
+    Date.UTC(digits(iso, 0, 4), digits(iso, 5, 2) - 1, digits(iso, 8, 2), digits(iso, 11, 2), digits(iso, 14, 2), digits(iso, 17, 2)) /
+    1000
+  );
+}
+
+/** The fraction of an ISO string's second in nanoseconds (0 when it has none). */
+export function isoNanos(iso: string): number {
+  if (iso.charCodeAt(19) !== 46 /* . */) return 0;
+  let v = 0;
+  let n = 0;
+  for (let i = 20; i < iso.length && n < 9; i++, n++) {
+    const c = iso.charCodeAt(i) - C0;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  for (; n < 9; n++) v *= 10;
+  return v;
+}
+
+/** `new Date(sec * 1000).toISOString()`: the one format every query returns times in (`...T00:00:00.000Z`). */
+export function secondToIso(sec: number): string {
+  return new Date(sec * 1000).toISOString();
+}
+
+/**
+ * Exact comparison of two non-negative decimal strings (`"97123.45"` vs `"97123.450"` are equal).
+ * @returns negative, zero or positive like a sort comparator
+ */
+export function compareDecimal(a: string, b: string): number {
+  if (a === b) return 0;
+  const ad = a.indexOf('.');
+  const bd = b.indexOf('.');
+  let ai = ad === -1 ? a : a.slice(0, ad);
+  let bi = bd === -1 ? b : b.slice(0, bd);
+  ai = ai.replace(/^0+(?=\d)/, '');
+  bi = bi.replace(/^0+(?=\d)/, '');
+  if (ai.length !== bi.length) return ai.length - bi.length;
+  if (ai !== bi) return ai < bi ? -1 : 1;
+  const af = (ad === -1 ? '' : a.slice(ad + 1)).replace(/0+$/, '');
+  const bf = (bd === -1 ? '' : b.slice(bd + 1)).replace(/0+$/, '');
+  const len = Math.max(af.length, bf.length);
+  const ap = af.padEnd(len, '0');
+  const bp = bf.padEnd(len, '0');
+  return ap === bp ? 0 : ap < bp ? -1 : 1;
+}
+
+/**
+ * A position in time order: (second, nanos, record_id). Used for open/close (first/last) and for
+ * breaking ties between equal prices, identically on both engines.
+ */
+export interface OrderKey {
+  sec: number;
+  nanos: number;
+  id: string;
+}
+
+export function compareOrder(aSec: number, aNanos: number, aId: string, b: OrderKey): number {
+  if (aSec !== b.sec) return aSec - b.sec;
+  if (aNanos !== b.nanos) return aNanos - b.nanos;
+  return aId === b.id ? 0 : aId < b.id ? -1 : 1;
+}
