@@ -1,5 +1,5 @@
 /** Which port method failed; part of every error so logs and retry policies can tell reads from writes. */
-export type ObjectStoreOperation = 'put' | 'get' | 'getStream' | 'head' | 'copy' | 'list' | 'listAll' | 'delete';
+export type ObjectStoreOperation = 'put' | 'get' | 'getStream' | 'head' | 'copy' | 'list' | 'delete';
 
 function quoteKey(key: string): string {
   return JSON.stringify(key.length > 300 ? `${key.slice(0, 300)}…` : key);
