@@ -82,8 +82,12 @@ export class TokenBucket {
     return true;
   }
 
-  /** Wait for a token (and the requested headroom), then take it. Rejects with the signal's reason on abort. */
-  async take(options: TakeOptions = {}): Promise<void> {
+  /**
+   * Wait for a token (and the requested headroom), then take it. Rejects with the signal's reason on abort.
+   * @example await bucket.take(signal); await bucket.take({ signal, headroom: 5 });
+   */
+  async take(signalOrOptions: AbortSignal | TakeOptions = {}): Promise<void> {
+    const options: TakeOptions = signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : signalOrOptions;
     const headroom = options.headroom ?? 0;
     if (!(headroom >= 0 && headroom <= this.burst - 1)) {
       throw new RangeError(`TokenBucket headroom must be between 0 and burst - 1 (${this.burst - 1}), got ${headroom}`);
