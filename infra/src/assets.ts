@@ -25,8 +25,8 @@ export function workspaceAssets(root: string = WORKSPACE_ROOT): InfraAssets {
   };
 }
 
-/** Fail with the command that builds a missing asset, instead of CDK's bare ENOENT deep in synthesis. */
-export function requireAsset(what: string, path: string, buildCommand: string): string {
-  if (!existsSync(path)) throw new InfraAssetMissingError(what, path, buildCommand);
+/** Fail with what makes a missing asset appear, instead of CDK's bare ENOENT deep in synthesis. */
+export function requireAsset(what: string, path: string, remedy: string): string {
+  if (!existsSync(path)) throw new InfraAssetMissingError(what, path, remedy);
   return path;
 }

@@ -40,6 +40,18 @@ const works = (file: string, args: string[]) => {
  * @throws InfraError saying how to install it
  */
 export function findCfnLint(env: NodeJS.ProcessEnv = process.env): CfnLintCommand {
+  // Each probe starts a Python (about a second through a pyenv shim): search once per distinct environment.
+  const key = JSON.stringify([env.CFN_LINT, env.PATH, env.PYENV_ROOT]);
+  const known = found.get(key);
+  if (known) return known;
+  const command = searchCfnLint(env);
+  found.set(key, command);
+  return command;
+}
+
+const found = new Map<string, CfnLintCommand>();
+
+function searchCfnLint(env: NodeJS.ProcessEnv): CfnLintCommand {
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
   const shims = join(env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'shims');
   const scripts = [env.CFN_LINT, ...dirs.map((d) => join(d, 'cfn-lint')), join(shims, 'cfn-lint')];

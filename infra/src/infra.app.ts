@@ -50,7 +50,7 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
     codeZip: requireAsset(
       'the backup Lambda zip',
       assets.backupLambdaZip,
-      'npx nx run backup-lambda:build',
+      'build it first with `npx nx run backup-lambda:build`',
     ),
     rawBucket: data.rawBucket,
     backupBucket: data.backupBucket,
@@ -59,7 +59,7 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   requireAsset(
     "the extractor's Dockerfile",
     `${assets.extractorImage.context}/${assets.extractorImage.dockerfile}`,
-    'npx nx run extractor:build',
+    'apps/extractor ships the Dockerfile the Fargate image is built from',
   );
   const extractor = new ExtractorStack(app, STACK_IDS.extractor, {
     ...common,

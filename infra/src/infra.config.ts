@@ -45,6 +45,7 @@ export const InfraContextSchema = z
     athenaResultsExpirationDays: int(1, 3650).default(7),
     // Athena's minimum cutoff is 10 MB.
     athenaBytesScannedCutoffMb: int(10, 1_000_000).default(1024),
+    // 6 x 900 + 300 = 5,700 s: any valid timeout and window fit SQS's 12-hour visibility limit.
     backupTimeoutSeconds: int(1, 900).default(60),
     backupMemoryMb: int(128, 10_240).default(256),
     backupBatchSize: int(1, 10_000).default(10),
@@ -62,13 +63,6 @@ export const InfraContextSchema = z
         code: 'custom',
         path: ['backupBatchSize'],
         message: 'a batch size above 10 needs backupBatchWindowSeconds >= 1 (an SQS event source rule)',
-      });
-    }
-    if (queueVisibilitySeconds(c) > 43_200) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['backupTimeoutSeconds'],
-        message: `6 x timeout + batching window = ${queueVisibilitySeconds(c)} s exceeds SQS's 12 h visibility limit`,
       });
     }
   });

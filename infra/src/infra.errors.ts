@@ -23,13 +23,14 @@ export class InfraConfigError extends InfraError {
 /** A build output the stacks package (Lambda zip, Dockerfile, query definitions) is not on disk yet. */
 export class InfraAssetMissingError extends InfraError {
   readonly path: string;
-  readonly buildCommand: string;
+  /** What makes it appear, e.g. "build it first with `npx nx run backup-lambda:build`". */
+  readonly remedy: string;
 
-  constructor(what: string, path: string, buildCommand: string) {
-    super(`${what} not found at ${path}: build it first with \`${buildCommand}\``);
+  constructor(what: string, path: string, remedy: string) {
+    super(`${what} not found at ${path}: ${remedy}`);
     this.name = 'InfraAssetMissingError';
     this.path = path;
-    this.buildCommand = buildCommand;
+    this.remedy = remedy;
   }
 }
 

@@ -93,7 +93,6 @@ export class BackupStack extends Stack {
         // BACKUP_PREFIX stays unset (""): backups keep the raw key, which the WriteBackup statement relies on.
         BACKUP_BUCKET: backupBucket.bucketName,
         POWERTOOLS_SERVICE_NAME: 'backup-lambda',
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
 

@@ -109,7 +109,7 @@ export class DataStack extends Stack {
     });
 
     // --- Firehose Direct PUT -> raw/ ------------------------------------------------------------------------
-    this.deliveryStreamName = `${prefix}-raw`;
+    this.deliveryStreamName = `${prefix}-ticks`; // the workspace default of FIREHOSE_STREAM_NAME
     const firehoseLogGroup = new logs.LogGroup(this, 'FirehoseLogGroup', {
       logGroupName: `/aws/kinesisfirehose/${this.deliveryStreamName}`,
       retention: config.logRetentionDays as logs.RetentionDays,

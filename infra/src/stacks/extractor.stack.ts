@@ -86,7 +86,6 @@ export class ExtractorStack extends Stack {
         SINK: 'firehose',
         FIREHOSE_STREAM_NAME: props.deliveryStreamName,
         AWS_REGION: this.region,
-        NODE_OPTIONS: '--enable-source-maps',
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'extractor' }),
       readonlyRootFilesystem: false,

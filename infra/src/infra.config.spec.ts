@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { InfraConfigError } from './infra.errors';
+import { glueName, pascalPrefix, queueVisibilitySeconds, readInfraConfig } from './infra.config';
+
+const from = (context: Record<string, unknown>) => readInfraConfig((key) => context[key]);
+
+describe('readInfraConfig', () => {
+  it('gives the documented defaults for an empty context (env-agnostic: no account, no region)', () => {
+    expect(from({})).toEqual({
+      namePrefix: 'btc-etl',
+      logRetentionDays: 30,
+      firehoseBufferSizeMb: 5,
+      firehoseBufferIntervalSeconds: 60,
+      rawTransitionDays: 30,
+      backupTransitionDays: 90,
+      backupNoncurrentExpirationDays: 90,
+      athenaResultsExpirationDays: 7,
+      athenaBytesScannedCutoffMb: 1024,
+      backupTimeoutSeconds: 60,
+      backupMemoryMb: 256,
+      backupBatchSize: 10,
+      backupBatchWindowSeconds: 5,
+      extractorDesiredCount: 1,
+      projectionStart: '2026/01/01/00',
+    });
+  });
+
+  it('reads `-c key=value` strings as numbers and keeps account and region', () => {
+    const config = from({ account: '123456789012', region: 'eu-west-1', firehoseBufferSizeMb: '64', backupBatchSize: '100' });
+    expect(config).toMatchObject({ account: '123456789012', region: 'eu-west-1', firehoseBufferSizeMb: 64, backupBatchSize: 100 });
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(from({ namePrefix: '' }).namePrefix).toBe('btc-etl');
+  });
+
+  it.each([
+    ['firehoseBufferSizeMb', '129'],
+    ['firehoseBufferIntervalSeconds', '-1'],
+    ['rawTransitionDays', '10'],
+    ['athenaBytesScannedCutoffMb', '5'],
+    ['logRetentionDays', '42'],
+    ['namePrefix', 'Btc_Etl'],
+    ['account', '1234'],
+    ['region', 'mars'],
+    ['backupBatchWindowSeconds', 'soon'],
+    ['projectionStart', '2026-01-01'],
+  ])('rejects %s=%s naming the key and the value', (key, value) => {
+    const error = (() => {
+      try {
+        from({ [key]: value });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(InfraConfigError);
+    expect((error as InfraConfigError).issues.map((i) => i.key)).toEqual([key]);
+    expect((error as Error).message).toContain(`-c ${key}=${JSON.stringify(value)}`);
+  });
+
+  it('reports every bad key at once', () => {
+    expect(() => from({ firehoseBufferSizeMb: '0', backupMemoryMb: '64' })).toThrow(
+      /firehoseBufferSizeMb[\s\S]*backupMemoryMb/,
+    );
+  });
+
+  it('refuses a batch size above 10 without a batching window (Lambda would reject the mapping)', () => {
+    expect(() => from({ backupBatchSize: '11', backupBatchWindowSeconds: '0' })).toThrow(/backupBatchSize.*batching window|batch size above 10/);
+    expect(from({ backupBatchSize: '11', backupBatchWindowSeconds: '1' }).backupBatchSize).toBe(11);
+  });
+
+  it('sizes the queue visibility as 6 x timeout + batching window', () => {
+    expect(queueVisibilitySeconds({ backupTimeoutSeconds: 900, backupBatchWindowSeconds: 300 })).toBe(5700);
+  });
+});
+
+describe('names', () => {
+  it('derives the stack prefix and the Glue name from namePrefix', () => {
+    expect(pascalPrefix('btc-etl')).toBe('BtcEtl');
+    expect(pascalPrefix('btc-etl-dev2')).toBe('BtcEtlDev2');
+    expect(glueName('btc-etl-dev')).toBe('btc_etl_dev');
+  });
+});

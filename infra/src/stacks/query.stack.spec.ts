@@ -1,0 +1,57 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workspaceAssets } from '../assets';
+import { loadNamedQueries } from '../named-queries';
+import { synthInfra, type SynthesizedInfra } from '../test/synth-infra';
+
+let infra: SynthesizedInfra;
+beforeAll(() => {
+  infra = synthInfra();
+});
+afterAll(() => infra.cleanup());
+const query = () => infra.templates.query;
+
+describe('QueryStack', () => {
+  it('saves every named query (from the query build when present) in the workgroup and database', () => {
+    const expected = loadNamedQueries(workspaceAssets().namedQueriesJson, 'raw_ticks');
+    const saved = Object.values(query().findResources('AWS::Athena::NamedQuery')).map((r) => r.Properties);
+    expect(saved.map((q) => q.Name)).toEqual(expected.queries.map((q) => q.name));
+    for (const [i, q] of saved.entries()) {
+      expect(q).toEqual({
+        Name: expected.queries[i]?.name,
+        Description: expected.queries[i]?.description,
+        QueryString: expected.queries[i]?.sql,
+        Database: 'btc_etl',
+        WorkGroup: 'btc-etl',
+      });
+    }
+    query().hasOutput('NamedQueriesSource', { Value: expected.source });
+  });
+
+  it('deploys after the Data stack that creates the workgroup and the table', () => {
+    expect(infra.stacks.query.dependencies.map((s) => s.stackName)).toContain('BtcEtlData');
+  });
+
+  it('grants query users the workgroup, the table metadata, raw/ reads and result writes, nothing more', () => {
+    const policy = Object.values(query().findResources('AWS::IAM::ManagedPolicy'))[0]?.Properties;
+    expect(policy.ManagedPolicyName).toBe('btc-etl-query-user');
+    const bySid = Object.fromEntries(
+      (policy.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[]).map(
+        (s) => [s.Sid, s],
+      ),
+    );
+    expect(Object.keys(bySid).sort()).toEqual(
+      ['ListRawPrefix', 'ListResults', 'LocateBuckets', 'ReadRawObjects', 'ReadTableMetadata', 'RunQueriesInWorkGroup', 'WriteAndReadResults'],
+    );
+    expect(JSON.stringify(bySid.RunQueriesInWorkGroup?.Resource)).toContain(':workgroup/btc-etl"');
+    expect(JSON.stringify(bySid.ReadTableMetadata?.Resource)).toContain(':table/btc_etl/raw_ticks"');
+    expect(JSON.stringify(bySid.ReadRawObjects?.Resource)).toContain('/raw/*');
+    expect(bySid.ListRawPrefix?.Condition).toEqual({ StringLike: { 's3:prefix': ['raw/*'] } });
+    expect(JSON.stringify(bySid.WriteAndReadResults?.Resource)).toContain('/athena/*');
+    // No write to raw or backup, and nothing in the backup bucket at all.
+    expect(JSON.stringify(policy.PolicyDocument)).not.toMatch(/BackupBucket/);
+    query().hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.not(Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:DeleteObject']) })])) },
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { workspaceAssets, type InfraAssets } from '../assets';
+import { buildInfra, type InfraStacks } from '../infra.app';
+
+export interface SynthesizedInfra {
+  stacks: InfraStacks;
+  assembly: CloudAssembly;
+  outdir: string;
+  templates: { data: Template; backup: Template; extractor: Template; query: Template };
+  /** The stack's asset manifest (`<stack>.assets.json`): what `cdk deploy` would upload or build. */
+  assetManifest(stackName: string): AssetManifest;
+  /** Delete the cloud assembly (call in `afterAll`). */
+  cleanup(): void;
+}
+
+export interface AssetManifest {
+  files: Record<string, { displayName?: string; source: { path: string; packaging: string } }>;
+  dockerImages?: Record<string, { displayName?: string; source: { directory: string; dockerFile?: string; platform?: string } }>;
+}
+
+/**
+ * Synthesize the whole app once (call it in `beforeAll`/module scope, once per test file): the same `buildInfra`
+ * as `cdk synth`, with the workspace's real build outputs unless `assets` says otherwise.
+ */
+export function synthInfra(context: Record<string, unknown> = {}, assets: InfraAssets = workspaceAssets()): SynthesizedInfra {
+  const outdir = mkdtempSync(join(tmpdir(), 'infra-synth-'));
+  const app = new App({ outdir, context });
+  const stacks = buildInfra(app, assets);
+  const assembly = app.synth();
+  const template = (stackName: string) =>
+    Template.fromJSON(assembly.getStackByName(stackName).template as Record<string, unknown>);
+  return {
+    stacks,
+    assembly,
+    outdir,
+    templates: {
+      data: template(stacks.data.stackName),
+      backup: template(stacks.backup.stackName),
+      extractor: template(stacks.extractor.stackName),
+      query: template(stacks.query.stackName),
+    },
+    assetManifest: (stackName) => JSON.parse(readFileSync(join(outdir, `${stackName}.assets.json`), 'utf8')) as AssetManifest,
+    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+/** Every IAM statement in a template (identity policies, managed policies, resource policies), with its owner. */
+export interface FoundStatement {
+  logicalId: string;
+  type: string;
+  statement: { Effect: string; Action?: unknown; Resource?: unknown; Principal?: unknown; Condition?: unknown; Sid?: string };
+}
+
+export function policyStatements(template: Template): FoundStatement[] {
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  const found: FoundStatement[] = [];
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    const props = resource.Properties ?? {};
+    // Trust policies (AssumeRolePolicyDocument) say who may assume a role, not what it may do: not collected.
+    const docs: unknown[] = [props.PolicyDocument];
+    for (const p of (props.Policies as { PolicyDocument: unknown }[] | undefined) ?? []) docs.push(p.PolicyDocument);
+    for (const doc of docs) {
+      const statements = (doc as { Statement?: FoundStatement['statement'][] } | undefined)?.Statement ?? [];
+      for (const statement of statements) found.push({ logicalId, type: resource.Type, statement });
+    }
+  }
+  return found;
+}
+
+/** `Action`/`Resource` as an array, whatever shape the template used. */
+export const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
