@@ -11,7 +11,6 @@ const STACK_ID = 'BtcEtlBackup';
 const MAX_ZIP_BYTES = 500 * 1024;
 const root = resolve(import.meta.dirname, '../../..');
 const distDir = join(root, 'dist/apps/backup-lambda');
-const zipPath = join(distDir, 'backup-lambda.zip');
 const infraDir = join(root, 'infra');
 
 class DeployError extends Error {
@@ -19,7 +18,7 @@ class DeployError extends Error {
 }
 
 /** The zip must hold `index.mjs` at its root, fit the size budget, and that file must export `handler`. */
-function validateZip(): { bytes: number; sha256: string; entries: string[] } {
+function validateZip(zipPath: string): { bytes: number; sha256: string; entries: string[] } {
   if (!existsSync(zipPath)) throw new DeployError(`${zipPath} is missing: run \`npx nx run backup-lambda:build\``);
   const bytes = statSync(zipPath).size;
   if (bytes > MAX_ZIP_BYTES) throw new DeployError(`${zipPath} is ${(bytes / 1024).toFixed(1)} KiB, over the ${MAX_ZIP_BYTES / 1024} KiB budget`);
@@ -73,8 +72,14 @@ function describeTemplate(templatePath: string): string[] {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false } } });
-  const zip = validateZip();
+  const { values } = parseArgs({
+    options: { 'dry-run': { type: 'boolean', default: false }, zip: { type: 'string', default: join(distDir, 'backup-lambda.zip') } },
+  });
+  const zipPath = resolve(values.zip);
+  if (!values['dry-run'] && zipPath !== join(distDir, 'backup-lambda.zip')) {
+    throw new DeployError('--zip is for dry runs only: the stack deploys dist/apps/backup-lambda/backup-lambda.zip');
+  }
+  const zip = validateZip(zipPath);
   console.log(`zip ok: ${zipPath} (${(zip.bytes / 1024).toFixed(1)} KiB, sha256 ${zip.sha256.slice(0, 16)}…, entries ${zip.entries.join(', ')}, exports handler)`);
   if (!values['dry-run']) {
     cdk(['deploy', STACK_ID, '--require-approval', 'never']);

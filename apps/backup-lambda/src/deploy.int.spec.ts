@@ -1,0 +1,53 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../../..');
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'backup-deploy-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** The deploy script's dry run, with a chosen zip (the zip checks run before anything reaches CDK). */
+function dryRun(zip: string) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'apps/backup-lambda/scripts/deploy.ts', '--dry-run', '--zip', zip], { cwd: root, encoding: 'utf8', env: { ...process.env, TSX_TSCONFIG_PATH: 'apps/backup-lambda/tsconfig.json' } });
+}
+
+describe('deploy --dry-run: zip checks', () => {
+  it('refuses a zip without index.mjs at its root, naming what it holds', async () => {
+    await writeFile(join(tmp, 'handler.js'), 'export const handler = 1;');
+    const zip = join(tmp, 'wrong.zip');
+    execFileSync('python3', ['-m', 'zipfile', '-c', zip, join(tmp, 'handler.js')]);
+    const result = dryRun(zip);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('has no index.mjs at its root (entries: handler.js)');
+  });
+
+  it('refuses an index.mjs that does not export handler', async () => {
+    const dir = join(tmp, 'nohandler');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir);
+    await writeFile(join(dir, 'index.mjs'), 'export const main = () => 1;');
+    const zip = join(tmp, 'nohandler.zip');
+    execFileSync('python3', ['-m', 'zipfile', '-c', zip, 'index.mjs'], { cwd: dir });
+    const result = dryRun(zip);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('does not load or export `handler`');
+  });
+
+  it('refuses a missing zip with the build command', () => {
+    const result = dryRun(join(tmp, 'absent.zip'));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('npx nx run backup-lambda:build');
+  });
+
+  it('accepts the built zip (index.mjs exporting handler, within 500 KiB) before handing over to cdk synth', () => {
+    const result = dryRun(join(root, 'dist/apps/backup-lambda/backup-lambda.zip'));
+    expect(result.stdout).toMatch(/zip ok: .*backup-lambda\.zip \(\d+\.\d KiB, sha256 [0-9a-f]{16}…, entries index\.mjs, exports handler\)/);
+  });
+});
