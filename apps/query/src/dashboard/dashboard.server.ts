@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join } from 'node:path';
+import { QueryInputError } from '../query.errors';
+import type { Logger } from '../logger';
+import { dashboardData, parseDashboardRequest, type RunNamed } from './dashboard.api';
+
+export interface DashboardServerOptions {
+  /** Folder with index.html, dashboard.js (the bundled client) and dashboard.css. */
+  publicDir: string;
+  run: RunNamed;
+  /** Seconds between the page's refreshes. */
+  refreshS: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+};
+const STATIC = new Set(['/index.html', '/dashboard.js', '/dashboard.js.map', '/dashboard.css']);
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(body);
+}
+const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
+
+/**
+ * The dashboard: static page and client bundle, plus `GET /api/dashboard?product=&interval=` answering from the
+ * query definitions (bad parameters: 400 naming the parameter). No CDN: everything is served from here.
+ */
+export function createDashboardServer(options: DashboardServerOptions): Server {
+  const now = options.now ?? Date.now;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'only GET' });
+    if (url.pathname === '/api/dashboard') {
+      try {
+        const request = parseDashboardRequest(url.searchParams);
+        return json(res, 200, await dashboardData(request, now(), options.run));
+      } catch (error) {
+        if (error instanceof QueryInputError) return json(res, 400, { error: error.message, field: error.field });
+        throw error;
+      }
+    }
+    if (url.pathname === '/api/config') return json(res, 200, { refreshS: options.refreshS });
+    if (url.pathname === '/healthz') return json(res, 200, { ok: true });
+    const path = url.pathname === '/' ? '/index.html' : url.pathname;
+    if (!STATIC.has(path)) return json(res, 404, { error: `no such page: ${url.pathname}` });
+    const body = await readFile(join(options.publicDir, path.slice(1)));
+    return send(res, 200, TYPES[extname(path)] ?? 'application/octet-stream', body);
+  };
+  return createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.logger?.error({ err: error, url: req.url }, 'dashboard request failed');
+      if (!res.headersSent) json(res, 500, { error: (error as Error).message });
+      else res.destroy();
+    });
+  });
+}

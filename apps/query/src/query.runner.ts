@@ -1,0 +1,62 @@
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { ObjectStore } from '@btc-etl/object-store';
+import type { QueryConfig } from './config/query.config';
+import type { EngineName } from './cli/cli.args';
+import { runAthenaQuery, type AthenaQueryStats } from './engines/athena.engine';
+import { runLocalQuery, type LocalQueryStats } from './engines/local.engine';
+import { QUERIES, type QueryName } from './queries/query.registry';
+import type { ColumnSpec, QueryDefinition, ResultRow } from './queries/query.types';
+
+/** What running a query needs; clients are built lazily so the local engine never touches AWS config. */
+export interface QueryDeps {
+  config: QueryConfig;
+  store: () => ObjectStore;
+  athena: () => AthenaClient;
+}
+
+export interface RunResult {
+  columns: readonly ColumnSpec[];
+  rows: ResultRow[];
+  stats: LocalQueryStats | AthenaQueryStats;
+}
+
+/** Run one query by name on one engine, with params already validated by the query's schema. */
+export async function runQuery(
+  name: QueryName,
+  params: unknown,
+  engine: EngineName,
+  deps: QueryDeps,
+  overrides: { lateSlackS?: number } = {},
+): Promise<RunResult> {
+  const definition = QUERIES[name] as unknown as QueryDefinition<unknown, ResultRow>;
+  const { config } = deps;
+  const slack = { ...config.slack, ...(overrides.lateSlackS !== undefined ? { lateS: overrides.lateSlackS } : {}) };
+  if (engine === 'athena') {
+    const { rows, stats } = await runAthenaQuery(definition, params, {
+      client: deps.athena(),
+      workGroup: config.ATHENA_WORKGROUP,
+      database: config.ATHENA_DATABASE,
+      ...(config.ATHENA_OUTPUT_LOCATION ? { outputLocation: config.ATHENA_OUTPUT_LOCATION } : {}),
+      rawTable: config.ATHENA_RAW_TABLE,
+      backupTable: config.ATHENA_BACKUP_TABLE,
+      slack,
+    });
+    return { columns: definition.columns, rows, stats };
+  }
+  const { rows, stats } = await runLocalQuery(definition, params, {
+    store: deps.store(),
+    buckets: { raw: config.RAW_BUCKET, backup: config.BACKUP_BUCKET },
+    prefix: config.RAW_PREFIX,
+    slack,
+  });
+  return { columns: definition.columns, rows, stats };
+}
+
+/** One line for stderr: what was read (local) or scanned and paid (Athena). */
+export function describeStats(stats: LocalQueryStats | AthenaQueryStats): string {
+  if (stats.engine === 'athena') {
+    return `athena ${stats.queryExecutionId}: ${stats.bytesScanned} bytes scanned, $${stats.costUsd.toFixed(6)}, ${stats.states.join(' -> ')}, ${Math.round(stats.elapsedMs)} ms`;
+  }
+  const bad = stats.badRecords > 0 ? `; skipped ${stats.badRecords} bad records (first: ${stats.badSamples[0]?.bucket}/${stats.badSamples[0]?.key} line ${stats.badSamples[0]?.line}: ${stats.badSamples[0]?.message})` : '';
+  return `local: ${stats.objectsRead} objects read (${stats.objectsSkipped} pruned by key time) under ${stats.prefixes.length} hourly prefixes, ${stats.bytesRead} bytes, ${stats.records} records, ${stats.duplicates} duplicates dropped, ${Math.round(stats.elapsedMs)} ms${bad}`;
+}
