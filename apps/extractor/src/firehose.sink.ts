@@ -114,8 +114,10 @@ export class FirehoseSink implements TickSink {
 
   private schedule(): void {
     if (this.closed.signal.aborted || this.driving) return;
-    if (this.retry.length > 0 || this.unsentBytes >= this.fullBatchBytes || this.flushing > 0) return this.kick();
-    if (this.unsent.length === 0 || this.timer !== undefined) return;
+    if (this.retry.length > 0) return this.kick();
+    if (this.unsent.length === 0) return;
+    if (this.unsentBytes >= this.fullBatchBytes || this.flushing > 0) return this.kick();
+    if (this.timer !== undefined) return;
     const wait = Math.max(0, this.oldestUnsentAt + this.maxLatencyMs - this.clock.now());
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;

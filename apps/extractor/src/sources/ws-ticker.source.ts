@@ -25,7 +25,7 @@ export interface WsTickerSourceOptions {
   backfill?: { client: Pick<CoinbaseClient, 'getCandles'>; granularity?: CandleGranularity; settleMs?: number } | null;
   /** Told about every outage once its span is known (after its records are emitted). */
   onOutage?: (gap: FeedGap) => void;
-  /** Told the receipt time of every record emitted from a feed message (the bench measures spool latency from it). */
+  /** Told the receipt time of every record from a feed message, just before it is emitted (the bench's latency start). */
   onRecord?: (tick: PriceTick, receivedAtMs: number) => void;
 }
 
@@ -67,16 +67,16 @@ export class WsTickerSource implements StreamingSource {
       await this.options.feed.run((event) => {
         switch (event.type) {
           case 'tick':
-            emit(event.tick);
             onRecord?.(event.tick, event.receivedAtMs);
+            emit(event.tick);
             sampler?.trade(event.tick, event.receivedAtMs);
             return;
           case 'heartbeat':
             sampler?.alive(event.productId, event.receivedAtMs);
             return;
           case 'gap':
-            emit(event.tick);
             onRecord?.(event.tick, event.receivedAtMs);
+            emit(event.tick);
             logger.warn(
               { connectionId: event.connectionId, productId: event.gap.productId, reason: event.gap.reason, gap: event.gap },
               event.gap.reason === 'disconnected' ? 'feed outage recorded' : 'sequence gap recorded',
