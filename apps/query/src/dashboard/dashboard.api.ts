@@ -34,7 +34,11 @@ export interface DashboardData {
   candles: Candle[];
   latest: LatestRow | null;
   completeness: CompletenessRow[];
+  /** The newest 50 gaps of the completeness window. */
   gaps: GapRow[];
+  /** All gaps and their seconds in that window. */
+  gapCount: number;
+  gapSeconds: number;
   freshness: FreshnessRow[];
   /** Records skipped as bad in this refresh (all queries). */
   badRecords: number;
@@ -76,6 +80,7 @@ export async function dashboardData(request: z.infer<typeof DashboardRequest>, n
     run('gaps', QUERIES.gaps.params.parse({ product, from: iso(gapsFrom - (gapsFrom % 3600)), to: iso(to) })),
     run('freshness', QUERIES.freshness.params.parse({ product, from: iso(to - 86_400), to: iso(to), now: iso(nowSec) })),
   ]);
+  const settled = (gaps.rows as GapRow[]).filter((g) => Date.parse(g.start) < nowMs - 5_000);
   return {
     product,
     interval: request.interval,
@@ -85,8 +90,10 @@ export async function dashboardData(request: z.infer<typeof DashboardRequest>, n
     candles: candles.rows as Candle[],
     latest: (latest.rows[0] as LatestRow | undefined) ?? null,
     completeness: completeness.rows as CompletenessRow[],
-    // the newest gaps first; the current, unfinished second is not a gap yet
-    gaps: (gaps.rows as GapRow[]).filter((g) => Date.parse(g.start) < nowMs - 5_000).reverse().slice(0, 50),
+    // the newest gaps first; the last few seconds may still be on their way, so they are not gaps yet
+    gaps: settled.slice().reverse().slice(0, 50),
+    gapCount: settled.length,
+    gapSeconds: settled.reduce((n, g) => n + g.seconds, 0),
     freshness: freshness.rows as FreshnessRow[],
     badRecords: candles.badRecords + latest.badRecords + completeness.badRecords + gaps.badRecords + freshness.badRecords,
     elapsedMs: Math.round(performance.now() - started),

@@ -119,6 +119,7 @@ function render(data: DashboardData): void {
     cell.style.background = `hsl(${hue} 55% 45%)`;
     cell.dataset.hour = h.hour;
     cell.dataset.completeness = String(h.completeness);
+    if (data.completeness.length <= 24) cell.textContent = `${pct.toFixed(1)}%`;
     cell.title = `${h.hour.slice(0, 13).replace('T', ' ')}h UTC: ${pct.toFixed(2)}% (${h.ok}/${h.expected} ok, ${h.missed} missed, ${h.missing} missing)`;
     strip.append(cell);
     ok += h.ok;
@@ -140,7 +141,7 @@ function render(data: DashboardData): void {
     }
     body.append(tr);
   }
-  $('[data-testid="gap-count"]').textContent = `${data.gaps.length} in the last 24 h`;
+  $('[data-testid="gap-count"]').textContent = `${data.gapCount} gaps, ${data.gapSeconds} s since ${data.completeness[0] ? hhmm(data.completeness[0].hour) : '–'} UTC`;
 
   const status = $('[data-testid="status"]');
   status.classList.remove('error');

@@ -1,0 +1,135 @@
+import { LocalObjectStore } from '@btc-etl/object-store';
+import { parseFirehoseKey } from '@btc-etl/s3-keys';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM build script without types
+import { buildDashboard } from '../../tools/build-dashboard.mjs';
+import { generateObjects, writeObjectsToDir } from '../../test/raw-data.generator';
+import { runLocalQuery } from '../engines/local.engine';
+import { QUERIES, type QueryName } from '../queries/query.registry';
+import type { QueryDefinition, ResultRow } from '../queries/query.types';
+import { createDashboardServer } from './dashboard.server';
+
+// A fixed clock three hours into generated data: the page must show what the engine computes from the files.
+const START = new Date('2026-11-27T09:00:00Z');
+const NOW = Date.parse('2026-11-27T11:59:30Z');
+const ARTIFACTS = resolve(__dirname, '../../../../test-results/query');
+const CHROMIUM = '/usr/bin/chromium';
+
+let root: string;
+let server: Server;
+let browser: BrowserContext;
+let base: string;
+const buckets = { raw: 'btc-etl-raw', backup: 'btc-etl-backup' };
+
+async function run(name: QueryName, params: unknown) {
+  const definition = QUERIES[name] as unknown as QueryDefinition<unknown, ResultRow>;
+  const { rows, stats } = await runLocalQuery(definition, params, { store: new LocalObjectStore({ root }), buckets });
+  return { rows, badRecords: stats.badRecords };
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'query-e2e-'));
+  const objects = [...generateObjects({ start: START, seconds: 3 * 3600 - 30, seed: 3, missRate: 0.01, holeRate: 0.001, badObjectRate: 0.05 })];
+  writeObjectsToDir(root, buckets.raw, objects);
+  // the backup is 20 minutes behind
+  writeObjectsToDir(root, buckets.backup, objects.filter((o) => parseFirehoseKey(o.key).arrival.getTime() < NOW - 20 * 60_000));
+  const publicDir = join(root, 'public');
+  await buildDashboard(publicDir);
+  server = createDashboardServer({ publicDir, run, refreshS: 1, now: () => NOW });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  // a fresh profile per run (playwright passes it as --user-data-dir)
+  browser = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+    deviceScaleFactor: 1,
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('dashboard in headless Chromium', () => {
+  it('shows the candles, latest price, completeness and freshness the engine computes', async () => {
+    const page = await browser.newPage();
+    const failed: string[] = [];
+    page.on('requestfailed', (r) => failed.push(r.url()));
+    page.on('pageerror', (e) => failed.push(e.message));
+    await page.goto(`${base}/`);
+    await page.waitForSelector('[data-testid="status"][data-updated]');
+
+    const api = (await (await fetch(`${base}/api/dashboard?product=BTC-USD&interval=1m`)).json()) as {
+      from: string;
+      to: string;
+    };
+    const candles = await run('ohlc', QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: api.from, to: api.to }));
+    const last = candles.rows[candles.rows.length - 1] as Record<string, string | number>;
+    expect(candles.rows.length).toBeGreaterThan(170);
+    expect(await page.getAttribute('#chart', 'data-candles')).toBe(String(candles.rows.length));
+    expect(await page.getAttribute('[data-testid="legend"]', 'data-bucket')).toBe(last.bucket_start);
+    for (const field of ['O', 'H', 'L', 'C'] as const) {
+      const want = last[{ O: 'open', H: 'high', L: 'low', C: 'close' }[field]];
+      expect(await page.textContent(`[data-testid="legend"] b[data-field="${field}"]`)).toBe(want);
+    }
+    // the chart really drew something: its canvas is there and sized
+    const canvas = await page.$('#chart canvas');
+    expect((await canvas?.boundingBox())?.width ?? 0).toBeGreaterThan(800);
+
+    const latest = await run('latest', QUERIES.latest.params.parse({ product: 'BTC-USD', from: '2026-11-26T12:00:00Z', to: '2026-11-27T12:00:00Z', now: new Date(NOW) }));
+    expect(await page.textContent('[data-testid="latest-price"]')).toBe(latest.rows[0]?.price);
+
+    const cells = await page.$$eval('[data-testid="completeness-strip"] .cell', (els) => els.map((e) => Number((e as HTMLElement).dataset.completeness)));
+    expect(cells.length).toBe(3);
+    expect(cells.every((c) => c > 0.9 && c < 1)).toBe(true);
+    expect(await page.$$eval('[data-testid="gaps"] tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
+    const gaps = await run('gaps', QUERIES.gaps.params.parse({ product: 'BTC-USD', from: '2026-11-27T09:00:00Z', to: api.to }));
+    const settled = gaps.rows.filter((g) => Date.parse(g.start as string) < NOW - 5_000);
+    expect(await page.textContent('[data-testid="gap-count"]')).toContain(`${settled.length} gaps`);
+
+    const rawAge = Number(await page.getAttribute('[data-testid="freshness-raw"]', 'data-age-s'));
+    const backupAge = Number(await page.getAttribute('[data-testid="freshness-backup"]', 'data-age-s'));
+    expect(rawAge).toBeLessThan(60);
+    expect(backupAge).toBeGreaterThan(20 * 60 - 60);
+    expect(await page.getAttribute('[data-testid="freshness-raw"]', 'class')).toContain('ok');
+    expect(await page.getAttribute('[data-testid="freshness-backup"]', 'class')).toContain('bad');
+
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-1m.png'), fullPage: true });
+
+    // switching the interval redraws with 5m candles
+    await page.click('[data-interval="5m"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="legend"]')?.textContent?.startsWith('5m'));
+    const api5 = (await (await fetch(`${base}/api/dashboard?product=BTC-USD&interval=5m`)).json()) as { from: string; to: string };
+    const candles5 = await run('ohlc', QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '5m', from: api5.from, to: api5.to }));
+    expect(await page.getAttribute('#chart', 'data-candles')).toBe(String(candles5.rows.length));
+    expect(await page.getAttribute('[data-interval="5m"]', 'aria-pressed')).toBe('true');
+
+    // it refreshes by itself (every second here)
+    const first = await page.getAttribute('[data-testid="status"]', 'data-updated');
+    await page.waitForFunction((prev) => document.querySelector('[data-testid="status"]')?.textContent !== prev, await page.textContent('[data-testid="status"]'), { timeout: 5_000 }).catch(() => undefined);
+    const refreshes: string[] = [];
+    page.on('request', (r) => refreshes.push(r.url()));
+    await page.waitForTimeout(2_200);
+    expect(refreshes.filter((u) => u.includes('/api/dashboard')).length).toBeGreaterThanOrEqual(1);
+    expect(first).toBe(new Date(NOW).toISOString().replace(/\.\d{3}Z$/, '.000Z'));
+    expect(failed).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('answers bad parameters with 400 naming the parameter', async () => {
+    const res = await fetch(`${base}/api/dashboard?interval=2m`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: 'interval' });
+  });
+});
