@@ -37,8 +37,8 @@ export interface ExtractorDeps {
   logger: Logger;
   metrics: ExtractorMetrics;
   source: TickSource;
-  /** Shared by every product: Coinbase's limit is per IP. */
-  budget: RequestBudget;
+  /** Admission shared by every product, for a source that does not limit itself. */
+  budget?: RequestBudget;
   /** For `SINK=local`: the local ObjectStore rooted at DATA_DIR. */
   store?: ObjectStore;
   /** For `SINK=firehose`. */
@@ -112,7 +112,7 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
   const streamStop = new AbortController();
   let stream: Promise<void> | undefined;
   if (source.kind === 'poll') {
-    const pollDeps = { source, budget: deps.budget, timeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() };
+    const pollDeps = { source, ...(deps.budget ? { budget: deps.budget } : {}), timeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() };
     scheduler = new CadenceScheduler({
       products: config.PRODUCTS,
       intervalMs: config.INTERVAL_MS,

@@ -28,7 +28,8 @@ export function missedTickFor(
 
 export interface PollTickDeps {
   source: PollingSource;
-  budget: RequestBudget;
+  /** Admission for sources that do not limit themselves (the Coinbase client takes its own token bucket). */
+  budget?: RequestBudget;
   timeoutMs: number;
   now?: () => number;
 }
@@ -51,7 +52,7 @@ export async function pollTick(
 ): Promise<PollOutcome> {
   const now = deps.now ?? Date.now;
   const scheduled = new Date(dueMs);
-  if (!deps.budget.tryTake()) {
+  if (deps.budget && !deps.budget.tryTake()) {
     return { tick: missedTickFor(productId, deps.source.source, scheduled, 'rate_limited', new Date(now())), latencyMs: undefined };
   }
   const started = now();
