@@ -75,9 +75,9 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
     description: 'bitcoin-stream-etl: Athena named queries and the query-user policy',
     namedQueries: loadNamedQueries(assets.namedQueriesJson, data.tableName),
     databaseName: data.databaseName,
-    tableName: data.tableName,
+    tableNames: [data.tableName, data.backupTableName],
     workGroupName: data.workGroupName,
-    rawBucket: data.rawBucket,
+    dataBuckets: [data.rawBucket, data.backupBucket],
     resultsBucket: data.resultsBucket,
     resultsPrefix: ATHENA_RESULTS_PREFIX,
   });

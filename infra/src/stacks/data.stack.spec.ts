@@ -182,12 +182,16 @@ describe('DataStack S3 -> SQS', () => {
 });
 
 describe('DataStack Glue and Athena', () => {
-  it('declares the raw table with the schema columns, JSON SerDe and datehour projection over raw/', () => {
+  it.each([
+    ['raw_ticks', 'raw'],
+    ['backup_ticks', 'backup'],
+  ])('declares %s over raw/ in the %s bucket: schema columns, JSON SerDe, datehour projection', (name, bucket) => {
     data().hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'btc_etl_dev' } });
-    const table = Object.values(data().findResources('AWS::Glue::Table'))[0]?.Properties;
+    const tables = Object.values(data().findResources('AWS::Glue::Table')).map((t) => t.Properties);
+    expect(tables.map((t) => t.TableInput.Name).sort()).toEqual(['backup_ticks', 'raw_ticks']);
+    const table = tables.find((t) => t.TableInput.Name === name);
     expect(table.DatabaseName).toBe('btc_etl_dev');
     const input = table.TableInput;
-    expect(input.Name).toBe('raw_ticks');
     expect(input.TableType).toBe('EXTERNAL_TABLE');
     const cfnColumn = (c: { name: string; type: string; comment?: string }) => ({
       Name: c.name,
@@ -206,9 +210,9 @@ describe('DataStack Glue and Athena', () => {
       'projection.datehour.interval': '1',
       'projection.datehour.interval.unit': 'HOURS',
     });
-    const rawRef = { Ref: bucketLogicalId('raw') };
-    expect(input.Parameters['storage.location.template']).toEqual({ 'Fn::Join': ['', ['s3://', rawRef, '/raw/${datehour}/']] });
-    expect(input.StorageDescriptor.Location).toEqual({ 'Fn::Join': ['', ['s3://', rawRef, '/raw/']] });
+    const ref = { Ref: bucketLogicalId(bucket) };
+    expect(input.Parameters['storage.location.template']).toEqual({ 'Fn::Join': ['', ['s3://', ref, '/raw/${datehour}/']] });
+    expect(input.StorageDescriptor.Location).toEqual({ 'Fn::Join': ['', ['s3://', ref, '/raw/']] });
   });
 
   it('enforces the workgroup result location in the expiring results bucket and the bytes-scanned cutoff', () => {

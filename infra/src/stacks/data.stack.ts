@@ -17,8 +17,9 @@ export const FIREHOSE_ERROR_PREFIX = 'errors/!{firehose:error-output-type}/!{tim
 export const FIREHOSE_RAW_PREFIX = `${RAW_PREFIX}!{timestamp:yyyy/MM/dd/HH}/`;
 /** Athena writes query results under this prefix of the results bucket. */
 export const ATHENA_RESULTS_PREFIX = 'athena/';
-/** The Glue table over `raw/`, one NDJSON price record per line. */
+/** The Glue tables over `raw/` in the raw and backup buckets (the query app's ATHENA_RAW_TABLE / ATHENA_BACKUP_TABLE). */
 export const RAW_TABLE_NAME = 'raw_ticks';
+export const BACKUP_TABLE_NAME = 'backup_ticks';
 /** The Firehose log stream that receives S3 delivery errors. */
 export const FIREHOSE_LOG_STREAM = 'DestinationDelivery';
 
@@ -41,6 +42,7 @@ export class DataStack extends Stack {
   readonly deliveryStreamArn: string;
   readonly databaseName: string;
   readonly tableName = RAW_TABLE_NAME;
+  readonly backupTableName = BACKUP_TABLE_NAME;
   readonly workGroupName: string;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
@@ -231,37 +233,15 @@ export class DataStack extends Stack {
       catalogId: Aws.ACCOUNT_ID,
       databaseInput: { name: this.databaseName, description: 'Bitcoin price records delivered by Firehose' },
     });
-    const rawLocation = `s3://${this.rawBucket.bucketName}/${RAW_PREFIX}`;
-    const table = new glue.CfnTable(this, 'RawTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: this.databaseName,
-      tableInput: {
-        name: RAW_TABLE_NAME,
-        description: 'One NDJSON price record per line, partitioned by Firehose arrival hour (UTC)',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: {
-          classification: 'json',
-          EXTERNAL: 'TRUE',
-          // Partition projection over Firehose's yyyy/MM/dd/HH folders: no crawler, no MSCK REPAIR.
-          'projection.enabled': 'true',
-          'projection.datehour.type': 'date',
-          'projection.datehour.format': 'yyyy/MM/dd/HH',
-          'projection.datehour.range': `${config.projectionStart},NOW`,
-          'projection.datehour.interval': '1',
-          'projection.datehour.interval.unit': 'HOURS',
-          'storage.location.template': `${rawLocation}\${datehour}/`,
-        },
-        partitionKeys: GLUE_PARTITION_KEYS.map((c) => ({ ...c })),
-        storageDescriptor: {
-          columns: GLUE_COLUMNS.map((c) => ({ ...c })),
-          location: rawLocation,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
-        },
-      },
-    });
-    table.node.addDependency(database);
+    // The same table over the backup bucket (same keys, same bytes): the query app compares the two stores.
+    for (const [id, name, bucket, what] of [
+      ['RawTable', RAW_TABLE_NAME, this.rawBucket, 'delivered by Firehose'],
+      ['BackupTable', BACKUP_TABLE_NAME, this.backupBucket, 'copied to the backup bucket'],
+    ] as const) {
+      this.priceTable(id, { name, bucket, description: `Price records ${what}`, projectionStart: config.projectionStart }).node.addDependency(
+        database,
+      );
+    }
 
     // --- Athena workgroup ----------------------------------------------------------------------------------------
     this.workGroupName = prefix;
@@ -291,8 +271,48 @@ export class DataStack extends Stack {
     output('AthenaResultsBucketName', this.resultsBucket.bucketName, 'Athena query results');
     output('DeliveryStreamName', this.deliveryStreamName, 'FIREHOSE_STREAM_NAME');
     output('RawObjectsQueueUrl', this.queue.queueUrl, 'SQS_QUEUE_URL');
-    output('GlueDatabase', this.databaseName, 'Glue database of the raw table');
-    output('GlueTable', RAW_TABLE_NAME, 'Glue table over raw/');
-    output('AthenaWorkGroup', this.workGroupName, 'Athena workgroup');
+    output('GlueDatabase', this.databaseName, 'ATHENA_DATABASE');
+    output('GlueTable', RAW_TABLE_NAME, 'ATHENA_RAW_TABLE: Glue table over raw/ in the raw bucket');
+    output('GlueBackupTable', BACKUP_TABLE_NAME, 'ATHENA_BACKUP_TABLE: Glue table over raw/ in the backup bucket');
+    output('AthenaWorkGroup', this.workGroupName, 'ATHENA_WORKGROUP');
+  }
+
+  /**
+   * A Glue table over `<bucket>/raw/`: one NDJSON price record per line (JSON SerDe), columns from the price schema,
+   * partitioned by Firehose arrival hour with partition projection (no crawler, no MSCK REPAIR).
+   */
+  private priceTable(
+    id: string,
+    props: { name: string; bucket: s3.IBucket; description: string; projectionStart: string },
+  ): glue.CfnTable {
+    const location = `s3://${props.bucket.bucketName}/${RAW_PREFIX}`;
+    return new glue.CfnTable(this, id, {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: props.name,
+        description: `${props.description}, partitioned by Firehose arrival hour (UTC)`,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          classification: 'json',
+          EXTERNAL: 'TRUE',
+          'projection.enabled': 'true',
+          'projection.datehour.type': 'date',
+          'projection.datehour.format': 'yyyy/MM/dd/HH',
+          'projection.datehour.range': `${props.projectionStart},NOW`,
+          'projection.datehour.interval': '1',
+          'projection.datehour.interval.unit': 'HOURS',
+          'storage.location.template': `${location}\${datehour}/`,
+        },
+        partitionKeys: GLUE_PARTITION_KEYS.map((c) => ({ ...c })),
+        storageDescriptor: {
+          columns: GLUE_COLUMNS.map((c) => ({ ...c })),
+          location,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
+        },
+      },
+    });
   }
 }

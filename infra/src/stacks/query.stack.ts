@@ -11,9 +11,11 @@ export interface QueryStackProps extends StackProps {
   config: InfraConfig;
   namedQueries: NamedQuerySet;
   databaseName: string;
-  tableName: string;
+  /** The Glue tables the queries read (raw_ticks, backup_ticks). */
+  tableNames: string[];
   workGroupName: string;
-  rawBucket: s3.IBucket;
+  /** The buckets under those tables; query users read their `raw/` objects. */
+  dataBuckets: s3.IBucket[];
   resultsBucket: s3.IBucket;
   /** Prefix of the results bucket the workgroup writes to (e.g. `athena/`). */
   resultsPrefix: string;
@@ -21,7 +23,7 @@ export interface QueryStackProps extends StackProps {
 
 /**
  * The query app's queries saved as Athena named queries in the workgroup, and a managed policy that lets a user or
- * role run queries there: read the raw table and its objects, write results to the workgroup's location.
+ * role run queries there: read the tables' metadata and their `raw/` objects, write results to the workgroup's location.
  */
 export class QueryStack extends Stack {
   readonly queryUserPolicy: iam.ManagedPolicy;
@@ -29,7 +31,7 @@ export class QueryStack extends Stack {
 
   constructor(scope: Construct, id: string, props: QueryStackProps) {
     super(scope, id, props);
-    const { config, databaseName, tableName, workGroupName, rawBucket, resultsBucket, resultsPrefix } = props;
+    const { config, databaseName, tableNames, workGroupName, dataBuckets, resultsBucket, resultsPrefix } = props;
 
     this.namedQueries = props.namedQueries.queries.map(
       (q) =>
@@ -48,7 +50,7 @@ export class QueryStack extends Stack {
 
     this.queryUserPolicy = new iam.ManagedPolicy(this, 'QueryUserPolicy', {
       managedPolicyName: `${config.namePrefix}-query-user`,
-      description: `Run Athena queries in workgroup ${workGroupName} over ${databaseName}.${tableName}`,
+      description: `Run Athena queries in workgroup ${workGroupName} over ${tableNames.map((t) => `${databaseName}.${t}`).join(', ')}`,
       statements: [
         new iam.PolicyStatement({
           sid: 'RunQueriesInWorkGroup',
@@ -74,24 +76,24 @@ export class QueryStack extends Stack {
           resources: [
             glueArn('catalog'),
             glueArn('database', databaseName),
-            glueArn('table', `${databaseName}/${tableName}`),
+            ...tableNames.map((t) => glueArn('table', `${databaseName}/${t}`)),
           ],
         }),
         new iam.PolicyStatement({
-          sid: 'ReadRawObjects',
+          sid: 'ReadTableObjects',
           actions: ['s3:GetObject'],
-          resources: [rawBucket.arnForObjects(`${RAW_PREFIX}*`)],
+          resources: dataBuckets.map((b) => b.arnForObjects(`${RAW_PREFIX}*`)),
         }),
         new iam.PolicyStatement({
-          sid: 'ListRawPrefix',
+          sid: 'ListTablePrefixes',
           actions: ['s3:ListBucket'],
-          resources: [rawBucket.bucketArn],
+          resources: dataBuckets.map((b) => b.bucketArn),
           conditions: { StringLike: { 's3:prefix': [`${RAW_PREFIX}*`] } },
         }),
         new iam.PolicyStatement({
           sid: 'LocateBuckets',
           actions: ['s3:GetBucketLocation'],
-          resources: [rawBucket.bucketArn, resultsBucket.bucketArn],
+          resources: [...dataBuckets.map((b) => b.bucketArn), resultsBucket.bucketArn],
         }),
         new iam.PolicyStatement({
           sid: 'WriteAndReadResults',
