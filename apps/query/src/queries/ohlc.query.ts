@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
 import { INTERVALS, IntervalSchema, ProductParam, isoOf, okTicksSql, withRange } from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
-import { compareDecimal, compareOrder, isoNanos, isoSecond, secondToIso } from './tick-values';
+import { compareDecimal, compareOrder, isoNanos, isoSecond, newFirstLast, secondToIso, updateFirstLast, type FirstLast } from './tick-values';
 
 export const OhlcParams = withRange({ product: ProductParam, interval: IntervalSchema });
 export type OhlcParams = z.infer<typeof OhlcParams>;
@@ -19,14 +19,7 @@ export interface Candle extends Record<string, string | number> {
 
 interface CandleState {
   ticks: number;
-  open: string;
-  openSec: number;
-  openNanos: number;
-  openId: string;
-  close: string;
-  closeSec: number;
-  closeNanos: number;
-  closeId: string;
+  fl: FirstLast;
   high: string;
   highF: number;
   highSec: number;
@@ -63,20 +56,14 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
       if (c === undefined) {
         candles.set(bucket, {
           ticks: 1,
-          open: price, openSec: sec, openNanos: nanos, openId: id,
-          close: price, closeSec: sec, closeNanos: nanos, closeId: id,
+          fl: newFirstLast(price, sec, nanos, id),
           high: price, highF: priceF, highSec: sec, highNanos: nanos, highId: id,
           low: price, lowF: priceF, lowSec: sec, lowNanos: nanos, lowId: id,
         });
         return;
       }
       c.ticks++;
-      if (compareOrder(sec, nanos, id, { sec: c.openSec, nanos: c.openNanos, id: c.openId }) < 0) {
-        c.open = price; c.openSec = sec; c.openNanos = nanos; c.openId = id;
-      }
-      if (compareOrder(sec, nanos, id, { sec: c.closeSec, nanos: c.closeNanos, id: c.closeId }) > 0) {
-        c.close = price; c.closeSec = sec; c.closeNanos = nanos; c.closeId = id;
-      }
+      updateFirstLast(c.fl, price, sec, nanos, id);
       // a float comparison settles almost every case; equal floats fall back to the exact decimal comparison
       if (priceF >= c.highF) {
         const cmp = priceF > c.highF ? 1 : compareDecimal(price, c.high);
@@ -96,10 +83,10 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
         .sort((a, b) => a[0] - b[0])
         .map(([bucket, c]) => ({
           bucket_start: secondToIso(bucket),
-          open: c.open,
+          open: c.fl.first,
           high: c.high,
           low: c.low,
-          close: c.close,
+          close: c.fl.last,
           ticks: c.ticks,
         }));
     },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
 import { ProductParam, isoOf, okTicksSql, withRange } from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
-import { compareDecimal, compareOrder, isoNanos, isoSecond, secondToIso } from './tick-values';
+import { compareDecimal, isoNanos, isoSecond, newFirstLast, secondToIso, updateFirstLast, type FirstLast } from './tick-values';
 
 export const SummaryParams = withRange({ product: ProductParam });
 export type SummaryParams = z.infer<typeof SummaryParams>;
@@ -30,14 +30,7 @@ interface DayState {
   minF: number;
   max: string;
   maxF: number;
-  openSec: number;
-  openNanos: number;
-  openId: string;
-  open: string;
-  closeSec: number;
-  closeNanos: number;
-  closeId: string;
-  close: string;
+  fl: FirstLast;
 }
 
 /** Per UTC day: count, min, max, mean and sample stddev (Welford, in doubles), first and last price and the return. */
@@ -59,8 +52,7 @@ function summaryAccumulator(params: SummaryParams): Accumulator<SummaryRow> {
       if (d === undefined) {
         days.set(day, {
           n: 1, mean: x, m2: 0, min: price, minF: x, max: price, maxF: x,
-          openSec: sec, openNanos: nanos, openId: id, open: price,
-          closeSec: sec, closeNanos: nanos, closeId: id, close: price,
+          fl: newFirstLast(price, sec, nanos, id),
         });
         return;
       }
@@ -72,12 +64,7 @@ function summaryAccumulator(params: SummaryParams): Accumulator<SummaryRow> {
       // either copy, which Coinbase never produces within one product (its increment fixes the digits)
       if (x < d.minF || (x === d.minF && compareDecimal(price, d.min) < 0)) { d.min = price; d.minF = x; }
       if (x > d.maxF || (x === d.maxF && compareDecimal(price, d.max) > 0)) { d.max = price; d.maxF = x; }
-      if (compareOrder(sec, nanos, id, { sec: d.openSec, nanos: d.openNanos, id: d.openId }) < 0) {
-        d.openSec = sec; d.openNanos = nanos; d.openId = id; d.open = price;
-      }
-      if (compareOrder(sec, nanos, id, { sec: d.closeSec, nanos: d.closeNanos, id: d.closeId }) > 0) {
-        d.closeSec = sec; d.closeNanos = nanos; d.closeId = id; d.close = price;
-      }
+      updateFirstLast(d.fl, price, sec, nanos, id);
     },
     finish() {
       return [...days.entries()]
@@ -89,9 +76,9 @@ function summaryAccumulator(params: SummaryParams): Accumulator<SummaryRow> {
           max: d.max,
           mean: d.mean,
           stddev: d.n > 1 ? Math.sqrt(d.m2 / (d.n - 1)) : null,
-          open: d.open,
-          close: d.close,
-          return: +d.close / +d.open - 1,
+          open: d.fl.first,
+          close: d.fl.last,
+          return: +d.fl.last / +d.fl.first - 1,
         }));
     },
   };

@@ -80,3 +80,31 @@ export function compareOrder(aSec: number, aNanos: number, aId: string, b: Order
   if (aNanos !== b.nanos) return aNanos - b.nanos;
   return aId === b.id ? 0 : aId < b.id ? -1 : 1;
 }
+
+/**
+ * The first and the last price in time order of a group (a candle, a day): both engines order by
+ * (second, nanos, record_id).
+ */
+export interface FirstLast {
+  first: string;
+  firstSec: number;
+  firstNanos: number;
+  firstId: string;
+  last: string;
+  lastSec: number;
+  lastNanos: number;
+  lastId: string;
+}
+
+export function newFirstLast(price: string, sec: number, nanos: number, id: string): FirstLast {
+  return { first: price, firstSec: sec, firstNanos: nanos, firstId: id, last: price, lastSec: sec, lastNanos: nanos, lastId: id };
+}
+
+export function updateFirstLast(s: FirstLast, price: string, sec: number, nanos: number, id: string): void {
+  if (compareOrder(sec, nanos, id, { sec: s.firstSec, nanos: s.firstNanos, id: s.firstId }) < 0) {
+    s.first = price; s.firstSec = sec; s.firstNanos = nanos; s.firstId = id;
+  }
+  if (compareOrder(sec, nanos, id, { sec: s.lastSec, nanos: s.lastNanos, id: s.lastId }) > 0) {
+    s.last = price; s.lastSec = sec; s.lastNanos = nanos; s.lastId = id;
+  }
+}
