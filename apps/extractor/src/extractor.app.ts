@@ -112,6 +112,8 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
   const streamStop = new AbortController();
   let stream: Promise<void> | undefined;
   if (source.kind === 'poll') {
+    const first = config.PRODUCTS[0];
+    if (source.warmUp && first) await source.warmUp(first, { signal: streamStop.signal, timeoutMs: config.REQUEST_TIMEOUT_MS });
     const pollDeps = { source, ...(deps.budget ? { budget: deps.budget } : {}), timeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() };
     scheduler = new CadenceScheduler({
       products: config.PRODUCTS,

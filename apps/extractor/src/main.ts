@@ -8,6 +8,8 @@ import { createFirehosePutter } from './firehose.client';
 import { createLogger } from './logger';
 import { ExtractorMetrics } from './metrics';
 
+const EXTRACTOR_USER_AGENT = 'bitcoin-stream-etl-extractor';
+
 // No `require.main === module` guard: `@nx/js:node` and plain `node` both just run this file.
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -30,18 +32,20 @@ async function main(): Promise<void> {
   });
 
   const endpoint = config.SOURCE;
-  const client = createCoinbaseClient({
+  const clientOptions = {
     exchangeUrl: config.COINBASE_EXCHANGE_URL,
     apiUrl: config.COINBASE_API_URL,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
+    // one bucket for every product: Coinbase's public limit is per IP
     rateLimiter: new TokenBucket({ ratePerSecond: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST }),
-    userAgent: 'bitcoin-stream-etl-extractor',
-  });
+  };
+  const client = createCoinbaseClient({ ...clientOptions, userAgent: EXTRACTOR_USER_AGENT });
+  const warmUpClient = createCoinbaseClient({ ...clientOptions, userAgent: `${EXTRACTOR_USER_AGENT} (warm-up)` });
   const running = await startExtractor({
     config,
     logger,
     metrics: new ExtractorMetrics({ defaultMetrics: true }),
-    source: coinbasePollingSource(client, endpoint),
+    source: coinbasePollingSource(client, endpoint, warmUpClient),
     ...(config.SINK === 'local'
       ? { store: createObjectStore({ kind: 'local', root: config.DATA_DIR }) }
       : { firehose: createFirehosePutter() }),

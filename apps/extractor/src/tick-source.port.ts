@@ -15,6 +15,11 @@ export interface PollingSource {
   poll(productId: string, scheduledTime: Date, options: PollOptions): Promise<PriceTick>;
   /** Why a poll failed, as recorded in the `missed` record. */
   classify(error: unknown): MissReason;
+  /**
+   * One throw-away request before the first due tick: opens the keep-alive connection and warms the code path, so
+   * the first due request starts as punctually as the rest. Never throws.
+   */
+  warmUp?(productId: string, options: PollOptions): Promise<void>;
 }
 
 /**

@@ -30,7 +30,7 @@ export interface FirehoseStub {
 }
 
 /**
- * A local HTTP server speaking Firehose's JSON 1.1 protocol for `PutRecordBatch` (the AWS SDK talks to it through
+ * A local HTTP server speaking Firehose's JSON 1.1 protocol for `PutRecordBatch` and `PutRecord` (the AWS SDK talks to it through
  * `endpoint`), answering each call as `plan` says: the partial failures and throttling moto cannot produce.
  */
 export async function startFirehoseStub(plan: (index: number, records: readonly string[]) => StubAnswer): Promise<FirehoseStub> {
@@ -38,6 +38,16 @@ export async function startFirehoseStub(plan: (index: number, records: readonly 
   const accepted: string[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
     const target = String(req.headers['x-amz-target'] ?? '');
+    if (target === 'Firehose_20150804.PutRecord') {
+      // the one-record-per-call baseline: always accepted
+      const input = JSON.parse(body) as { DeliveryStreamName: string; Record: { Data: string } };
+      const record = Buffer.from(input.Record.Data, 'base64').toString('utf8');
+      calls.push({ index: calls.length, streamName: input.DeliveryStreamName, records: [record], answer: { kind: 'ok' } });
+      accepted.push(record);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ RecordId: randomUUID().replace(/-/g, ''), Encrypted: false }));
+      return;
+    }
     if (target !== 'Firehose_20150804.PutRecordBatch') {
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
