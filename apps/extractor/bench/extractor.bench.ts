@@ -288,7 +288,7 @@ function section(c: { extractor: CadenceResult; baseline: CadenceResult }, bills
     '|---|---|---|---|---|---|',
     ...bills.map((r) => `| ${r.label} | ${r.ticks} | ${r.calls} | ${r.records} | ${r.billedKiBPerTick.toFixed(3)} | ${Math.round(r.callsPerMillion).toLocaleString('en-US')} |`),
     '',
-    'Ticks per record = ticks arriving within one `FIREHOSE_MAX_LATENCY_MS` window (products x polls/s x latency). With the default 1 s and one product every record holds one tick and is billed 5 KiB like the baseline (only the call count stays the same too); the 0.5 KiB goal needs >= 10 ticks per window: 10 products, or `FIREHOSE_MAX_LATENCY_MS` >= 10000 for one (Firehose itself buffers 60-900 s before writing to S3, so this adds no visible delay; the spool keeps those ticks safe meanwhile).',
+    'Ticks per record = ticks arriving within one `FIREHOSE_MAX_LATENCY_MS` window (products x polls/s x latency). With the default 1 s and one product each record holds one tick: 5 KiB billed and one call per tick, no better than the baseline. The 0.5 KiB goal needs >= 10 ticks per window: 10 products, or `FIREHOSE_MAX_LATENCY_MS` >= 10000 for one (Firehose itself buffers 60-900 s before writing to S3, so this adds no visible delay; the spool keeps those ticks safe meanwhile).',
     '',
     '**Sink path** (validate, encode, spool with fdatasync per event-loop batch, pack into Firehose records, acknowledge; Firehose answering in process; goal >= 100,000 ticks/s on one core, flat memory):',
     '',
