@@ -1,5 +1,6 @@
 import { App, type Environment } from 'aws-cdk-lib';
-import { requireAsset, type InfraAssets } from './assets';
+import { join } from 'node:path';
+import { dockerContextFiles, requireAsset, type InfraAssets } from './assets';
 import { pascalPrefix, readInfraConfig, type InfraConfig } from './infra.config';
 import { loadNamedQueries } from './named-queries';
 import { BackupStack } from './stacks/backup.stack';
@@ -56,11 +57,10 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
     backupBucket: data.backupBucket,
     queue: data.queue,
   });
-  requireAsset(
-    "the extractor's Dockerfile",
-    `${assets.extractorImage.context}/${assets.extractorImage.dockerfile}`,
-    'apps/extractor ships the Dockerfile the Fargate image is built from',
-  );
+  requireAsset("the extractor's Dockerfile", join(assets.extractorImage.context, assets.extractorImage.dockerfile), 'apps/extractor ships it');
+  for (const file of dockerContextFiles(assets.extractorImage)) {
+    requireAsset('a file the extractor image copies', file, 'build it first with `npx nx run extractor:build`');
+  }
   const extractor = new ExtractorStack(app, STACK_IDS.extractor, {
     ...common,
     stackName: stackName(STACK_IDS.extractor),

@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceAssets } from '../assets';
+import { WORKSPACE_ROOT } from '../assets';
 import { policyStatements, synthInfra, type SynthesizedInfra } from '../test/synth-infra';
 
 let infra: SynthesizedInfra;
@@ -43,11 +43,25 @@ describe('ExtractorStack', () => {
     expect(images).toHaveLength(1);
     const source = images[0]?.source;
     expect(source?.platform).toBe('linux/arm64');
-    const { extractorImage } = workspaceAssets();
-    expect(source?.dockerFile).toBe(extractorImage.dockerfile);
-    // The staged context holds the same Dockerfile: `cdk deploy` runs `docker build` on it, synth ran nothing.
-    const staged = readFileSync(join(infra.outdir, source?.directory ?? 'missing', source?.dockerFile ?? 'Dockerfile'), 'utf8');
-    expect(staged).toBe(readFileSync(join(extractorImage.context, extractorImage.dockerfile), 'utf8'));
+    expect(source?.dockerFile).toBe('apps/extractor/Dockerfile');
+    // The context is the repository root cut down to the Dockerfile and what it COPYs (the built bundle), staged
+    // byte for byte: `cdk deploy` runs `docker build` on it, synthesis ran nothing and copied no node_modules.
+    const staged = join(infra.outdir, source?.directory ?? 'missing');
+    const files = readdirSync(staged, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => relative(staged, join(d.parentPath, d.name)))
+      .sort();
+    expect(files).toEqual(['apps/extractor/Dockerfile', 'dist/apps/extractor/main.js', 'dist/apps/extractor/main.js.map']);
+    for (const file of files) {
+      expect(readFileSync(join(staged, file)).equals(readFileSync(join(WORKSPACE_ROOT, file))), file).toBe(true);
+    }
+  });
+
+  it('probes /healthz like the Dockerfile does, since ECS ignores HEALTHCHECK', () => {
+    const container = Object.values(extractor().findResources('AWS::ECS::TaskDefinition'))[0]?.Properties
+      .ContainerDefinitions[0];
+    expect(container.HealthCheck).toMatchObject({ Interval: 15, Timeout: 3, StartPeriod: 10, Retries: 3 });
+    expect(container.HealthCheck.Command.join(' ')).toMatch(/^CMD node -e .*\/healthz/);
   });
 
   it('lets the task put records into that one stream and nothing else', () => {

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -79,6 +79,7 @@ export class ExtractorStack extends Stack {
       image: ecs.ContainerImage.fromAsset(props.image.context, {
         file: props.image.dockerfile,
         exclude: props.image.exclude,
+        ignoreMode: IgnoreMode.DOCKER,
         platform: Platform.LINUX_ARM64,
       }),
       essential: true,
@@ -88,6 +89,21 @@ export class ExtractorStack extends Stack {
         AWS_REGION: this.region,
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'extractor' }),
+      // ECS ignores the Dockerfile's HEALTHCHECK: the same probe of the ops server's /healthz, declared here so a
+      // hung task is replaced and a failed rollout rolls back.
+      healthCheck: {
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+        ],
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(3),
+        startPeriod: Duration.seconds(10),
+        retries: 3,
+      },
+      // The spool lives under DATA_DIR=/data (the image's VOLUME): writable, on the task's ephemeral storage.
       readonlyRootFilesystem: false,
     });
 
