@@ -4,7 +4,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { workspaceAssets, type InfraAssets } from '../assets';
+import { WORKSPACE_ROOT, workspaceAssets, type InfraAssets } from '../assets';
 import { buildInfra, type InfraStacks } from '../infra.app';
 
 export interface SynthesizedInfra {
@@ -29,7 +29,9 @@ export interface AssetManifest {
  */
 export function synthInfra(context: Record<string, unknown> = {}, assets: InfraAssets = workspaceAssets()): SynthesizedInfra {
   const outdir = mkdtempSync(join(tmpdir(), 'infra-synth-'));
-  const app = new App({ outdir, context });
+  // cdk.json's context first (feature flags, defaults), as `cdk synth` applies it; the test's own keys win.
+  const cdkJson = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'infra/cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const app = new App({ outdir, context: { ...cdkJson.context, ...context } });
   const stacks = buildInfra(app, assets);
   const assembly = app.synth();
   const template = (stackName: string) =>
