@@ -1,0 +1,324 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeCoinbase, type FakeCoinbase } from '@btc-etl/testing';
+import {
+  BUNDLES,
+  assertBundlesBuilt,
+  awsEnv,
+  baseEnv,
+  metricSum,
+  runCli,
+  scrapeMetrics,
+  startApp,
+  type AppProcess,
+  type ExitInfo,
+} from './app.processes';
+import { passThrough, startFaultProxy, type FaultProxy } from './fault.proxy';
+import {
+  createPipelineStack,
+  drainQueue,
+  listObjects,
+  queueDepth,
+  readBucketRecords,
+  type BucketRecords,
+  type PipelineStack,
+  type StackOptions,
+} from './pipeline.stack';
+import {
+  formatReport,
+  reconcile,
+  type CandleLike,
+  type ExtractorRun,
+  type GapRowLike,
+  type LoggedRequest,
+  type ReconcileReport,
+} from './reconciliation';
+
+export const INTERVAL_MS = 1000;
+export const REQUEST_TIMEOUT_MS = 2500;
+export const DEFAULT_PRODUCTS = ['BTC-USD', 'ETH-USD'] as const;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface HarnessOptions {
+  name: string;
+  motoEndpoint: string;
+  products?: readonly string[];
+  stack?: StackOptions;
+  /** Fake Coinbase seed (prices are reproducible per scenario). */
+  seed?: number;
+}
+
+export interface RunningExtractor {
+  app: AppProcess;
+  opsPort: number;
+  run: ExtractorRun;
+  /** Spool depth samples from /metrics, [time, depth]. */
+  spoolDepth: [number, number][];
+  stopScraping(): void;
+}
+
+/** Everything a scenario collected after the pipeline settled: the input of the reconciliation. */
+export interface ScenarioResult {
+  report: ReconcileReport;
+  raw: BucketRecords;
+  backup: BucketRecords;
+  dlqBodies: string[];
+  text: string;
+}
+
+/**
+ * One scenario's pipeline on this machine: moto (reset, then the stack), a fake Coinbase, fault proxies in front of
+ * moto's Firehose and S3 endpoints (pass-through until a scenario sets faults), the extractor bundle with
+ * SINK=firehose, the backup Lambda's local SQS runner, and the query CLI. Scenarios compose its steps.
+ */
+export class PipelineHarness {
+  readonly products: readonly string[];
+  fake!: FakeCoinbase;
+  stack!: PipelineStack;
+  firehoseProxy!: FaultProxy;
+  s3Proxy!: FaultProxy;
+  dir!: string;
+  backupRunner: AppProcess | undefined;
+  readonly runs: RunningExtractor[] = [];
+  private readonly apps: AppProcess[] = [];
+
+  constructor(readonly options: HarnessOptions) {
+    this.products = options.products ?? DEFAULT_PRODUCTS;
+  }
+
+  async setup(): Promise<this> {
+    assertBundlesBuilt();
+    await fetch(`${this.options.motoEndpoint}/moto-api/reset`, { method: 'POST' });
+    this.stack = await createPipelineStack(this.options.motoEndpoint, this.options.stack);
+    this.fake = await startFakeCoinbase({ seed: this.options.seed ?? 7 });
+    // a little latency, as the real API has: requests overlap the next tick's start now and then
+    this.fake.setFaults([{ id: 'latency', endpoint: 'ticker', delayMs: { min: 5, max: 60 } }]);
+    this.firehoseProxy = await startFaultProxy(this.options.motoEndpoint, passThrough);
+    this.s3Proxy = await startFaultProxy(this.options.motoEndpoint, passThrough);
+    this.dir = mkdtempSync(join(tmpdir(), `e2e-${this.options.name.replace(/[^a-z0-9]+/gi, '-')}-`));
+    return this;
+  }
+
+  /** The extractor's environment: the built bundle, SINK=firehose, Firehose through the fault proxy. */
+  extractorEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...baseEnv(),
+      ...awsEnv(this.options.motoEndpoint),
+      // the SDK's service-specific endpoint variable: only Firehose goes through the proxy
+      AWS_ENDPOINT_URL_FIREHOSE: this.firehoseProxy.url,
+      SINK: 'firehose',
+      FIREHOSE_STREAM_NAME: this.stack.streamName,
+      PRODUCTS: this.products.join(','),
+      INTERVAL_MS: String(INTERVAL_MS),
+      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      COINBASE_EXCHANGE_URL: this.fake.exchangeUrl,
+      COINBASE_API_URL: this.fake.apiUrl,
+      DATA_DIR: join(this.dir, 'data'),
+      SPOOL_DIR: join(this.dir, 'spool'),
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+      ...extra,
+    };
+  }
+
+  backupEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...baseEnv(),
+      ...awsEnv(this.options.motoEndpoint),
+      // S3 through the fault proxy, SQS straight to moto
+      AWS_ENDPOINT_URL_S3: this.s3Proxy.url,
+      SQS_QUEUE_URL: this.stack.queueUrl,
+      RAW_BUCKET: this.stack.rawBucket,
+      BACKUP_BUCKET: this.stack.backupBucket,
+      S3_FORCE_PATH_STYLE: 'true',
+      SQS_WAIT_TIME_SECONDS: '1',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...extra,
+    };
+  }
+
+  queryEnv(bucket: string): Record<string, string> {
+    return {
+      ...baseEnv(),
+      ...awsEnv(this.options.motoEndpoint),
+      OBJECT_STORE: 's3',
+      S3_FORCE_PATH_STYLE: 'true',
+      RAW_BUCKET: bucket,
+      BACKUP_BUCKET: this.stack.backupBucket,
+      LOG_LEVEL: 'silent',
+    };
+  }
+
+  async startBackupRunner(extra: Record<string, string> = {}): Promise<AppProcess> {
+    const app = startApp('backup-runner', BUNDLES.backupRunner, this.backupEnv(extra));
+    this.apps.push(app);
+    this.backupRunner = app;
+    await app.waitForLog((l) => l.message === 'polling queue');
+    return app;
+  }
+
+  async startExtractor(extra: Record<string, string> = {}): Promise<RunningExtractor> {
+    const app = startApp(`extractor-${this.runs.length + 1}`, BUNDLES.extractor, this.extractorEnv(extra));
+    this.apps.push(app);
+    const started = await app.waitForLog((l) => l.msg === 'extractor started', 20_000);
+    const opsPort = Number(started.opsPort);
+    const run: ExtractorRun = { startMs: app.startedAt, endMs: Number.NaN, ending: 'sigterm' };
+    const spoolDepth: [number, number][] = [];
+    let scraping = true;
+    const loop = (async () => {
+      while (scraping && app.child.exitCode === null && app.child.signalCode === null) {
+        try {
+          const at = Date.now();
+          const m = await scrapeMetrics(opsPort);
+          spoolDepth.push([at, metricSum(m, 'extractor_spool_depth')]);
+          run.lastScrape = { at, dueByProduct: Object.fromEntries(this.products.map((p) => [p, metricSum(m, 'extractor_ticks_due_total', { product: p })])) };
+        } catch {
+          // the process is going away
+        }
+        await sleep(500);
+      }
+    })();
+    const running: RunningExtractor = {
+      app,
+      opsPort,
+      run,
+      spoolDepth,
+      stopScraping: () => {
+        scraping = false;
+        void loop;
+      },
+    };
+    this.runs.push(running);
+    return running;
+  }
+
+  /** SIGTERM: the extractor stops scheduling, flushes and exits 0 (the last scrape happens just before). */
+  async stopExtractor(running: RunningExtractor): Promise<ExitInfo> {
+    try {
+      const at = Date.now();
+      const m = await scrapeMetrics(running.opsPort);
+      running.run.lastScrape = { at, dueByProduct: Object.fromEntries(this.products.map((p) => [p, metricSum(m, 'extractor_ticks_due_total', { product: p })])) };
+    } catch {
+      // keep the previous scrape
+    }
+    running.stopScraping();
+    running.run.endMs = Date.now();
+    running.run.ending = 'sigterm';
+    return running.app.stop(15_000);
+  }
+
+  async killExtractor(running: RunningExtractor): Promise<ExitInfo> {
+    running.stopScraping();
+    running.run.endMs = Date.now();
+    running.run.ending = 'sigkill';
+    running.app.kill('SIGKILL');
+    return running.app.exited;
+  }
+
+  /**
+   * Wait until the pipeline has nothing in flight: no Firehose call for a while, the event queue empty, and every
+   * raw object in backup (or `timeoutMs`, after which the reconciliation shows what is missing).
+   */
+  async settle(timeoutMs = 30_000): Promise<{ settledMs: number; settled: boolean }> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      const lastCall = this.firehoseProxy.log.at(-1)?.at ?? 0;
+      const depth = await queueDepth(this.stack.sqs, this.stack.queueUrl);
+      if (Date.now() - lastCall > 1000 && depth === 0) {
+        const raw = new Set((await listObjects(this.stack.s3, this.stack.rawBucket)).map((o) => o.key));
+        const backup = new Set((await listObjects(this.stack.s3, this.stack.backupBucket)).map((o) => o.key));
+        if ([...raw].every((k) => backup.has(k))) return { settledMs: Date.now() - started, settled: true };
+      }
+      await sleep(250);
+    }
+    return { settledMs: Date.now() - started, settled: false };
+  }
+
+  /** The ticker requests the fake logged, minus the extractor's warm-up request (its own User-Agent). */
+  loggedRequests(): LoggedRequest[] {
+    return this.fake
+      .requestsTo({ endpoint: 'ticker' })
+      .filter((r) => !String(r.headers['user-agent'] ?? '').includes('warm-up'))
+      .map((r) => {
+        const rule = this.fake.faults.find((f) => f.id === r.ruleId);
+        const fault = rule?.fault;
+        return {
+          productId: r.productId ?? '',
+          receivedAt: r.receivedAt,
+          answeredAt: r.answeredAt,
+          fault: r.fault,
+          faultStatus: fault && 'status' in fault ? (fault.status ?? (fault.kind === 'html' ? 502 : fault.kind === 'server-error' ? 503 : null)) : fault?.kind === 'html' ? 502 : null,
+          delayMs: r.delayMs,
+          price: r.status === 200 && r.fault === null ? this.fake.priceAt(r.productId ?? '', r.clockAt) : null,
+        };
+      });
+  }
+
+  /** `query <name> --format json` over a bucket of moto S3. */
+  async query(name: 'gaps' | 'ohlc', product: string, from: number, to: number, bucket: string): Promise<unknown[]> {
+    const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+    const args = [name, '--product', product, '--from', iso(from), '--to', iso(to), '--format', 'json', ...(name === 'ohlc' ? ['--interval', '1m'] : [])];
+    const result = await runCli(BUNDLES.query, args, this.queryEnv(bucket));
+    if (result.code !== 0) throw new Error(`query ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as unknown[];
+  }
+
+  /** Read both buckets, ask the query app over both, and reconcile against the fake's request log. */
+  async collect(extra: Record<string, unknown> = {}): Promise<ScenarioResult> {
+    const raw = await readBucketRecords(this.stack.s3, this.stack.rawBucket);
+    const backup = await readBucketRecords(this.stack.s3, this.stack.backupBucket);
+    const dlqBodies = await drainQueue(this.stack.sqs, this.stack.dlqUrl);
+    const runs = this.runs.map((r) => r.run);
+    const from = Math.floor(Math.min(...runs.map((r) => r.startMs)) / 1000) - 2;
+    const minuteFrom = from - (from % 60);
+    const to = Math.ceil(Math.max(...runs.map((r) => r.endMs)) / 1000) + 3;
+    const minuteTo = to - (to % 60) + 60;
+    const query: Record<string, { raw: { gaps: GapRowLike[]; ohlc: CandleLike[] }; backup: { gaps: GapRowLike[]; ohlc: CandleLike[] } }> = {};
+    for (const product of this.products) {
+      const ask = async (bucket: string) => ({
+        gaps: (await this.query('gaps', product, from, to, bucket)) as GapRowLike[],
+        ohlc: (await this.query('ohlc', product, minuteFrom, minuteTo, bucket)) as CandleLike[],
+      });
+      query[product] = { raw: await ask(this.stack.rawBucket), backup: await ask(this.stack.backupBucket) };
+    }
+    const report = reconcile({
+      products: this.products,
+      intervalMs: INTERVAL_MS,
+      runs,
+      raw,
+      backup,
+      queryRange: { from, to },
+      query,
+      requests: this.loggedRequests(),
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    const text = formatReport(this.options.name, report, {
+      firehoseCalls: this.firehoseProxy.log.filter((e) => e.target.endsWith('PutRecordBatch')).length,
+      dlq: dlqBodies.length,
+      ...extra,
+    });
+    console.log(text);
+    return { report, raw, backup, dlqBodies, text };
+  }
+
+  /** Stop every process this harness started (by its own handle), the fake and the proxies; remove the temp dir. */
+  async teardown(): Promise<void> {
+    for (const r of this.runs) r.stopScraping();
+    await Promise.all(this.apps.map((a) => a.stop(5000)));
+    await this.fake?.stop();
+    await this.firehoseProxy?.stop();
+    await this.s3Proxy?.stop();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Run the extractor for `seconds`, calling `during` (a fault schedule) meanwhile; then SIGTERM it. */
+export async function runFor(h: PipelineHarness, seconds: number, during?: (running: RunningExtractor) => Promise<void>, extra: Record<string, string> = {}): Promise<{ running: RunningExtractor; exit: ExitInfo }> {
+  const running = await h.startExtractor(extra);
+  const until = running.app.startedAt + seconds * 1000;
+  await Promise.all([during?.(running), sleep(Math.max(0, until - Date.now()))]);
+  const exit = await h.stopExtractor(running);
+  return { running, exit };
+}
