@@ -8,6 +8,8 @@ import { ConfigError } from './extractor.errors';
 export const SOURCE_LIMITS = {
   'exchange-ticker': { ratePerSecond: 10, burst: 15 },
   spot: { ratePerSecond: 10_000 / 3600, burst: 5 },
+  // the WebSocket feed is not polled; this is the Exchange REST budget of its outage backfill
+  'ws-ticker': { ratePerSecond: 10, burst: 15 },
 } as const;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -23,7 +25,15 @@ const FIELDS = {
     .default('BTC-USD')
     .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
     .pipe(z.array(ProductId).min(1, 'at least one product').refine((a) => new Set(a).size === a.length, 'a product is listed twice')),
-  SOURCE: z.enum(['exchange-ticker', 'spot']).default('exchange-ticker'),
+  SOURCE: z.enum(['exchange-ticker', 'spot', 'ws-ticker']).default('exchange-ticker'),
+  COINBASE_WS_URL: z.url({ protocol: /^wss?$/ }).default('wss://ws-feed.exchange.coinbase.com'),
+  // `--also-sample 1s` (SOURCE=ws-ticker): a per-second sample of the stream, in ms once parsed
+  ALSO_SAMPLE: z
+    .string()
+    .regex(/^[1-9]\d*(ms|s)$/, 'expected a period such as "1s" or "500ms"')
+    .transform((v) => (v.endsWith('ms') ? Number(v.slice(0, -2)) : Number(v.slice(0, -1)) * 1000))
+    .pipe(z.number().min(100, 'at least 100ms').max(3_600_000))
+    .optional(),
   INTERVAL_MS: int(100, 3_600_000).default(1000),
   SINK: z.enum(['local', 'firehose']).default('local'),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -110,7 +120,11 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const limits = SOURCE_LIMITS[c.SOURCE];
   const rps = c.RATE_LIMIT_RPS ?? limits.ratePerSecond;
   const burst = c.RATE_LIMIT_BURST ?? limits.burst;
-  const needed = (c.PRODUCTS.length * 1000) / c.INTERVAL_MS;
+  if (c.ALSO_SAMPLE !== undefined && c.SOURCE !== 'ws-ticker') {
+    throw new ConfigError('ALSO_SAMPLE', `${c.ALSO_SAMPLE}ms`, `samples the WebSocket stream: only with SOURCE=ws-ticker (SOURCE is ${c.SOURCE})`);
+  }
+  // a stream makes no requests per tick: the polling budget checks do not apply to it
+  const needed = c.SOURCE === 'ws-ticker' ? 0 : (c.PRODUCTS.length * 1000) / c.INTERVAL_MS;
   if (needed > rps + 1e-9) {
     throw new ConfigError(
       'PRODUCTS,INTERVAL_MS',
@@ -120,7 +134,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
         `(rate_limited). Poll fewer products or raise INTERVAL_MS to at least ${Math.ceil((c.PRODUCTS.length * 1000) / rps)}`,
     );
   }
-  if (c.PRODUCTS.length > burst) {
+  if (c.SOURCE !== 'ws-ticker' && c.PRODUCTS.length > burst) {
     throw new ConfigError(
       'PRODUCTS',
       c.PRODUCTS.join(','),
