@@ -49,7 +49,7 @@ describe('extractor against a fake Coinbase, local delivery stream', () => {
       config,
       logger: silentLogger,
       metrics,
-      source: coinbasePollingSource(client, config.SOURCE),
+      source: coinbasePollingSource(client, config.SOURCE === 'spot' ? 'spot' : 'exchange-ticker'),
       store: new LocalObjectStore({ root: config.DATA_DIR }),
     });
     return { config, metrics, running };

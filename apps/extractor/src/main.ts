@@ -1,4 +1,4 @@
-import { createCoinbaseClient, TokenBucket } from '@btc-etl/coinbase';
+import { CoinbaseWsFeed, createCoinbaseClient, TokenBucket } from '@btc-etl/coinbase';
 import { createObjectStore } from '@btc-etl/object-store';
 import { coinbasePollingSource } from './coinbase.source';
 import { parseConfig, usage, type ExtractorConfig } from './extractor.config';
@@ -7,6 +7,7 @@ import { startExtractor } from './extractor.app';
 import { createFirehosePutter } from './firehose.client';
 import { createLogger } from './logger';
 import { ExtractorMetrics } from './metrics';
+import { WsTickerSource } from './sources/ws-ticker.source';
 
 const EXTRACTOR_USER_AGENT = 'bitcoin-stream-etl-extractor';
 
@@ -45,7 +46,16 @@ async function main(): Promise<void> {
     config,
     logger,
     metrics: new ExtractorMetrics({ defaultMetrics: true }),
-    source: coinbasePollingSource(client, endpoint, warmUpClient),
+    source:
+      endpoint === 'ws-ticker'
+        ? new WsTickerSource({
+            feed: new CoinbaseWsFeed({ url: config.COINBASE_WS_URL, productIds: config.PRODUCTS }),
+            productIds: config.PRODUCTS,
+            logger,
+            sampleEveryMs: config.ALSO_SAMPLE ?? null,
+            backfill: { client },
+          })
+        : coinbasePollingSource(client, endpoint, warmUpClient),
     ...(config.SINK === 'local'
       ? { store: createObjectStore({ kind: 'local', root: config.DATA_DIR }) }
       : { firehose: createFirehosePutter() }),
