@@ -53,7 +53,8 @@ export interface RunningExtractor {
   stop(): Promise<{ delivered: boolean }>;
 }
 
-function createSink(deps: ExtractorDeps, onDelivered: DeliveredCallback): TickSink {
+/** The configured sink (`SINK`): also used by the candle backfill CLI, so backfilled records take the same path. */
+export function createSink(deps: Pick<ExtractorDeps, 'config' | 'logger' | 'metrics' | 'store' | 'firehose' | 'clock'>, onDelivered: DeliveredCallback): TickSink {
   const { config, logger, metrics, clock } = deps;
   if (config.SINK === 'firehose') {
     if (!deps.firehose) throw new Error('SINK=firehose needs a Firehose client');
