@@ -11,7 +11,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -28,23 +28,6 @@ const SECONDS = Number(process.env.BENCH_WS_SECONDS ?? 15);
 const TARGET_RATE = 20_000;
 const TARGET_P99_MS = 5;
 const now = () => performance.timeOrigin + performance.now();
-
-// ---- child: the fake feed, driven over IPC ----------------------------------------------------------------------
-if (process.argv.includes('--server')) {
-  const server = await startFakeCoinbaseWs({ products: ['BTC-USD'], heartbeatIntervalMs: 1_000 });
-  process.on('message', (m: { burst?: { count: number; rate: number }; stop?: boolean }) => {
-    if (m.stop) void server.close().then(() => process.exit(0));
-    if (m.burst) {
-      const started = Date.now();
-      void server.burst('BTC-USD', m.burst.count, m.burst.rate).then(() =>
-        process.send?.({ done: true, sent: server.state('BTC-USD').tickersSent, ms: Date.now() - started }),
-      );
-    }
-  });
-  process.send?.({ url: server.url });
-} else {
-  await main();
-}
 
 function request<T>(child: ChildProcess, message: unknown, key: string): Promise<T> {
   return new Promise((res) => {
@@ -189,7 +172,8 @@ async function main(): Promise<void> {
   const section = [
     '## Extractor: WebSocket ticker source (`npx nx run extractor:bench-ws`)',
     '',
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${new Date().toISOString()}.`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${new Date().toISOString()},`,
+    `load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')} (the cores are shared with other work: latency tails move with it).`,
     `Fake Exchange feed in a child process; the client path is feed client (zod parse, gap detection, mapper) ->`,
     `WsTickerSource -> DeliveryPipeline (schema validation, NDJSON) -> on-disk spool with fdatasync per batch -> a sink`,
     'that acknowledges at once (sinks are measured by the extractor bench).',
@@ -222,4 +206,24 @@ function writeSection(body: string): void {
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
   writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`);
+}
+
+// ---- child: the fake feed, driven over IPC ----------------------------------------------------------------------
+if (process.argv.includes('--server')) {
+  const server = await startFakeCoinbaseWs({ products: ['BTC-USD'], heartbeatIntervalMs: 1_000 });
+  // a parent that dies (or is killed) takes the feed with it
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (m: { burst?: { count: number; rate: number }; stop?: boolean }) => {
+    if (m.stop) void server.close().then(() => process.exit(0));
+    if (m.burst) {
+      const started = Date.now();
+      const before = server.state('BTC-USD').tickersSent;
+      void server.burst('BTC-USD', m.burst.count, m.burst.rate).then(() =>
+        process.send?.({ done: true, sent: server.state('BTC-USD').tickersSent - before, ms: Date.now() - started }),
+      );
+    }
+  });
+  process.send?.({ url: server.url });
+} else {
+  await main();
 }
