@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeCoinbase, type FakeCoinbase } from '@btc-etl/testing';
+import { startFakeCoinbase, type FakeCoinbase, type FaultRule, type InstalledFaultRule } from '@btc-etl/testing';
 import {
   BUNDLES,
   assertBundlesBuilt,
@@ -38,6 +38,9 @@ import {
 export const INTERVAL_MS = 1000;
 export const REQUEST_TIMEOUT_MS = 2500;
 export const DEFAULT_PRODUCTS = ['BTC-USD', 'ETH-USD'] as const;
+
+/** A little latency on every answer, as the real API has: requests overlap the next tick's start now and then. */
+const LATENCY_RULE: FaultRule = { id: 'latency', endpoint: 'ticker', delayMs: { min: 5, max: 60 } };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,11 +97,19 @@ export class PipelineHarness {
     this.stack = await createPipelineStack(this.options.motoEndpoint, this.options.stack);
     this.fake = await startFakeCoinbase({ seed: this.options.seed ?? 7 });
     // a little latency, as the real API has: requests overlap the next tick's start now and then
-    this.fake.setFaults([{ id: 'latency', endpoint: 'ticker', delayMs: { min: 5, max: 60 } }]);
+    this.setCoinbaseFaults([]);
     this.firehoseProxy = await startFaultProxy(this.options.motoEndpoint, passThrough);
     this.s3Proxy = await startFaultProxy(this.options.motoEndpoint, passThrough);
     this.dir = mkdtempSync(join(tmpdir(), `e2e-${this.options.name.replace(/[^a-z0-9]+/gi, '-')}-`));
     return this;
+  }
+
+  /**
+   * Fault rules for the fake Coinbase, placed before the background latency rule (the first matching rule answers).
+   * Returns the installed rules, whose `hits` count the requests each one answered.
+   */
+  setCoinbaseFaults(rules: readonly FaultRule[]): readonly InstalledFaultRule[] {
+    return this.fake.setFaults([...rules, LATENCY_RULE]);
   }
 
   /** The extractor's environment: the built bundle, SINK=firehose, Firehose through the fault proxy. */
@@ -276,11 +287,12 @@ export class PipelineHarness {
     const to = Math.ceil(Math.max(...runs.map((r) => r.endMs)) / 1000) + 3;
     const minuteTo = to - (to % 60) + 60;
     const query: Record<string, { raw: { gaps: GapRowLike[]; ohlc: CandleLike[] }; backup: { gaps: GapRowLike[]; ohlc: CandleLike[] } }> = {};
+    // two CLI processes at a time: the machine has two cores
     for (const product of this.products) {
-      const ask = async (bucket: string) => ({
-        gaps: (await this.query('gaps', product, from, to, bucket)) as GapRowLike[],
-        ohlc: (await this.query('ohlc', product, minuteFrom, minuteTo, bucket)) as CandleLike[],
-      });
+      const ask = async (bucket: string) => {
+        const [gaps, ohlc] = await Promise.all([this.query('gaps', product, from, to, bucket), this.query('ohlc', product, minuteFrom, minuteTo, bucket)]);
+        return { gaps: gaps as GapRowLike[], ohlc: ohlc as CandleLike[] };
+      };
       query[product] = { raw: await ask(this.stack.rawBucket), backup: await ask(this.stack.backupBucket) };
     }
     const report = reconcile({
