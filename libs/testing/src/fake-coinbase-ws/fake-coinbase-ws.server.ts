@@ -185,11 +185,10 @@ export class FakeCoinbaseWs {
   }
 
   /**
-   * `count` trades at `perSecond`, in slices every 10 ms (a burst of 10,000/s is 100 messages per slice).
-   * Resolves when the last one has been written to the sockets.
+   * `count` trades at `perSecond`, in slices every `sliceMs` (default 10 ms: a burst of 10,000/s is 100 messages per
+   * slice; 1 ms is closer to an evenly spread stream). Resolves when the last one has been written to the sockets.
    */
-  async burst(productId: string, count: number, perSecond: number): Promise<void> {
-    const sliceMs = 10;
+  async burst(productId: string, count: number, perSecond: number, sliceMs = 10): Promise<void> {
     const perSlice = Math.max(1, Math.round((perSecond * sliceMs) / 1_000));
     const started = Date.now();
     let sent = 0;
