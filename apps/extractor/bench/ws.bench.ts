@@ -218,7 +218,8 @@ if (process.argv.includes('--server')) {
     if (m.burst) {
       const started = Date.now();
       const before = server.state('BTC-USD').tickersSent;
-      void server.burst('BTC-USD', m.burst.count, m.burst.rate).then(() =>
+      // 1 ms slices: an evenly spread stream (10 ms slices would deliver clumps of 200 frames at 20,000/s)
+      void server.burst('BTC-USD', m.burst.count, m.burst.rate, 1).then(() =>
         process.send?.({ done: true, sent: server.state('BTC-USD').tickersSent - before, ms: Date.now() - started }),
       );
     }
