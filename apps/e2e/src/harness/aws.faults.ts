@@ -47,6 +47,8 @@ export interface FirehoseFaultCounters {
   recordsFailed: number;
   /** Records forwarded to moto and acknowledged. */
   recordsForwarded: number;
+  /** Calls that reached moto (each one becomes one raw object: moto's Firehose does not buffer). */
+  callsForwarded: number;
   callsThrottled: number;
   callsPartial: number;
 }
@@ -80,6 +82,7 @@ export function firehoseFaults(plan: FirehoseFaultPlan, counters: FirehoseFaultC
     }
     if (refused.size === 0) {
       const answer = await forward();
+      counters.callsForwarded++;
       counters.recordsForwarded += body.Records.length;
       return { ...answer, label: 'forwarded' };
     }
@@ -93,6 +96,7 @@ export function firehoseFaults(plan: FirehoseFaultPlan, counters: FirehoseFaultC
       const parsed = JSON.parse(real.body.toString('utf8')) as PutRecordBatchAnswer;
       if (parsed.FailedPutCount !== 0) throw new Error(`moto refused records itself: ${real.body.toString('utf8')}`);
       ids = parsed.RequestResponses;
+      counters.callsForwarded++;
       counters.recordsForwarded += accepted.length;
     }
     let next = 0;
@@ -111,7 +115,7 @@ export function firehoseFaults(plan: FirehoseFaultPlan, counters: FirehoseFaultC
 }
 
 export function newFirehoseCounters(): FirehoseFaultCounters {
-  return { calls: 0, recordsSeen: 0, recordsFailed: 0, recordsForwarded: 0, callsThrottled: 0, callsPartial: 0 };
+  return { calls: 0, callsForwarded: 0, recordsSeen: 0, recordsFailed: 0, recordsForwarded: 0, callsThrottled: 0, callsPartial: 0 };
 }
 
 /** An outage: every PutRecordBatch call's connection is reset before an answer (the endpoint is unreachable). */

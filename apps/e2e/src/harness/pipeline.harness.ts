@@ -59,6 +59,8 @@ export interface RunningExtractor {
   run: ExtractorRun;
   /** Spool depth samples from /metrics, [time, depth]. */
   spoolDepth: [number, number][];
+  /** The last /metrics scrape, whole. */
+  lastMetrics: Map<string, number>;
   stopScraping(): void;
 }
 
@@ -178,11 +180,12 @@ export class PipelineHarness {
     const run: ExtractorRun = { startMs: app.startedAt, endMs: Number.NaN, ending: 'sigterm' };
     const spoolDepth: [number, number][] = [];
     let scraping = true;
-    const loop = (async () => {
+    const scrapeLoop = async () => {
       while (scraping && app.child.exitCode === null && app.child.signalCode === null) {
         try {
           const at = Date.now();
           const m = await scrapeMetrics(opsPort);
+          running.lastMetrics = m;
           spoolDepth.push([at, metricSum(m, 'extractor_spool_depth')]);
           run.lastScrape = { at, dueByProduct: Object.fromEntries(this.products.map((p) => [p, metricSum(m, 'extractor_ticks_due_total', { product: p })])) };
         } catch {
@@ -190,17 +193,18 @@ export class PipelineHarness {
         }
         await sleep(500);
       }
-    })();
+    };
     const running: RunningExtractor = {
       app,
       opsPort,
       run,
       spoolDepth,
+      lastMetrics: new Map(),
       stopScraping: () => {
         scraping = false;
-        void loop;
       },
     };
+    void scrapeLoop();
     this.runs.push(running);
     return running;
   }
@@ -210,6 +214,7 @@ export class PipelineHarness {
     try {
       const at = Date.now();
       const m = await scrapeMetrics(running.opsPort);
+      running.lastMetrics = m;
       running.run.lastScrape = { at, dueByProduct: Object.fromEntries(this.products.map((p) => [p, metricSum(m, 'extractor_ticks_due_total', { product: p })])) };
     } catch {
       // keep the previous scrape
