@@ -1,3 +1,4 @@
+import { parquetMetadata } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import {
   GLUE_COLUMNS,
@@ -84,6 +85,18 @@ describe('Parquet codec', () => {
     const bytes = encodeParquet(ticks);
     expect(new TextDecoder().decode(bytes.subarray(0, 4))).toBe('PAR1');
     expect(await decodeParquet(bytes)).toEqual(decodeNdjson(encodeNdjson(ticks)));
+  });
+
+  it('keeps whole ISO times as min/max statistics (readers prune row groups by them)', () => {
+    const timed = [
+      okTick({ scheduled_time: '2026-11-27T10:00:00.000Z', exchange_time: '2026-11-27T10:00:00.123456789Z' }),
+      okTick({ scheduled_time: '2026-11-27T10:14:59.000Z', exchange_time: '2026-11-27T10:14:59.250000Z' }),
+    ];
+    const metadata = parquetMetadata(encodeParquet(timed));
+    const stats = (name: string) => metadata.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === name)?.meta_data?.statistics;
+    expect(stats('exchange_time')).toMatchObject({ min_value: '2026-11-27T10:00:00.123456789Z', max_value: '2026-11-27T10:14:59.250000Z' });
+    expect(stats('exchange_time')?.is_max_value_exact).not.toBe(false);
+    expect(stats('scheduled_time')).toMatchObject({ min_value: '2026-11-27T10:00:00.000Z', max_value: '2026-11-27T10:14:59.000Z' });
   });
 
   it('writes an empty file that reads back as no records', async () => {

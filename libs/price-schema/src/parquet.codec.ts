@@ -10,7 +10,14 @@ export const PARQUET_COLUMNS = PRICE_TICK_COLUMNS.map((name) => ({
   nullable: true,
 }));
 
-/** Records to one Parquet file (Snappy, statistics on), every schema column present. */
+/**
+ * Byte length kept of string min/max statistics. hyparquet-writer's default (16) cuts an ISO time to the minute
+ * ("2026-11-27T10:00"); readers skip row groups by the time columns' min/max, so whole values are kept: ISO times
+ * are at most 30 bytes (nanoseconds), record ids 32.
+ */
+const STATISTICS_TRUNCATE_LENGTH = 64;
+
+/** Records to one Parquet file (Snappy, statistics on, string min/max kept whole), every schema column present. */
 export function encodeParquet(ticks: readonly PriceTick[]): Uint8Array {
   const columnData = PARQUET_COLUMNS.map((column) => ({
     name: column.name,
@@ -22,7 +29,7 @@ export function encodeParquet(ticks: readonly PriceTick[]): Uint8Array {
       return column.type === 'INT64' ? BigInt(value as number) : value;
     }),
   }));
-  return new Uint8Array(parquetWriteBuffer({ columnData: columnData as never, createdBy: 'bitcoin-stream-etl' }));
+  return new Uint8Array(parquetWriteBuffer({ columnData: columnData as never, createdBy: 'bitcoin-stream-etl', statisticsTruncateLength: STATISTICS_TRUNCATE_LENGTH }));
 }
 
 function toArrayBuffer(bytes: Uint8Array | ArrayBuffer): ArrayBuffer {
