@@ -51,6 +51,11 @@ export interface RunningExtractor {
   readonly pipeline: DeliveryPipeline;
   /** Stop scheduling, finish or abort requests in flight, deliver what is spooled; resolves within the shutdown budget. */
   stop(): Promise<{ delivered: boolean }>;
+  /**
+   * Resolves with the error when a streaming source dies on its own (not because it was stopped); never rejects.
+   * The service must not run on without a source: main stops (flushing what was accepted) and exits non-zero.
+   */
+  readonly failed: Promise<Error>;
 }
 
 /** The configured sink (`SINK`): also used by the candle backfill CLI, so backfilled records take the same path. */
@@ -112,6 +117,8 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
   let scheduler: CadenceScheduler | undefined;
   const streamStop = new AbortController();
   let stream: Promise<void> | undefined;
+  let reportFailure: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
   if (source.kind === 'poll') {
     const first = config.PRODUCTS[0];
     if (source.warmUp && first) await source.warmUp(first, { signal: streamStop.signal, timeoutMs: config.REQUEST_TIMEOUT_MS });
@@ -135,7 +142,15 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
     });
     scheduler.start();
   } else {
-    stream = source.run(emit, streamStop.signal).catch((error: unknown) => logger.error({ err: error }, 'stream source failed'));
+    stream = source.run(emit, streamStop.signal).then(
+      () => {
+        if (!streamStop.signal.aborted) reportFailure(new Error(`the ${source.source} source ended without being stopped`));
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'stream source failed');
+        if (!streamStop.signal.aborted) reportFailure(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
   let running = true;
@@ -172,5 +187,5 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       return { delivered };
     })());
 
-  return { opsPort: ops.port, pipeline, stop };
+  return { opsPort: ops.port, pipeline, stop, failed };
 }

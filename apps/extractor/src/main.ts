@@ -81,6 +81,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // A dead source must not leave a healthy-looking process that records nothing: flush what was accepted, exit 1,
+  // and let the orchestrator (ECS, systemd) restart it.
+  void running.failed.then((error) => {
+    if (signalled) return;
+    signalled = true;
+    logger.fatal({ err: error }, 'source failed: flushing and exiting so the service is restarted');
+    setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS + 1000).unref();
+    running.stop().finally(() => process.exit(1));
+  });
 }
 
 main().catch((error: unknown) => {
