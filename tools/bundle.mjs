@@ -2,6 +2,8 @@
 // Bundles one app entry into a single ESM file for Node (20 here, 22 on Lambda/Fargate), with a `require` shim for
 // the CommonJS dependencies that esbuild inlines. Used by every app's `build` target.
 //   node tools/bundle.mjs --entry apps/x/src/main.ts --outfile dist/apps/x/main.js [--external pkg ...] [--minify]
+//     [--main-fields module,main]  (esbuild's default for platform node is main,module: the CommonJS builds, which
+//     cannot be tree-shaken; module,main picks the ESM builds where packages have them, e.g. for a Lambda bundle)
 import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -14,6 +16,7 @@ const { values } = parseArgs({
     external: { type: 'string', multiple: true, default: [] },
     minify: { type: 'boolean', default: false },
     target: { type: 'string', default: 'node20' },
+    'main-fields': { type: 'string' },
   },
 });
 if (!values.entry || !values.outfile) {
@@ -32,6 +35,7 @@ const result = await build({
   minify: values.minify,
   legalComments: 'none',
   external: values.external,
+  mainFields: values['main-fields']?.split(','),
   tsconfig: 'tsconfig.base.json',
   metafile: true,
   logLevel: 'warning',
