@@ -66,7 +66,9 @@ function forwardTo(target: URL, original: ProxiedRequest): Forward {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const out: Record<string, string> = {};
-            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+            for (const [k, v] of Object.entries(res.headers)) {
+              if (v !== undefined && (!HOP_BY_HOP.has(k) || k === 'content-length')) out[k] = Array.isArray(v) ? v.join(', ') : v;
+            }
             resolve({ status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
           });
           res.on('error', reject);
@@ -111,7 +113,9 @@ export async function startFaultProxy(targetUrl: string, handler: ProxyHandler):
             req.socket.destroy();
             return;
           }
-          res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
+          // a HEAD answer has no body but announces the object's length: keep the service's header
+          const length = request.method === 'HEAD' ? (answer.headers['content-length'] ?? '0') : String(answer.body.length);
+          res.writeHead(answer.status, { ...answer.headers, 'content-length': length });
           res.end(answer.body);
         },
         (error: unknown) => {
