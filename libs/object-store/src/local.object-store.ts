@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertBucketName, localObjectPath, UnsafeKeyError } from '@btc-etl/s3-keys';
 import { KeyLocks } from './local-file.lock';
-import { compareKeys, isStreamBody, listAllPages, pageSize } from './object-store.shared';
+import { checkSourceSize, compareKeys, isStreamBody, listAllPages, pageSize } from './object-store.shared';
 import {
   InvalidObjectKeyError,
   ObjectNotFoundError,
@@ -221,6 +221,8 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async copy(source: ObjectRef, destination: ObjectRef, options: CopyOptions = {}): Promise<{ etag: string }> {
+    // The size hint changes nothing here (the file is read anyway), but a bad one is refused as the S3 adapter does.
+    checkSourceSize(source, options);
     const destinationPaths = this.paths('copy', destination.bucket, destination.key);
     const { handle, info } = await this.snapshot('copy', source.bucket, source.key);
     try {

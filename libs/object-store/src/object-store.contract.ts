@@ -265,6 +265,34 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
         expect(await store.head(otherBucket, 'dst')).toBeUndefined();
       });
 
+      it('takes a sourceSize hint without changing the outcome: copies the named version, still refuses a stale ETag', async () => {
+        const { store, bucket, otherBucket } = await factory();
+        const { etag } = await store.put(bucket, 'src', 'hinted bytes', { contentType: 'application/x-ndjson', metadata: { origin: 'firehose' } });
+        const size = Buffer.byteLength('hinted bytes');
+
+        const copied = await store.copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst' }, { ifSourceEtag: etag, sourceSize: size });
+        const stale = await store
+          .copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst-stale' }, { ifSourceEtag: md5('older bytes'), sourceSize: size })
+          .catch((e: unknown) => e);
+
+        expect(copied.etag).toBe(etag);
+        expect((await store.get(otherBucket, 'dst')).info).toMatchObject({ contentType: 'application/x-ndjson', metadata: { origin: 'firehose' } });
+        expect(stale).toBeInstanceOf(PreconditionFailedError);
+        expect(await store.head(otherBucket, 'dst-stale')).toBeUndefined();
+      });
+
+      it('refuses a sourceSize that is not a byte count, naming it', async () => {
+        const { store, bucket, otherBucket } = await factory();
+        const { etag } = await store.put(bucket, 'src', 'x');
+
+        for (const sourceSize of [-1, 1.5, Number.NaN]) {
+          await expect(store.copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst' }, { ifSourceEtag: etag, sourceSize })).rejects.toThrow(
+            /sourceSize must be a whole number of bytes >= 0/,
+          );
+        }
+        expect(await store.head(otherBucket, 'dst')).toBeUndefined();
+      });
+
       it('rejects a missing source with ObjectNotFoundError naming the source', async () => {
         const { store, bucket, otherBucket } = await factory();
 

@@ -6,7 +6,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from './local.object-store';
 import { chunkedStream, expectedMultipartEtag, md5, objectStoreContract, patternBytes, type ContractStoreOptions } from './object-store.contract';
-import { BucketNotFoundError } from './object-store.errors';
+import { BucketNotFoundError, PreconditionFailedError } from './object-store.errors';
 import { createObjectStore } from './object-store.factory';
 import { S3ObjectStore } from './s3.object-store';
 
@@ -89,5 +89,26 @@ describe('S3ObjectStore on moto', () => {
 
     expect(copied.etag).toBe(expectedMultipartEtag(bytes, 5 * MiB));
     expect(copied.etag.endsWith('-1')).toBe(true);
+  });
+});
+
+describe('trustServerConditions against moto', () => {
+  // Pins down why the option is off by default and off against emulators: moto 5.2.1 ignores CopySourceIfMatch, so
+  // a copy that relies on the server for the check copies whatever the source holds now. If a moto upgrade starts
+  // enforcing the header, this test fails and the default can be revisited.
+  it('moto copies a stale version when the adapter trusts it, and the default adapter refuses it', async () => {
+    const trusting = await s3Fixture();
+    const store = new S3ObjectStore({ client: motoClient, trustServerConditions: true });
+    const { etag: oldEtag } = await store.put(trusting.bucket, 'k', 'old bytes');
+    await store.put(trusting.bucket, 'k', 'new bytes!');
+
+    const copied = await store.copy({ bucket: trusting.bucket, key: 'k' }, { bucket: trusting.otherBucket, key: 'trusted' }, { ifSourceEtag: oldEtag, sourceSize: 9 });
+    const refused = await trusting.store
+      .copy({ bucket: trusting.bucket, key: 'k' }, { bucket: trusting.otherBucket, key: 'default' }, { ifSourceEtag: oldEtag, sourceSize: 9 })
+      .catch((e: unknown) => e);
+
+    expect(copied.etag).toBe(md5('new bytes!'));
+    expect(refused).toBeInstanceOf(PreconditionFailedError);
+    expect(await trusting.store.head(trusting.otherBucket, 'default')).toBeUndefined();
   });
 });

@@ -28,6 +28,12 @@ export interface PutOptions {
 export interface CopyOptions {
   /** Copy only if the source still has this ETag (S3 `CopySourceIfMatch`); else `PreconditionFailedError`. */
   ifSourceEtag?: string;
+  /**
+   * The size of the source version `ifSourceEtag` names, when the caller already knows it (an S3 event carries
+   * both). A hint, never trusted alone: the S3 adapter with `trustServerConditions` uses it, together with
+   * `ifSourceEtag`, to pick CopyObject without reading the source first; other adapters ignore it.
+   */
+  sourceSize?: number;
 }
 
 export interface ListOptions {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Body, ListOptions, ListPage, ObjectInfo } from './object-store.port';
+import type { Body, CopyOptions, ListOptions, ListPage, ObjectInfo, ObjectRef } from './object-store.port';
 import { ObjectStoreError } from './object-store.errors';
 
 export const MAX_LIST_KEYS = 1000;
@@ -17,6 +17,15 @@ export function pageSize(bucket: string, options: ListOptions): number {
     throw new ObjectStoreError('list', bucket, undefined, `maxKeys must be an integer from 1 to ${MAX_LIST_KEYS}, got ${maxKeys}`);
   }
   return maxKeys;
+}
+
+/** `CopyOptions.sourceSize`, when given, is a byte count; anything else is a caller bug, named in the error. */
+export function checkSourceSize(source: ObjectRef, options: CopyOptions): number | undefined {
+  const { sourceSize } = options;
+  if (sourceSize !== undefined && !(Number.isSafeInteger(sourceSize) && sourceSize >= 0)) {
+    throw new ObjectStoreError('copy', source.bucket, source.key, `sourceSize must be a whole number of bytes >= 0, got ${String(sourceSize)}`);
+  }
+  return sourceSize;
 }
 
 /** Port bodies are bytes, a string, or a Node stream. */

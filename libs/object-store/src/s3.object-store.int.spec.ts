@@ -137,6 +137,77 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
   });
 });
 
+describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySourceIfMatch)', () => {
+  const copied = (res: ServerResponse) =>
+    xml(res, 200, `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>`);
+
+  it('copies a small source named by ETag and size in one CopyObject, with no HEAD before it', async () => {
+    const { client, seen } = await fakeS3((req, res) => (isCopy(req) ? copied(res) : xml(res, 400, s3Error('Unexpected', `${req.method} ${req.url}`))));
+
+    const result = await new S3ObjectStore({ client, trustServerConditions: true }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 });
+
+    expect(result).toEqual({ etag: SOURCE_ETAG });
+    expect(seen.map((r) => r.method)).toEqual(['PUT']);
+    expect(seen[0]?.headers['x-amz-copy-source-if-match']).toBe(`"${SOURCE_ETAG}"`);
+    expect(seen[0]?.headers['x-amz-metadata-directive']).toBe('COPY');
+  });
+
+  it("reads S3's 412 as PreconditionFailedError, heading the source only then to name its ETag now", async () => {
+    const { client, seen } = await fakeS3((req, res) => {
+      if (req.method === 'HEAD') return headSource(res, 100, 'ffffffffffffffffffffffffffffffff');
+      return xml(res, 412, s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'));
+    });
+
+    const error = await new S3ObjectStore({ client, trustServerConditions: true })
+      .copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PreconditionFailedError);
+    expect(error).toMatchObject({ expectedEtag: SOURCE_ETAG, actualEtag: 'ffffffffffffffffffffffffffffffff', bucket: src.bucket, key: src.key });
+    expect(seen.map((r) => r.method)).toEqual(['PUT', 'HEAD']);
+  });
+
+  it('maps NoSuchKey to ObjectNotFoundError on the source, and NoSuchBucket with the source gone likewise', async () => {
+    const { client } = await fakeS3((req, res) => {
+      if (req.method === 'HEAD') {
+        res.writeHead(404);
+        return void res.end();
+      }
+      return xml(res, 404, s3Error(req.url.includes('nokey') ? 'NoSuchKey' : 'NoSuchBucket', 'gone'));
+    });
+    const store = new S3ObjectStore({ client, trustServerConditions: true });
+
+    const noKey = await store.copy(src, { ...dst, key: 'nokey' }, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }).catch((e: unknown) => e);
+    const noBucket = await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }).catch((e: unknown) => e);
+
+    for (const error of [noKey, noBucket]) {
+      expect(error).toBeInstanceOf(ObjectNotFoundError);
+      expect(error).toMatchObject({ bucket: src.bucket, key: src.key, operation: 'copy' });
+    }
+  });
+
+  it('still heads the source without an ETag, without a size, or with a size above the multipart threshold', async () => {
+    const { client, seen } = await fakeS3((req, res) => (req.method === 'HEAD' ? headSource(res, 40) : copied(res)));
+    const store = new S3ObjectStore({ client, trustServerConditions: true, multipartCopyThresholdBytes: 50 });
+
+    await store.copy(src, dst, { sourceSize: 10 });
+    await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG });
+    // A hint above the threshold is not acted on either: the head's 40 bytes decide, so it is one CopyObject.
+    await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 51 });
+
+    expect(seen.map((r) => r.method)).toEqual(['HEAD', 'PUT', 'HEAD', 'PUT', 'HEAD', 'PUT']);
+  });
+
+  it('by default heads the source even with ETag and size, and refuses a stale ETag itself (moto ignores the header)', async () => {
+    const { client, seen } = await fakeS3((req, res) => (req.method === 'HEAD' ? headSource(res, 100, 'ffffffffffffffffffffffffffffffff') : copied(res)));
+
+    const error = await new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PreconditionFailedError);
+    expect(seen.map((r) => r.method)).toEqual(['HEAD']);
+  });
+});
+
 describe('S3ObjectStore multipart copy', () => {
   const size = 12 * MiB + 5;
 
