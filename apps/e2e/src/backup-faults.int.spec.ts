@@ -78,7 +78,7 @@ describe('backup: duplicate SQS deliveries of every event (twice more each) are 
 describe('backup: poison messages reach the DLQ, and backup-lambda:reconcile repairs the objects they stood for', () => {
   const h = new PipelineHarness({ name: 'backup poison + DLQ + reconcile', motoEndpoint: motoEndpoint(), seed: 402 });
   let result: ScenarioResult;
-  let poisoned: string[] = [];
+  const poisoned: string[] = [];
   let poisonBodies: string[] = [];
   let missingBeforeRepair: string[] = [];
   let repair: CliResult;
