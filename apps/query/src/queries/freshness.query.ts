@@ -55,6 +55,7 @@ export const freshnessQuery: QueryDefinition<FreshnessParams, FreshnessRow> = {
     stores: ['raw', 'backup'],
     fromSec: p.from,
     toSec: p.to,
+    recordTime: ['ingest_time'],
     ...(p.product === '*' ? {} : { productIds: [p.product] }),
   }),
   athena: (p, ctx) => athenaSql`

@@ -157,7 +157,7 @@ export const gapsQuery: QueryDefinition<GapsParams, GapRow> = {
     { name: 'seconds', type: 'integer' },
     { name: 'reason', type: 'string' },
   ],
-  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, productIds: [p.product] }),
+  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, productIds: [p.product], recordTime: ['scheduled_time'] }),
   athena: (p, ctx) =>
     statesSql(
       p,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
 import { EpochSecondInput, ProductParam, okTicksSql, withRange } from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
-import { compareOrder, isoNanos, isoSecond } from './tick-values';
+import { compareOrder, isoNanos, isoSecond, TICK_TIME } from './tick-values';
 
 /** `product` left out (or `*`) means every product; `now` (epoch seconds) makes the age reproducible. */
 export const LatestParams = withRange({
@@ -55,7 +55,7 @@ export const latestQuery: QueryDefinition<LatestParams, LatestRow> = {
     { name: 'tick_time', type: 'string' },
     { name: 'age_s', type: 'integer' },
   ],
-  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, ...(p.product === '*' ? {} : { productIds: [p.product] }) }),
+  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, recordTime: TICK_TIME, ...(p.product === '*' ? {} : { productIds: [p.product] }) }),
   athena: (p, ctx) => athenaSql`
 ${okTicksSql(ctx, p.product)}, ranked AS (
   SELECT *, row_number() OVER (PARTITION BY product_id ORDER BY sec DESC, nanos DESC, record_id DESC) AS rn

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
 import { INTERVALS, IntervalSchema, ProductParam, isoOf, okTicksSql, withRange } from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
-import { compareDecimal, compareOrder, isoNanos, isoSecond, newFirstLast, secondToIso, updateFirstLast, type FirstLast } from './tick-values';
+import { compareDecimal, compareOrder, isoNanos, isoSecond, newFirstLast, secondToIso, updateFirstLast, type FirstLast, TICK_TIME } from './tick-values';
 
 export const OhlcParams = withRange({ product: ProductParam, interval: IntervalSchema });
 export type OhlcParams = z.infer<typeof OhlcParams>;
@@ -105,7 +105,7 @@ export const ohlcQuery: QueryDefinition<OhlcParams, Candle> = {
     { name: 'close', type: 'string' },
     { name: 'ticks', type: 'integer' },
   ],
-  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, productIds: [p.product] }),
+  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, productIds: [p.product], recordTime: TICK_TIME }),
   athena: (p, ctx) => athenaSql`
 ${okTicksSql(ctx, p.product)}, bucketed AS (
   SELECT *, sec - sec % ${int(INTERVALS[p.interval])} AS bucket

@@ -15,6 +15,9 @@ export interface ColumnSpec {
 export type ResultValue = string | number | null;
 export type ResultRow = Record<string, ResultValue>;
 
+/** A record time column a query can filter on. */
+export type TimeColumn = 'exchange_time' | 'scheduled_time' | 'ingest_time';
+
 /**
  * What a query needs read: from which buckets, for which products, and the window of record time it asks about,
  * `[fromSec, toSec)` in epoch seconds. Engines turn the window into the partitions to read (with an arrival slack).
@@ -25,6 +28,12 @@ export interface ScanPlan {
   toSec: number;
   /** Undefined reads every product. */
   productIds?: readonly string[];
+  /**
+   * The time `[fromSec, toSec)` is about: the first non-null of these columns, whose whole second the accumulator
+   * compares (a record without one is dropped). Engines may then skip data whose statistics show no such time in
+   * the range. Undefined: the accumulator filters otherwise, and nothing is skipped by statistics.
+   */
+  recordTime?: readonly TimeColumn[];
 }
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
 import { ProductParam, isoOf, okTicksSql, withRange } from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
-import { compareDecimal, isoNanos, isoSecond, newFirstLast, secondToIso, updateFirstLast, type FirstLast } from './tick-values';
+import { compareDecimal, isoNanos, isoSecond, newFirstLast, secondToIso, updateFirstLast, type FirstLast, TICK_TIME } from './tick-values';
 
 export const SummaryParams = withRange({ product: ProductParam });
 export type SummaryParams = z.infer<typeof SummaryParams>;
@@ -99,7 +99,7 @@ export const summaryQuery: QueryDefinition<SummaryParams, SummaryRow> = {
     { name: 'close', type: 'string' },
     { name: 'return', type: 'double' },
   ],
-  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, productIds: [p.product] }),
+  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, productIds: [p.product], recordTime: TICK_TIME }),
   athena: (p, ctx) => athenaSql`
 ${okTicksSql(ctx, p.product)}, days AS (
   SELECT *, sec - sec % 86400 AS day

@@ -8,6 +8,11 @@
  * Prices: decimal strings compared numerically and exactly; the strings themselves are what results return.
  */
 
+import type { TimeColumn } from './query.types';
+
+/** A record's time as every query but freshness reads it: `exchange_time`, else `scheduled_time` (a plan's `recordTime`). */
+export const TICK_TIME: readonly TimeColumn[] = ['exchange_time', 'scheduled_time'];
+
 const C0 = 48;
 
 function digits(s: string, at: number, n: number): number {
