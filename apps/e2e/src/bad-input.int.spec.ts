@@ -1,30 +1,17 @@
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { encodeNdjsonLine, okTick } from '@btc-etl/price-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, BUNDLES, runCli } from './harness/app.processes';
 import { motoEndpoint } from './harness/e2e.config';
 import { PipelineHarness, runFor } from './harness/pipeline.harness';
 import { drainQueue, listObjects, queueDepth, sendBodies } from './harness/pipeline.stack';
+import { filesUnder } from './harness/local-files';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every file under a folder, relative to it (to prove a bad run wrote nothing anywhere). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 describe('bad input to every entry point: a clear error naming what is wrong, exit 2 for CLIs, nothing written', () => {
   let sandbox: string;

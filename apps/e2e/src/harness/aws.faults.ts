@@ -51,6 +51,8 @@ export interface FirehoseFaultCounters {
   callsForwarded: number;
   callsThrottled: number;
   callsPartial: number;
+  /** Size in bytes of every record received (decoded), resends included: what Firehose bills, before rounding. */
+  recordBytes: number[];
 }
 
 /**
@@ -69,6 +71,7 @@ export function firehoseFaults(plan: FirehoseFaultPlan, counters: FirehoseFaultC
     counters.calls++;
     const body = JSON.parse(request.body.toString('utf8')) as PutRecordBatchBody;
     counters.recordsSeen += body.Records.length;
+    for (const r of body.Records) counters.recordBytes.push(Buffer.from(r.Data, 'base64').length);
     if (plan.throttleEveryCall && counters.calls % plan.throttleEveryCall === 0) {
       counters.callsThrottled++;
       const error = counters.callsThrottled % 2 === 1 ? FIREHOSE_CALL_ERRORS.throttling() : FIREHOSE_CALL_ERRORS.unavailable();
@@ -115,7 +118,7 @@ export function firehoseFaults(plan: FirehoseFaultPlan, counters: FirehoseFaultC
 }
 
 export function newFirehoseCounters(): FirehoseFaultCounters {
-  return { calls: 0, callsForwarded: 0, recordsSeen: 0, recordsFailed: 0, recordsForwarded: 0, callsThrottled: 0, callsPartial: 0 };
+  return { calls: 0, callsForwarded: 0, recordsSeen: 0, recordsFailed: 0, recordsForwarded: 0, callsThrottled: 0, callsPartial: 0, recordBytes: [] };
 }
 
 /** An outage: every PutRecordBatch call's connection is reset before an answer (the endpoint is unreachable). */
