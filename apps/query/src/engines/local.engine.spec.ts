@@ -133,6 +133,17 @@ describe('local engine: Parquet statistics pruning', () => {
     expect(insideSize).toBeLessThan(FOOTER_FETCH_BYTES);
     expect(stats.bytesRead).toBe(2 * FOOTER_FETCH_BYTES + insideSize);
 
+    // one object at a time: after the first footer, tails are sized to the footers seen (plus a margin)
+    const oneByOne = spyReader();
+    const sequential = await runLocalQuery(QUERIES.ohlc, ohlc, { ...options, readRange: oneByOne.readRange, readAhead: 1 });
+    expect(sequential.rows).toEqual(rows);
+    expect(sequential.stats.objectsPrunedByStatistics).toBe(2);
+    const afterSize = (await store.head(bucket, afterKey))?.size ?? 0;
+    const [[start, end] = [0, 0]] = oneByOne.ranges.get(afterKey) ?? [];
+    expect(end).toBe(afterSize);
+    expect(end - start).toBeLessThan(FOOTER_FETCH_BYTES);
+    expect(oneByOne.ranges.get(afterKey)).toHaveLength(1);
+
     const baseline = await runLocalQuery(QUERIES.ohlc, ohlc, { ...options, statisticsPruning: false });
     expect(baseline.rows).toEqual(rows);
     expect(baseline.stats).toMatchObject({ objectsRead: 3, objectsPrunedByStatistics: 0 });

@@ -22,10 +22,19 @@ import {
 } from './tick.reader';
 
 /**
- * Bytes fetched from the end of a Parquet object to get its footer in one read. The writer's footers are ~2 KiB per
- * row group; a longer one costs a second read of the rest (hyparquet asks for it).
+ * Bytes first fetched from the end of a Parquet object to get its footer in one read (the writer's footers are
+ * ~2 KiB per row group). Later objects of a run fetch the last footer's length plus {@link FOOTER_MARGIN_BYTES}:
+ * the objects of one stream share a writer. A longer footer costs a second read of the rest (hyparquet asks for it).
  */
 export const FOOTER_FETCH_BYTES = 8 * 1024;
+export const FOOTER_MARGIN_BYTES = 1024;
+
+/** The next tail size after reading a tail: its footer length (`<len:u32le>PAR1` at the end) plus a margin. */
+function nextFooterGuess(tail: Uint8Array, current: number): number {
+  if (tail.byteLength < 8) return current;
+  const length = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.byteLength - 8, true);
+  return Math.min(Math.max(length + 8 + FOOTER_MARGIN_BYTES, FOOTER_MARGIN_BYTES), 1 << 20);
+}
 
 export interface LocalEngineOptions {
   store: ObjectStore;
@@ -251,6 +260,7 @@ export async function runLocalQuery<P, R extends ResultRow>(
   };
   const maxSamples = options.badSamples ?? 20;
   const readRange = options.readRange ?? rangeReaderFor(options.store);
+  let footerGuess = FOOTER_FETCH_BYTES;
   const products = plan.productIds ? new Set(plan.productIds) : undefined;
   for (const storeName of plan.stores) {
     const bucket = options.buckets[storeName];
@@ -282,7 +292,7 @@ export async function runLocalQuery<P, R extends ResultRow>(
       if (object === undefined) return;
       let p: Promise<Opened>;
       if (readRange !== undefined && object.key.endsWith('.parquet') && object.size > 0) {
-        const tailStart = Math.max(0, object.size - FOOTER_FETCH_BYTES);
+        const tailStart = Math.max(0, object.size - footerGuess);
         p = readRange(object.bucket, object.key, tailStart, object.size, object.etag).then((tail) => ({ kind: 'parquet-tail', tail, tailStart }));
       } else p = openStream(object);
       p.catch(() => undefined); // observed when its turn comes
@@ -305,6 +315,7 @@ export async function runLocalQuery<P, R extends ResultRow>(
         if (ready.kind === 'parquet-tail') {
           stats.bytesRead += ready.tail.byteLength;
           if (readRange !== undefined && endsWithPar1(ready.tail)) {
+            footerGuess = nextFooterGuess(ready.tail, footerGuess);
             if (await readParquetRanged(object, ready.tail, ready.tailStart, plan, { ...options, readRange }, sink, stats)) stats.objectsRead++;
             continue;
           }
