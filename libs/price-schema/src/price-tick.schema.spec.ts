@@ -22,6 +22,10 @@ describe('PriceTickSchema', () => {
     ['bad product', { product_id: 'btc-usd' }, 'product_id'],
     ['local time', { ingest_time: '2026-11-27T00:00:00.000+01:00' }, 'ingest_time'],
     ['impossible date', { ingest_time: '2026-13-45T00:00:00.000Z' }, 'ingest_time'],
+    ['31 February', { exchange_time: '2026-02-31T00:00:00.123456Z' }, 'exchange_time'],
+    ['29 February of a common year', { scheduled_time: '2026-02-29T00:00:00.000Z' }, 'scheduled_time'],
+    ['hour 24', { ingest_time: '2026-11-27T24:00:00.000Z' }, 'ingest_time'],
+    ['second 60', { ingest_time: '2026-11-27T23:59:60.000Z' }, 'ingest_time'],
     ['unknown source', { source: 'binance' as never }, 'source'],
     ['ok without price', { price: null }, 'price'],
     ['ok with reason', { reason: 'timeout' as const }, 'reason'],
@@ -48,6 +52,10 @@ describe('PriceTickSchema', () => {
   it('a missed record needs a reason and no price', () => {
     expect(() => parsePriceTick({ ...missedTick('overrun'), reason: null })).toThrow(/reason/);
     expect(() => parsePriceTick({ ...missedTick('overrun'), price: '1.0' })).toThrow(/price/);
+  });
+
+  it('accepts 29 February of a leap year', () => {
+    expect(parsePriceTick(okTick({ exchange_time: '2028-02-29T23:59:59.999999Z' })).exchange_time).toBe('2028-02-29T23:59:59.999999Z');
   });
 
   it('keeps the price string exactly as sent', () => {

@@ -5,11 +5,29 @@ export const DecimalString = z
   .string()
   .regex(/^\d+(\.\d+)?$/, 'expected a non-negative decimal string such as "97123.45"');
 
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
+
+/** True when every field names a real calendar time (`Date.parse` rolls 31 February over into March). */
+function isCalendarTime(value: string): boolean {
+  const m = ISO_UTC.exec(value);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return (
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === s
+  );
+}
+
 /** ISO-8601 UTC with a `Z` suffix and 0-9 fractional digits (Coinbase sends microseconds). */
 export const IsoUtcString = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/, 'expected an ISO-8601 UTC time ending in Z')
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a valid calendar time');
+  .regex(ISO_UTC, 'expected an ISO-8601 UTC time ending in Z')
+  .refine(isCalendarTime, 'not a valid calendar time');
 
 export const ProductId = z
   .string()
