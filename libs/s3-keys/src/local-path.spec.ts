@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UnsafeKeyError, decodeS3EventKey, encodeS3EventKey, localObjectPath, unsafeKeyReason } from './index';
+import { UnsafeKeyError, decodeS3EventKey, encodeS3EventKey, localObjectPath, unsafeKeyReason, unsafePrefixReason } from './index';
 
 const root = mkdtempSync(join(tmpdir(), 's3-keys-'));
 
@@ -72,5 +72,21 @@ describe('localObjectPath', () => {
   it('has a reason for every unsafe key and none for ordinary ones', () => {
     expect(unsafeKeyReason('raw/2026/11/27/19/btc-etl-ticks-1-2026-11-27-19-53-05-x')).toBeUndefined();
     expect(unsafeKeyReason('a..b/c...d')).toBeUndefined();
+  });
+});
+
+describe('unsafePrefixReason', () => {
+  it.each(['', 'raw/', 'raw/2026/11/', 'raw/2026/1', 'r'])('accepts %j', (prefix) => {
+    expect(unsafePrefixReason(prefix)).toBeUndefined();
+  });
+  it.each([
+    ['../../secret/', '".."'],
+    ['raw/../../', '".."'],
+    ['/etc/', 'absolute'],
+    ['raw//', 'empty path segment'],
+    ['%2e%2e/', 'percent-encoded ".."'],
+    ['raw\\', 'backslash'],
+  ])('rejects %j (%s)', (prefix, reason) => {
+    expect(unsafePrefixReason(prefix)).toContain(reason);
   });
 });

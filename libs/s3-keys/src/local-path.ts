@@ -50,6 +50,16 @@ export function unsafeKeyReason(key: string): string | undefined {
 }
 
 /**
+ * Why a key prefix (a listing filter such as `raw/2026/11/`) could only ever select unsafe keys, or undefined when
+ * it is fine. The empty prefix is fine; a prefix may end inside a segment (`raw/2026/1`).
+ */
+export function unsafePrefixReason(prefix: string): string | undefined {
+  if (prefix === '') return undefined;
+  // Any key under the prefix starts with it: judge the prefix as the start of an ordinary key.
+  return unsafeKeyReason(`${prefix}x`);
+}
+
+/**
  * The file that holds (bucket, key) under a local root: `<root>/<bucket>/<key>`. Throws UnsafeKeyError for any
  * bucket or key that could escape the root or collide with another key.
  * @example localObjectPath('./data', 'btc-etl-raw', 'raw/2026/11/27/19/x') // '/abs/data/btc-etl-raw/raw/2026/11/27/19/x'

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { unsafePrefixReason } from '@btc-etl/s3-keys';
 import { QueryInputError } from '../query.errors';
 import type { ArrivalSlack } from '../engines/arrival-window';
 
@@ -13,7 +14,14 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   RAW_BUCKET: bucket.default('btc-etl-raw'),
   BACKUP_BUCKET: bucket.default('btc-etl-backup'),
-  RAW_PREFIX: z.string().regex(/^([^/].*\/)?$/, 'empty or ending in "/"').default('raw/'),
+  RAW_PREFIX: z
+    .string()
+    .regex(/^([^/].*\/)?$/, 'empty or ending in "/"')
+    .superRefine((prefix, ctx) => {
+      const reason = unsafePrefixReason(prefix);
+      if (reason) ctx.addIssue({ code: 'custom', message: `can never name a safe object key (${reason})` });
+    })
+    .default('raw/'),
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
   ATHENA_WORKGROUP: z.string().min(1).default('btc-etl'),
   ATHENA_DATABASE: identifier.default('btc_etl'),
