@@ -39,6 +39,16 @@ describe('backupObject', () => {
     expect(copy.info).toMatchObject({ etag: event.etag, contentType: 'application/x-ndjson', metadata: { source: 'firehose' } });
   });
 
+  it("hands the copy the event's ETag and size, so a store that trusts S3's check need not read the source first", async () => {
+    const event = await putRaw('raw/hint.json', '{"p":2}\n');
+    const seen: unknown[] = [];
+    const recording: ObjectStore = { ...store, head: store.head.bind(store), copy: (s, d, o) => (seen.push(o), store.copy(s, d, o)) };
+
+    await backupObject(recording, event, target);
+
+    expect(seen).toEqual([{ ifSourceEtag: event.etag, sourceSize: 8 }]);
+  });
+
   it('puts the copy under BACKUP_PREFIX when one is set', async () => {
     const event = await putRaw('raw/x.json', 'x');
     const result = await backupObject(store, event, { backupBucket: 'btc-etl-backup', backupPrefix: 'copies/' });

@@ -22,7 +22,18 @@ describe('loadBackupConfig', () => {
       copyConcurrency: 16,
       partCopyConcurrency: 8,
       s3ForcePathStyle: false,
+      s3TrustServerConditions: true,
     });
+  });
+
+  it("trusts S3's CopySourceIfMatch by default only when no endpoint override points the SDK elsewhere", () => {
+    expect(loadBackupConfig({}).s3TrustServerConditions).toBe(true);
+    expect(loadBackupConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }).s3TrustServerConditions).toBe(false);
+    expect(loadBackupConfig({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:5000' }).s3TrustServerConditions).toBe(false);
+    expect(loadBackupConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', S3_TRUST_SERVER_CONDITIONS: 'true' }).s3TrustServerConditions).toBe(true);
+    expect(loadBackupConfig({ S3_TRUST_SERVER_CONDITIONS: 'false' }).s3TrustServerConditions).toBe(false);
+    // The moto global setup exports AWS_ENDPOINT_URL: every moto test here runs the safe way.
+    expect(loadBackupConfig(process.env).s3TrustServerConditions).toBe(process.env.AWS_ENDPOINT_URL === undefined);
   });
 
   it('reads every variable, treating empty strings as unset', () => {
@@ -49,6 +60,7 @@ describe('loadBackupConfig', () => {
     [{ MULTIPART_PART_SIZE_BYTES: '1024' }, 'MULTIPART_PART_SIZE_BYTES', /5 MiB/],
     [{ COPY_CONCURRENCY: '2.5' }, 'COPY_CONCURRENCY', /whole number/],
     [{ S3_FORCE_PATH_STYLE: 'maybe' }, 'S3_FORCE_PATH_STYLE', /./],
+    [{ S3_TRUST_SERVER_CONDITIONS: 'sometimes' }, 'S3_TRUST_SERVER_CONDITIONS', /./],
   ])('names the bad variable in %j', (env, variable, message) => {
     const error = configError(() => loadBackupConfig(env));
     expect(error.variable).toBe(variable);

@@ -30,6 +30,15 @@ export const BackupEnvSchema = z.object({
   PART_COPY_CONCURRENCY: positiveInt(64).default(8),
   /** Path-style S3 URLs: needed against moto and most S3 emulators, off on AWS. */
   S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+  /**
+   * Whether S3 itself enforces CopySourceIfMatch, so a small copy needs no HEAD of its source first. AWS S3 does;
+   * moto 5.2.1 ignores the header. Unset: true unless AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3 points the SDK at
+   * something else (an emulator), where false costs one request per copy and stays correct.
+   */
+  S3_TRUST_SERVER_CONDITIONS: z.stringbool().optional(),
+  /** Read only to choose the default above; the SDK reads them itself. */
+  AWS_ENDPOINT_URL: z.string().optional(),
+  AWS_ENDPOINT_URL_S3: z.string().optional(),
 });
 
 /** The local runner and reconcile also need the raw side and, for local mode, the data directory. */
@@ -52,6 +61,7 @@ export interface BackupConfig {
   copyConcurrency: number;
   partCopyConcurrency: number;
   s3ForcePathStyle: boolean;
+  s3TrustServerConditions: boolean;
 }
 
 export interface RunnerConfig extends BackupConfig {
@@ -87,6 +97,7 @@ function toBackupConfig(e: z.infer<typeof BackupEnvSchema>): BackupConfig {
     copyConcurrency: e.COPY_CONCURRENCY,
     partCopyConcurrency: e.PART_COPY_CONCURRENCY,
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
+    s3TrustServerConditions: e.S3_TRUST_SERVER_CONDITIONS ?? (e.AWS_ENDPOINT_URL === undefined && e.AWS_ENDPOINT_URL_S3 === undefined),
   };
 }
 

@@ -1,5 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { createObjectStore } from '@btc-etl/object-store';
+import { S3ObjectStore } from '@btc-etl/object-store';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createBackupRecordHandler } from './backup-record.handler';
 import { loadBackupConfig } from './backup.config';
@@ -9,9 +9,11 @@ import { createLimiter } from './limiter';
 
 // Module scope: validated once per cold start, and the S3 client (with its connection pool) reused across invocations.
 const config = loadBackupConfig(process.env);
-const store = createObjectStore({
-  kind: 's3',
+// The S3 adapter directly (not the factory): the Lambda only ever talks to S3, and the bundle then leaves the local
+// adapter out.
+const store = new S3ObjectStore({
   forcePathStyle: config.s3ForcePathStyle,
+  trustServerConditions: config.s3TrustServerConditions,
   multipartCopyThresholdBytes: config.multipartThresholdBytes,
   multipartPartSizeBytes: config.multipartPartSizeBytes,
   copyConcurrency: config.partCopyConcurrency,

@@ -7,7 +7,7 @@ import { formatReconcileCounts, reconcile } from './reconcile';
 
 const USAGE = `usage: reconcile [--prefix raw/2026/11/] [--store local|s3] [--concurrency N] [--dry-run]
   Copies what is missing or different from RAW_BUCKET to BACKUP_BUCKET (+ BACKUP_PREFIX) under the prefix.
-  env: RAW_BUCKET, BACKUP_BUCKET, BACKUP_PREFIX, OBJECT_STORE (local|s3), DATA_DIR (local), AWS_* (s3), S3_FORCE_PATH_STYLE`;
+  env: RAW_BUCKET, BACKUP_BUCKET, BACKUP_PREFIX, OBJECT_STORE (local|s3), DATA_DIR (local), AWS_* (s3), S3_FORCE_PATH_STYLE, S3_TRUST_SERVER_CONDITIONS`;
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       : createObjectStore({
           kind: 's3',
           forcePathStyle: config.s3ForcePathStyle,
+          trustServerConditions: config.s3TrustServerConditions,
           multipartCopyThresholdBytes: config.multipartThresholdBytes,
           multipartPartSizeBytes: config.multipartPartSizeBytes,
           copyConcurrency: config.partCopyConcurrency,
