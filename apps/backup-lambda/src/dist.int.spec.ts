@@ -159,4 +159,11 @@ describe('reconcile CLI', () => {
     expect(result.stderr).toContain('OBJECT_STORE/--store');
     expect(run(['--bogus'], {}).status).toBe(2);
   });
+
+  it.each(['../../secret/', 'raw/../../', 'raw//', '%2e%2e/', '/etc/'])('exits 2 for a --prefix that could only name unsafe keys: %j', (prefix) => {
+    const result = run(['--prefix', prefix], { DATA_DIR: join(tmp, 'reconcile-escape') });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--prefix');
+    expect(result.stdout).toBe('');
+  });
 });

@@ -1,4 +1,5 @@
 import { createObjectStore } from '@btc-etl/object-store';
+import { unsafePrefixReason } from '@btc-etl/s3-keys';
 import { parseArgs } from 'node:util';
 import { loadRunnerConfig } from './backup.config';
 import { BackupConfigError } from './backup.errors';
@@ -47,7 +48,8 @@ async function main(): Promise<void> {
     fail(`invalid configuration: ${error.issues.map((i) => `${flags[i.variable] ?? i.variable}: ${i.message}`).join('; ')}`);
   }
   const prefix = args.prefix ?? '';
-  if (prefix.startsWith('/')) fail(`--prefix must not start with "/": ${JSON.stringify(prefix)}`);
+  const unsafe = unsafePrefixReason(prefix);
+  if (unsafe) fail(`--prefix ${JSON.stringify(prefix)} can never name a safe object key (${unsafe})`);
 
   const store =
     config.objectStore === 'local'
