@@ -65,7 +65,7 @@ describe('bad input to every entry point: a clear error naming what is wrong, ex
 
     it.each([
       [['--store', 'ftp'], /OBJECT_STORE\/--store/],
-      [['--prefix', '/etc/'], /--prefix must not start with "\/"/],
+      [['--prefix', '/etc/'], /--prefix "\/etc\/" can never name a safe object key \(absolute path\)/],
       [['--concurrency', '0'], /COPY_CONCURRENCY\/--concurrency/],
       [['--bogus'], /Unknown option '--bogus'/],
     ])('reconcile %j -> exit 2 with the reason', async (args, message) => {
