@@ -34,6 +34,9 @@ const FIELDS = {
     .transform((v) => (v.endsWith('ms') ? Number(v.slice(0, -2)) : Number(v.slice(0, -1)) * 1000))
     .pipe(z.number().min(100, 'at least 100ms').max(3_600_000))
     .optional(),
+  // How SOURCE=ws-ticker finds dropped messages: `sequence` (contiguous per product, as the feed documents) or
+  // `trade-id` (for a subscription whose sequence numbers also count messages it does not receive)
+  WS_GAP_DETECTION: z.enum(['sequence', 'trade-id']).default('sequence'),
   INTERVAL_MS: int(100, 3_600_000).default(1000),
   SINK: z.enum(['local', 'firehose']).default('local'),
   DATA_DIR: z.string().min(1).default('./data'),

@@ -49,7 +49,11 @@ async function main(): Promise<void> {
     source:
       endpoint === 'ws-ticker'
         ? new WsTickerSource({
-            feed: new CoinbaseWsFeed({ url: config.COINBASE_WS_URL, productIds: config.PRODUCTS }),
+            feed: new CoinbaseWsFeed({
+              url: config.COINBASE_WS_URL,
+              productIds: config.PRODUCTS,
+              trustSequences: config.WS_GAP_DETECTION === 'sequence',
+            }),
             productIds: config.PRODUCTS,
             logger,
             sampleEveryMs: config.ALSO_SAMPLE ?? null,
