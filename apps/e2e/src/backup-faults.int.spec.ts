@@ -5,26 +5,10 @@ import { s3CopyFaults, type S3CopyFaultPlan } from './harness/aws.faults';
 import { loadE2eConfig, motoEndpoint } from './harness/e2e.config';
 import { PipelineHarness, runFor, type ScenarioResult } from './harness/pipeline.harness';
 import { listObjects, queueDepth, sendBodies, type StoredObject } from './harness/pipeline.stack';
+import { s3EventBody } from './harness/s3-event';
 
 const config = loadE2eConfig();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The S3 event body for an object, as moto (and S3) sends it: key URL-encoded with `+` for spaces (moto: `/` as %2F). */
-function s3EventBody(bucket: string, o: StoredObject): string {
-  const key = encodeURIComponent(o.key).replace(/%20/g, '+');
-  return JSON.stringify({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        s3: { s3SchemaVersion: '1.0', bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` }, object: { key, size: o.size, eTag: o.etag } },
-      },
-    ],
-  });
-}
 
 async function waitForEmptyQueue(h: PipelineHarness, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -9,6 +9,7 @@ import { motoEndpoint } from './harness/e2e.config';
 import { PipelineHarness, runFor } from './harness/pipeline.harness';
 import { drainQueue, listObjects, queueDepth, sendBodies } from './harness/pipeline.stack';
 import { filesUnder } from './harness/local-files';
+import { s3EventBody } from './harness/s3-event';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -136,19 +137,7 @@ describe('bad input to every entry point: a clear error naming what is wrong, ex
       const raw = await listObjects(h.stack.s3, h.stack.rawBucket);
       const real = raw[0];
       if (!real) throw new Error('the run wrote no raw object');
-      const event = (bucket: string, key: string, etag = real.etag, size = real.size) =>
-        JSON.stringify({
-          Records: [
-            {
-              eventVersion: '2.1',
-              eventSource: 'aws:s3',
-              awsRegion: 'us-east-1',
-              eventTime: new Date().toISOString(),
-              eventName: 'ObjectCreated:Put',
-              s3: { bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` }, object: { key: encodeURIComponent(key).replace(/%20/g, '+'), size, eTag: etag } },
-            },
-          ],
-        });
+      const event = (bucket: string, key: string) => s3EventBody(bucket, { key, size: real.size, etag: real.etag });
       const bodies = [
         event(h.stack.rawBucket, `raw/../../${h.stack.backupBucket}/planted`),
         event(h.stack.rawBucket, '../../etc/passwd'),
