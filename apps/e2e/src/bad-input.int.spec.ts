@@ -148,7 +148,12 @@ describe('bad input to every entry point: a clear error naming what is wrong, ex
         '{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"%E0%A4%A"}}}]}',
         '',
       ];
+      // Let the run's own notifications finish first: a copy landing after the snapshot is not the bad events' doing.
+      const settled = Date.now() + 30_000;
+      while (Date.now() < settled && (await listObjects(h.stack.s3, h.stack.backupBucket)).length < raw.length) await sleep(250);
+      while (Date.now() < settled && (await queueDepth(h.stack.sqs, h.stack.queueUrl)) > 0) await sleep(250);
       const backupBefore = await listObjects(h.stack.s3, h.stack.backupBucket);
+      expect(backupBefore.map((o) => o.key)).toEqual(raw.map((o) => o.key));
       await sendBodies(h.stack.sqs, h.stack.queueUrl, bodies.filter(Boolean));
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && (await queueDepth(h.stack.sqs, h.stack.queueUrl)) > 0) await sleep(250);
