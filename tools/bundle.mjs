@@ -33,6 +33,8 @@ const result = await build({
   target: values.target,
   sourcemap: 'linked',
   minify: values.minify,
+  // error classes take their name from the class (DataError): minified bundles must keep class names
+  keepNames: true,
   legalComments: 'none',
   external: values.external,
   mainFields: values['main-fields']?.split(','),

@@ -1,0 +1,1 @@
+export { DataError, type ErrorData } from './data.error';
