@@ -31,10 +31,13 @@ describe('dockerImageSource', () => {
     expect(dockerContextFiles(source)).toEqual([join(dir, 'Dockerfile'), join(dir, 'dist/main.js')]);
   });
 
-  it.each(['.', 'dist/*.js', '../secrets', '/etc/passwd'])('refuses COPY %s (it would send more than named files)', (src) => {
-    writeFileSync(join(dir, 'Dockerfile.bad'), `FROM node:22-slim\nCOPY ${src} ./\n`);
-    expect(() => dockerImageSource(dir, 'Dockerfile.bad')).toThrow(InfraError);
-  });
+  it.each(['.', 'dist/*.js', '../secrets', '/etc/passwd'])(
+    'refuses COPY %s (it would send more than named files)',
+    (src) => {
+      writeFileSync(join(dir, 'Dockerfile.bad'), `FROM node:22-slim\nCOPY ${src} ./\n`);
+      expect(() => dockerImageSource(dir, 'Dockerfile.bad')).toThrow(InfraError);
+    },
+  );
 
   it("reads apps/extractor's Dockerfile from the repository root", () => {
     const { extractorImage } = workspaceAssets();

@@ -9,7 +9,8 @@ try {
   const templates = readdirSync(dir)
     .filter((f) => f.endsWith('.template.json'))
     .map((f) => join(dir, f));
-  if (templates.length === 0) throw new InfraError(`no *.template.json in ${dir}: run \`npx nx run infra:synth\` first`);
+  if (templates.length === 0)
+    throw new InfraError(`no *.template.json in ${dir}: run \`npx nx run infra:synth\` first`);
   const result = runCfnLint(templates, { regions: [process.env.CDK_LINT_REGION ?? 'us-east-1'] });
   if (result.output) console.log(result.output);
   console.log(`cfn-lint: ${templates.length} templates, exit code ${result.exitCode}`);

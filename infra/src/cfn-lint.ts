@@ -89,6 +89,7 @@ export function runCfnLint(
     ...templates,
   ];
   const run = spawnSync(command.file, args, { encoding: 'utf8', timeout: 120_000 });
-  if (run.error) throw new InfraError(`cfn-lint could not run (${command.file}): ${run.error.message}`, { cause: run.error });
+  if (run.error)
+    throw new InfraError(`cfn-lint could not run (${command.file}): ${run.error.message}`, { cause: run.error });
   return { exitCode: run.status ?? 1, output: `${run.stdout}${run.stderr}`.trim(), templates };
 }

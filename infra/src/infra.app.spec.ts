@@ -32,7 +32,9 @@ describe('buildInfra', () => {
     const dependsOnData = (id: string) =>
       infra.assembly.getStackArtifact(id).dependencies.some((d) => d.id === STACK_IDS.data);
     expect([STACK_IDS.backup, STACK_IDS.extractor, STACK_IDS.query].map(dependsOnData)).toEqual([true, true, true]);
-    expect(infra.assembly.getStackArtifact(STACK_IDS.data).dependencies.map((d) => d.id)).not.toContain(STACK_IDS.backup);
+    expect(infra.assembly.getStackArtifact(STACK_IDS.data).dependencies.map((d) => d.id)).not.toContain(
+      STACK_IDS.backup,
+    );
   });
 
   it('stays env-agnostic (no lookups, any account) without account and region', () => {
@@ -51,6 +53,8 @@ describe('buildInfra', () => {
   it('names the missing build output and the command that builds it', () => {
     const assets = { ...workspaceAssets(), backupLambdaZip: '/nonexistent/backup-lambda.zip' };
     expect(() => buildInfra(new App(), assets)).toThrow(InfraAssetMissingError);
-    expect(() => buildInfra(new App(), assets)).toThrow(/\/nonexistent\/backup-lambda\.zip.*npx nx run backup-lambda:build/);
+    expect(() => buildInfra(new App(), assets)).toThrow(
+      /\/nonexistent\/backup-lambda\.zip.*npx nx run backup-lambda:build/,
+    );
   });
 });

@@ -57,7 +57,11 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
     backupBucket: data.backupBucket,
     queue: data.queue,
   });
-  requireAsset("the extractor's Dockerfile", join(assets.extractorImage.context, assets.extractorImage.dockerfile), 'apps/extractor ships it');
+  requireAsset(
+    "the extractor's Dockerfile",
+    join(assets.extractorImage.context, assets.extractorImage.dockerfile),
+    'apps/extractor ships it',
+  );
   for (const file of dockerContextFiles(assets.extractorImage)) {
     requireAsset('a file the extractor image copies', file, 'build it first with `npx nx run extractor:build`');
   }

@@ -26,8 +26,18 @@ describe('readInfraConfig', () => {
   });
 
   it('reads `-c key=value` strings as numbers and keeps account and region', () => {
-    const config = from({ account: '123456789012', region: 'eu-west-1', firehoseBufferSizeMb: '64', backupBatchSize: '100' });
-    expect(config).toMatchObject({ account: '123456789012', region: 'eu-west-1', firehoseBufferSizeMb: 64, backupBatchSize: 100 });
+    const config = from({
+      account: '123456789012',
+      region: 'eu-west-1',
+      firehoseBufferSizeMb: '64',
+      backupBatchSize: '100',
+    });
+    expect(config).toMatchObject({
+      account: '123456789012',
+      region: 'eu-west-1',
+      firehoseBufferSizeMb: 64,
+      backupBatchSize: 100,
+    });
   });
 
   it('treats an empty value as unset', () => {
@@ -66,7 +76,9 @@ describe('readInfraConfig', () => {
   });
 
   it('refuses a batch size above 10 without a batching window (Lambda would reject the mapping)', () => {
-    expect(() => from({ backupBatchSize: '11', backupBatchWindowSeconds: '0' })).toThrow(/backupBatchSize.*batching window|batch size above 10/);
+    expect(() => from({ backupBatchSize: '11', backupBatchWindowSeconds: '0' })).toThrow(
+      /backupBatchSize.*batching window|batch size above 10/,
+    );
     expect(from({ backupBatchSize: '11', backupBatchWindowSeconds: '1' }).backupBatchSize).toBe(11);
   });
 

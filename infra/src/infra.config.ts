@@ -75,7 +75,9 @@ export const INFRA_CONTEXT_KEYS = Object.keys(InfraContextSchema.shape) as Infra
  * The source queue's visibility timeout: AWS asks for at least 6 x the function timeout plus the batching window,
  * so a message is not redelivered while a retried invocation may still be working on it.
  */
-export function queueVisibilitySeconds(c: Pick<InfraConfig, 'backupTimeoutSeconds' | 'backupBatchWindowSeconds'>): number {
+export function queueVisibilitySeconds(
+  c: Pick<InfraConfig, 'backupTimeoutSeconds' | 'backupBatchWindowSeconds'>,
+): number {
   return 6 * c.backupTimeoutSeconds + c.backupBatchWindowSeconds;
 }
 

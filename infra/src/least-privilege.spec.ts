@@ -41,7 +41,8 @@ describe('least privilege across every stack', () => {
       .filter((s) => s.statement.Effect === 'Allow' && asList(s.statement.Resource).includes('*'))
       .map((s) => ({ where: `${s.stack}/${s.logicalId}`, actions: asList(s.statement.Action) }));
     for (const s of starred) {
-      for (const action of s.actions) expect(STAR_RESOURCE_ALLOWED, `${s.where}: ${String(action)} on *`).toHaveProperty([String(action)]);
+      for (const action of s.actions)
+        expect(STAR_RESOURCE_ALLOWED, `${s.where}: ${String(action)} on *`).toHaveProperty([String(action)]);
     }
     // The extractor's execution role is the one place: prove the allow-list is actually exercised.
     expect(starred.map((s) => s.actions)).toEqual([['ecr:GetAuthorizationToken']]);

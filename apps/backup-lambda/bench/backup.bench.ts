@@ -2,7 +2,13 @@
 // private moto. Rewrites only the backup-lambda section of docs/benchmarks.md. Numbers, never assertions (the bench
 // does refuse to report a run whose handler did not copy every object, or whose requests bypassed the proxy).
 // BENCH_S3_LATENCY_MS=15-30 sets the latency proxy's per-request delay (see s3-latency.proxy.ts).
-import { CopyObjectCommand, CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { motoClientEnv, startMoto } from '@btc-etl/testing';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -30,13 +36,15 @@ interface LoadedHandler {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
 // The runner's own lines would only add noise to the bench output.
 const ignore = (): void => undefined;
 const quiet = { debug: ignore, info: ignore, warn: ignore, error: ignore } as never;
 const benchStart = performance.now();
 /** Where the bench is, on stderr (a run takes a few minutes). */
-const progress = (what: string) => console.error(`[bench ${((performance.now() - benchStart) / 1000).toFixed(0)}s] ${what}`);
+const progress = (what: string) =>
+  console.error(`[bench ${((performance.now() - benchStart) / 1000).toFixed(0)}s] ${what}`);
 
 async function putObjects(s3: S3Client, bucket: string, n: number, tag: string) {
   const out: { key: string; size: number; etag: string }[] = [];
@@ -57,7 +65,13 @@ let runSeq = 0;
  * the handler's own counters must show n copies. `loopS3` is the loop's client (raw moto or the latency proxy);
  * `stats` reads the proxy's request counts, so the run also yields S3 requests per object.
  */
-async function throughput(s3: S3Client, loopS3: S3Client, loaded: LoadedHandler[], n: number, stats?: () => Promise<Record<string, number>>) {
+async function throughput(
+  s3: S3Client,
+  loopS3: S3Client,
+  loaded: LoadedHandler[],
+  n: number,
+  stats?: () => Promise<Record<string, number>>,
+) {
   const raw = uniqueName('raw');
   const seqBackup = uniqueName('seq');
   await s3.send(new CreateBucketCommand({ Bucket: raw }));
@@ -68,7 +82,14 @@ async function throughput(s3: S3Client, loopS3: S3Client, loaded: LoadedHandler[
   await stats?.();
   let t = performance.now();
   for (const o of batches[0] ?? []) {
-    await loopS3.send(new CopyObjectCommand({ Bucket: seqBackup, Key: o.key, CopySource: `${raw}/${o.key}`, CopySourceIfMatch: `"${o.etag}"` }));
+    await loopS3.send(
+      new CopyObjectCommand({
+        Bucket: seqBackup,
+        Key: o.key,
+        CopySource: `${raw}/${o.key}`,
+        CopySourceIfMatch: `"${o.etag}"`,
+      }),
+    );
   }
   const sequentialMs = performance.now() - t;
   const loopRequests = total(await stats?.());
@@ -85,7 +106,8 @@ async function throughput(s3: S3Client, loopS3: S3Client, loaded: LoadedHandler[
     if (response.batchItemFailures.length > 0) throw new Error(`bench batch had failures: ${JSON.stringify(response)}`);
     const copied = counters.get('copied') - copiedBefore;
     if (copied !== n) throw new Error(`the handler copied ${copied} of ${n} objects: not a copy benchmark`);
-    if (stats && total(requests) < 2 * n) throw new Error(`only ${total(requests)} requests went through the latency proxy for ${n} objects`);
+    if (stats && total(requests) < 2 * n)
+      throw new Error(`only ${total(requests)} requests went through the latency proxy for ${n} objects`);
     handlers.push({ perS: (n / handlerMs) * 1000, requestsPerObject: total(requests) / n, requests });
   }
   return { n, sequentialPerS: (n / sequentialMs) * 1000, loopRequestsPerObject: loopRequests / n, handlers };
@@ -109,11 +131,29 @@ function summarise(runs: Awaited<ReturnType<typeof throughput>>[]) {
 }
 
 /** The latency proxy in its own process (its work must not run on the event loop being measured). */
-async function startLatencyProxy(target: string, minMs: number, maxMs: number): Promise<{ endpoint: string; child: ChildProcess; stats: () => Promise<Record<string, number>> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 's3-latency.proxy.ts'), '--target', target, '--min-ms', String(minMs), '--max-ms', String(maxMs)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function startLatencyProxy(
+  target: string,
+  minMs: number,
+  maxMs: number,
+): Promise<{ endpoint: string; child: ChildProcess; stats: () => Promise<Record<string, number>> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 's3-latency.proxy.ts'),
+      '--target',
+      target,
+      '--min-ms',
+      String(minMs),
+      '--max-ms',
+      String(maxMs),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<string>((resolvePort, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -143,8 +183,16 @@ interface ColdVariant {
  * object of the same size). The variants' probes are interleaved, so a burst of load from other work on the machine
  * lands on all of them rather than on one; each variant reports medians and the spread of its cold totals.
  */
-async function coldStart(env: Record<string, string>, raw: string, objects: { key: string; size: number; etag: string }[], runs: number, variants: ColdVariant[]) {
-  const samples = new Map<string, { boot: number; importMs: number; first: number; warm: number }[]>(variants.map((v) => [v.name, []]));
+async function coldStart(
+  env: Record<string, string>,
+  raw: string,
+  objects: { key: string; size: number; etag: string }[],
+  runs: number,
+  variants: ColdVariant[],
+) {
+  const samples = new Map<string, { boot: number; importMs: number; first: number; warm: number }[]>(
+    variants.map((v) => [v.name, []]),
+  );
   let next = 0;
   for (let i = 0; i < runs; i++) {
     for (const variant of variants) {
@@ -217,7 +265,11 @@ async function latency(s3: S3Client, sqs: SQSClient, handler: Handler, n: number
   const receivedAt = new Map<string, number>();
   const keysOf = (body: string): string[] => {
     try {
-      return (JSON.parse(body) as { Records?: { s3: { object: { key: string } } }[] }).Records?.map((r) => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '))) ?? [];
+      return (
+        (JSON.parse(body) as { Records?: { s3: { object: { key: string } } }[] }).Records?.map((r) =>
+          decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
+        ) ?? []
+      );
     } catch {
       return [];
     }
@@ -234,11 +286,18 @@ async function latency(s3: S3Client, sqs: SQSClient, handler: Handler, n: number
   const running = runner.run(controller.signal);
   const twinLoop = (async () => {
     while (!controller.signal.aborted) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: twin, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: twin, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
       const now = performance.now();
       for (const m of out.Messages ?? []) for (const k of keysOf(m.Body ?? '')) receivedAt.set(k, now);
       if (out.Messages?.length) {
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: twin, Entries: out.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: twin,
+            Entries: out.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
       }
     }
   })();
@@ -249,12 +308,20 @@ async function latency(s3: S3Client, sqs: SQSClient, handler: Handler, n: number
     await new Promise((r) => setTimeout(r, 20));
   }
   const deadline = Date.now() + 30_000;
-  while ((copiedAt.size < n || receivedAt.size < n) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((copiedAt.size < n || receivedAt.size < n) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   controller.abort();
   await Promise.all([running, twinLoop.catch(() => undefined)]);
   const lat = [...putAt].filter(([k]) => copiedAt.has(k)).map(([k, t]) => (copiedAt.get(k) ?? 0) - t);
   const base = [...putAt].filter(([k]) => receivedAt.has(k)).map(([k, t]) => (receivedAt.get(k) ?? 0) - t);
-  return { n, copied: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), baseP50: percentile(base, 50), baseP99: percentile(base, 99) };
+  return {
+    n,
+    copied: lat.length,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    baseP50: percentile(base, 50),
+    baseP99: percentile(base, 99),
+  };
 }
 
 /** `BENCH_S3_LATENCY_MS`: `15-30` (uniform) or one number. */
@@ -288,7 +355,12 @@ async function main() {
   try {
     proxy = await startLatencyProxy(moto.endpoint, minMs, maxMs);
     const backup = uniqueName('backup');
-    const env = { ...motoClientEnv(moto.endpoint), BACKUP_BUCKET: backup, S3_FORCE_PATH_STYLE: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' };
+    const env = {
+      ...motoClientEnv(moto.endpoint),
+      BACKUP_BUCKET: backup,
+      S3_FORCE_PATH_STYLE: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    };
     Object.assign(process.env, env);
     // Explicit endpoints: these clients stay on raw moto (or the proxy) whatever AWS_ENDPOINT_URL says later.
     const s3 = new S3Client({ forcePathStyle: true, endpoint: moto.endpoint });
@@ -303,7 +375,10 @@ async function main() {
       // The SDK settles on its endpoint once, so each mode gets its own instances, loaded with AWS_ENDPOINT_URL set.
       process.env.AWS_ENDPOINT_URL = endpoint;
       const loaded = [
-        await loadHandler(`default-${endpoint}`, { S3_TRUST_SERVER_CONDITIONS: undefined, COPY_CONCURRENCY: undefined }),
+        await loadHandler(`default-${endpoint}`, {
+          S3_TRUST_SERVER_CONDITIONS: undefined,
+          COPY_CONCURRENCY: undefined,
+        }),
         await loadHandler(`aws-${endpoint}`, { S3_TRUST_SERVER_CONDITIONS: 'true', COPY_CONCURRENCY: undefined }),
         await loadHandler(`aws-64-${endpoint}`, { S3_TRUST_SERVER_CONDITIONS: 'true', COPY_CONCURRENCY: '64' }),
       ];
@@ -330,13 +405,40 @@ async function main() {
     // Cold starts run what the zip holds (no source map beside it), extracted as Lambda would.
     execFileSync('python3', ['-m', 'zipfile', '-e', join(dist, 'backup-lambda.zip'), coldDir]);
     const external = join(dist, 'bench/sdk-external.mjs');
-    execFileSync(process.execPath, ['tools/bundle.mjs', '--entry', 'apps/backup-lambda/src/handler.ts', '--outfile', external, '--minify', '--main-fields', 'module,main', '--external', '@aws-sdk/*'], { cwd: root });
+    execFileSync(
+      process.execPath,
+      [
+        'tools/bundle.mjs',
+        '--entry',
+        'apps/backup-lambda/src/handler.ts',
+        '--outfile',
+        external,
+        '--minify',
+        '--main-fields',
+        'module,main',
+        '--external',
+        '@aws-sdk/*',
+      ],
+      { cwd: root },
+    );
     const cjsBuilds = join(dist, 'bench/cjs-main-fields.mjs');
-    execFileSync(process.execPath, ['tools/bundle.mjs', '--entry', 'apps/backup-lambda/src/handler.ts', '--outfile', cjsBuilds, '--minify'], { cwd: root });
+    execFileSync(
+      process.execPath,
+      ['tools/bundle.mjs', '--entry', 'apps/backup-lambda/src/handler.ts', '--outfile', cjsBuilds, '--minify'],
+      { cwd: root },
+    );
     const coldVariants: ColdVariant[] = [
       { name: 'zip', bundle: join(coldDir, 'index.mjs') },
-      { name: 'zip, NODE_OPTIONS=--enable-source-maps', bundle: join(coldDir, 'index.mjs'), nodeOptions: '--enable-source-maps' },
-      { name: 'with its 2.7 MB source map beside it, --enable-source-maps', bundle: join(dist, 'index.mjs'), nodeOptions: '--enable-source-maps' },
+      {
+        name: 'zip, NODE_OPTIONS=--enable-source-maps',
+        bundle: join(coldDir, 'index.mjs'),
+        nodeOptions: '--enable-source-maps',
+      },
+      {
+        name: 'with its 2.7 MB source map beside it, --enable-source-maps',
+        bundle: join(dist, 'index.mjs'),
+        nodeOptions: '--enable-source-maps',
+      },
       { name: "bundled from the packages' CommonJS builds (esbuild's default main fields)", bundle: cjsBuilds },
       { name: "SDK left external (the runtime's copy; here node_modules)", bundle: external },
     ];
@@ -412,7 +514,13 @@ async function main() {
 }
 
 /** The explanation under the tables, with this run's numbers in it. */
-function notes(rawRates: ReturnType<typeof summarise>[], slowRates: ReturnType<typeof summarise>[], cold: Awaited<ReturnType<typeof coldStart>>, minMs: number, maxMs: number): string[] {
+function notes(
+  rawRates: ReturnType<typeof summarise>[],
+  slowRates: ReturnType<typeof summarise>[],
+  cold: Awaited<ReturnType<typeof coldStart>>,
+  minMs: number,
+  maxMs: number,
+): string[] {
   const fmt = (x: number, d = 0) => x.toFixed(d);
   const slow100 = slowRates.at(-1);
   const k = (i: number) => slow100?.handlers[i]?.requestsPerObject ?? NaN;
@@ -420,17 +528,30 @@ function notes(rawRates: ReturnType<typeof summarise>[], slowRates: ReturnType<t
   const ceiling = Math.max(...rawRates.flatMap((r) => r.handlers.map((h, i) => h.perS * k(i))));
   const rawLoop = median(rawRates.map((r) => r.loopPerS));
   const slowLoop = median(slowRates.map((r) => r.loopPerS));
-  const meeting = [...rawRates.map((r) => ['raw moto', r] as const), ...slowRates.map((r) => ['latency proxy', r] as const)].flatMap(([mode, r]) =>
-    r.handlers.slice(0, 2).flatMap((h, i) => (h.perS / r.loopPerS >= 10 ? [`${mode}, n = ${r.n}, ${i === 0 ? 'as deployed against moto' : 'AWS pattern'}`] : [])),
+  const meeting = [
+    ...rawRates.map((r) => ['raw moto', r] as const),
+    ...slowRates.map((r) => ['latency proxy', r] as const),
+  ].flatMap(([mode, r]) =>
+    r.handlers
+      .slice(0, 2)
+      .flatMap((h, i) =>
+        h.perS / r.loopPerS >= 10
+          ? [`${mode}, n = ${r.n}, ${i === 0 ? 'as deployed against moto' : 'AWS pattern'}`]
+          : [],
+      ),
   );
-  const gain = (rates: ReturnType<typeof summarise>[]) => rates.map((r) => `${fmt(((r.handlers[1]?.perS ?? NaN) / (r.handlers[0]?.perS ?? NaN) - 1) * 100)} %`).join(' / ');
+  const gain = (rates: ReturnType<typeof summarise>[]) =>
+    rates.map((r) => `${fmt(((r.handlers[1]?.perS ?? NaN) / (r.handlers[0]?.perS ?? NaN) - 1) * 100)} %`).join(' / ');
   const byName = (prefix: string) => cold.find((c) => c.name.startsWith(prefix));
   const zip = cold[0];
   const zipMaps = byName('zip, NODE_OPTIONS');
   const withMap = byName('with its');
   const cjs = byName('bundled from');
   // What a zip holding the map as well would weigh (deflate, as python's zipfile writes it).
-  const zipWithMapKiB = (statSync(join(dist, 'backup-lambda.zip')).size + deflateRawSync(readFileSync(join(dist, 'index.mjs.map'))).length) / 1024;
+  const zipWithMapKiB =
+    (statSync(join(dist, 'backup-lambda.zip')).size +
+      deflateRawSync(readFileSync(join(dist, 'index.mjs.map'))).length) /
+    1024;
   return [
     meeting.length === 0
       ? '**Throughput goal (>= 10x the loop): not met, in either mode, for either batch size.** Neither mode can meet it on this machine, for the reasons below.'
@@ -456,7 +577,10 @@ function writeSection(body: string) {
   const current = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
   const start = current.indexOf(begin);
   const stop = current.indexOf(end);
-  const next = start >= 0 && stop > start ? current.slice(0, start) + section + current.slice(stop + end.length) : `${current.trimEnd()}\n\n${section}\n`;
+  const next =
+    start >= 0 && stop > start
+      ? current.slice(0, start) + section + current.slice(stop + end.length)
+      : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(docs, next);
 }
 

@@ -21,20 +21,35 @@ class DeployError extends Error {
 function validateZip(zipPath: string): { bytes: number; sha256: string; entries: string[] } {
   if (!existsSync(zipPath)) throw new DeployError(`${zipPath} is missing: run \`npx nx run backup-lambda:build\``);
   const bytes = statSync(zipPath).size;
-  if (bytes > MAX_ZIP_BYTES) throw new DeployError(`${zipPath} is ${(bytes / 1024).toFixed(1)} KiB, over the ${MAX_ZIP_BYTES / 1024} KiB budget`);
+  if (bytes > MAX_ZIP_BYTES)
+    throw new DeployError(
+      `${zipPath} is ${(bytes / 1024).toFixed(1)} KiB, over the ${MAX_ZIP_BYTES / 1024} KiB budget`,
+    );
   const listing = execFileSync('python3', ['-m', 'zipfile', '-l', zipPath], { encoding: 'utf8' });
-  const entries = listing.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0] ?? '').filter(Boolean);
-  if (!entries.includes('index.mjs')) throw new DeployError(`${zipPath} has no index.mjs at its root (entries: ${entries.join(', ')})`);
+  const entries = listing
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean);
+  if (!entries.includes('index.mjs'))
+    throw new DeployError(`${zipPath} has no index.mjs at its root (entries: ${entries.join(', ')})`);
   // Import the very bytes in the zip (extracted to a scratch folder) in a fresh Node, as Lambda's runtime would.
   const scratch = mkdtempSync(join(tmpdir(), 'backup-lambda-zip-'));
   try {
     execFileSync('python3', ['-m', 'zipfile', '-e', zipPath, scratch]);
     const probe = spawnSync(
       process.execPath,
-      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(scratch, 'index.mjs'))}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`],
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(join(scratch, 'index.mjs'))}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`,
+      ],
       { encoding: 'utf8', env: { ...process.env, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1' } },
     );
-    if (probe.status !== 0) throw new DeployError(`index.mjs in the zip does not load or export \`handler\`: ${probe.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    if (probe.status !== 0)
+      throw new DeployError(
+        `index.mjs in the zip does not load or export \`handler\`: ${probe.stderr.trim().split('\n').slice(-3).join(' ')}`,
+      );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -42,11 +57,17 @@ function validateZip(zipPath: string): { bytes: number; sha256: string; entries:
 }
 
 function cdk(args: string[]): void {
-  if (!existsSync(join(infraDir, 'cdk.json'))) throw new DeployError(`no CDK app at ${infraDir} (infra/cdk.json): the ${STACK_ID} stack lives there`);
+  if (!existsSync(join(infraDir, 'cdk.json')))
+    throw new DeployError(`no CDK app at ${infraDir} (infra/cdk.json): the ${STACK_ID} stack lives there`);
   // tsx hands its --tsconfig to children through TSX_* variables; infra's own tsx must find infra's tsconfig instead.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TSX_')));
-  const result = spawnSync('npx', ['cdk', ...args, '--no-notices', '--no-version-reporting'], { cwd: infraDir, stdio: 'inherit', env });
-  if (result.status !== 0) throw new DeployError(`cdk ${args[0]} ${STACK_ID} failed (exit ${result.status ?? result.signal})`);
+  const result = spawnSync('npx', ['cdk', ...args, '--no-notices', '--no-version-reporting'], {
+    cwd: infraDir,
+    stdio: 'inherit',
+    env,
+  });
+  if (result.status !== 0)
+    throw new DeployError(`cdk ${args[0]} ${STACK_ID} failed (exit ${result.status ?? result.signal})`);
 }
 
 interface CfnResource {
@@ -73,14 +94,19 @@ function describeTemplate(templatePath: string): string[] {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { 'dry-run': { type: 'boolean', default: false }, zip: { type: 'string', default: join(distDir, 'backup-lambda.zip') } },
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      zip: { type: 'string', default: join(distDir, 'backup-lambda.zip') },
+    },
   });
   const zipPath = resolve(values.zip);
   if (!values['dry-run'] && zipPath !== join(distDir, 'backup-lambda.zip')) {
     throw new DeployError('--zip is for dry runs only: the stack deploys dist/apps/backup-lambda/backup-lambda.zip');
   }
   const zip = validateZip(zipPath);
-  console.log(`zip ok: ${zipPath} (${(zip.bytes / 1024).toFixed(1)} KiB, sha256 ${zip.sha256.slice(0, 16)}…, entries ${zip.entries.join(', ')}, exports handler)`);
+  console.log(
+    `zip ok: ${zipPath} (${(zip.bytes / 1024).toFixed(1)} KiB, sha256 ${zip.sha256.slice(0, 16)}…, entries ${zip.entries.join(', ')}, exports handler)`,
+  );
   if (!values['dry-run']) {
     cdk(['deploy', STACK_ID, '--require-approval', 'never']);
     return;

@@ -15,7 +15,12 @@ let store: ObjectStore;
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'backup-object-'));
-  store = createObjectStore({ kind: 'local', root, multipartCopyThresholdBytes: 5 * MiB, multipartPartSizeBytes: 5 * MiB });
+  store = createObjectStore({
+    kind: 'local',
+    root,
+    multipartCopyThresholdBytes: 5 * MiB,
+    multipartPartSizeBytes: 5 * MiB,
+  });
 });
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
@@ -29,20 +34,35 @@ async function putRaw(key: string, body: string | Uint8Array, options = {}) {
 
 describe('backupObject', () => {
   it('copies the bytes, content type and metadata to the same key in the backup bucket', async () => {
-    const event = await putRaw('raw/2026/11/27/19/a b+c%.json', '{"p":1}\n', { contentType: 'application/x-ndjson', metadata: { source: 'firehose' } });
+    const event = await putRaw('raw/2026/11/27/19/a b+c%.json', '{"p":1}\n', {
+      contentType: 'application/x-ndjson',
+      metadata: { source: 'firehose' },
+    });
 
     const result = await backupObject(store, event, target);
 
-    expect(result).toMatchObject({ outcome: 'copied', etag: event.etag, destination: { bucket: 'btc-etl-backup', key: event.key } });
+    expect(result).toMatchObject({
+      outcome: 'copied',
+      etag: event.etag,
+      destination: { bucket: 'btc-etl-backup', key: event.key },
+    });
     const copy = await store.get('btc-etl-backup', event.key);
     expect(Buffer.from(copy.body).toString()).toBe('{"p":1}\n');
-    expect(copy.info).toMatchObject({ etag: event.etag, contentType: 'application/x-ndjson', metadata: { source: 'firehose' } });
+    expect(copy.info).toMatchObject({
+      etag: event.etag,
+      contentType: 'application/x-ndjson',
+      metadata: { source: 'firehose' },
+    });
   });
 
   it("hands the copy the event's ETag and size, so a store that trusts S3's check need not read the source first", async () => {
     const event = await putRaw('raw/hint.json', '{"p":2}\n');
     const seen: unknown[] = [];
-    const recording: ObjectStore = { ...store, head: store.head.bind(store), copy: (s, d, o) => (seen.push(o), store.copy(s, d, o)) };
+    const recording: ObjectStore = {
+      ...store,
+      head: store.head.bind(store),
+      copy: (s, d, o) => (seen.push(o), store.copy(s, d, o)),
+    };
 
     await backupObject(recording, event, target);
 
@@ -76,7 +96,9 @@ describe('backupObject', () => {
     expect(await store.head('btc-etl-backup', 'raw/changing.json')).toBeUndefined();
 
     expect((await backupObject(store, second, target)).outcome).toBe('copied');
-    expect(Buffer.from((await store.get('btc-etl-backup', 'raw/changing.json')).body).toString()).toBe('version 2, longer');
+    expect(Buffer.from((await store.get('btc-etl-backup', 'raw/changing.json')).body).toString()).toBe(
+      'version 2, longer',
+    );
   });
 
   it('replaces an older backup of the same key when the event names newer bytes', async () => {
@@ -118,7 +140,10 @@ describe('backupObject', () => {
     const flaky: ObjectStore = {
       ...store,
       head: store.head.bind(store),
-      copy: () => Promise.reject(new ObjectStoreError('copy', RAW, 'raw/flaky.json', 'SlowDown (HTTP 503): Please reduce your request rate')),
+      copy: () =>
+        Promise.reject(
+          new ObjectStoreError('copy', RAW, 'raw/flaky.json', 'SlowDown (HTTP 503): Please reduce your request rate'),
+        ),
     };
     const error = await backupObject(flaky, event, target).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackupCopyError);

@@ -75,10 +75,19 @@ async function heldViaMultipart(
  * message is redelivered.
  * @example await backupObject(store, { bucket: 'btc-etl-raw', key, size, etag }, { backupBucket: 'btc-etl-backup', backupPrefix: '' })
  */
-export async function backupObject(store: ObjectStore, request: BackupRequest, target: BackupTarget): Promise<BackupResult> {
+export async function backupObject(
+  store: ObjectStore,
+  request: BackupRequest,
+  target: BackupTarget,
+): Promise<BackupResult> {
   const source: ObjectRef = { bucket: request.bucket, key: request.key };
   const destination: ObjectRef = { bucket: target.backupBucket, key: backupKeyFor(request.key, target) };
-  const result = (outcome: BackupOutcome, extra: Partial<BackupResult> = {}): BackupResult => ({ outcome, source, destination, ...extra });
+  const result = (outcome: BackupOutcome, extra: Partial<BackupResult> = {}): BackupResult => ({
+    outcome,
+    source,
+    destination,
+    ...extra,
+  });
 
   // Copying an object onto itself would re-notify forever if the backup bucket also sent events here.
   if (source.bucket === destination.bucket && source.key === destination.key) return result('same-object');

@@ -5,7 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fixture, s3NotificationBody, s3TestEventBody, sqsEvent, sqsRecordFactory } from './__fixtures__/event.factories';
+import {
+  fixture,
+  s3NotificationBody,
+  s3TestEventBody,
+  sqsEvent,
+  sqsRecordFactory,
+} from './__fixtures__/event.factories';
 import { createBackupRecordHandler, type BackupLogger } from './backup-record.handler';
 import { BackupCounters } from './backup.counters';
 import { createLimiter } from './limiter';
@@ -17,7 +23,12 @@ const BACKUP = 'btc-etl-backup';
 function memoryLogger() {
   const lines: { level: string; message: string; extra: unknown }[] = [];
   const log = (level: string) => (message: string, extra?: unknown) => void lines.push({ level, message, extra });
-  const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } as unknown as BackupLogger;
+  const logger = {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+  } as unknown as BackupLogger;
   return { logger, lines };
 }
 
@@ -27,9 +38,16 @@ let counters: BackupCounters;
 
 function setup(s: ObjectStore = store, concurrency = 4) {
   const { logger, lines } = memoryLogger();
-  const recordHandler = createBackupRecordHandler({ store: s, target: { backupBucket: BACKUP, backupPrefix: '' }, logger, limit: createLimiter(concurrency), counters });
+  const recordHandler = createBackupRecordHandler({
+    store: s,
+    target: { backupBucket: BACKUP, backupPrefix: '' },
+    logger,
+    limit: createLimiter(concurrency),
+    counters,
+  });
   const processor = new BatchProcessor(EventType.SQS);
-  const handler = (event: SQSEvent) => processPartialResponse(event, recordHandler, processor, { context: {} as Context, throwOnFullBatchFailure: false });
+  const handler = (event: SQSEvent) =>
+    processPartialResponse(event, recordHandler, processor, { context: {} as Context, throwOnFullBatchFailure: false });
   return { handler, lines };
 }
 
@@ -98,7 +116,14 @@ describe('the SQS record handler under BatchProcessor', () => {
       head: store.head.bind(store),
       copy: (source, destination, options) => {
         if (source.key === flakyObj.key && failuresLeft-- > 0) {
-          return Promise.reject(new ObjectStoreError('copy', BACKUP, source.key, 'InternalError (HTTP 500): We encountered an internal error'));
+          return Promise.reject(
+            new ObjectStoreError(
+              'copy',
+              BACKUP,
+              source.key,
+              'InternalError (HTTP 500): We encountered an internal error',
+            ),
+          );
         }
         return store.copy(source, destination, options);
       },
@@ -106,10 +131,14 @@ describe('the SQS record handler under BatchProcessor', () => {
     const { handler, lines } = setup(flaky);
     const flakyMsg = sqsRecordFactory(s3NotificationBody(flakyObj));
     // The same message also names an object that copies fine: it is copied now and skipped on redelivery.
-    const mixedBody = JSON.stringify({ Records: [...JSON.parse(s3NotificationBody(ok)).Records, ...JSON.parse(flakyMsg.body).Records] });
+    const mixedBody = JSON.stringify({
+      Records: [...JSON.parse(s3NotificationBody(ok)).Records, ...JSON.parse(flakyMsg.body).Records],
+    });
     const mixed = sqsRecordFactory(mixedBody);
 
-    expect(await handler(sqsEvent(mixed, sqsRecordFactory(s3NotificationBody(ok))))).toEqual({ batchItemFailures: [{ itemIdentifier: mixed.messageId }] });
+    expect(await handler(sqsEvent(mixed, sqsRecordFactory(s3NotificationBody(ok))))).toEqual({
+      batchItemFailures: [{ itemIdentifier: mixed.messageId }],
+    });
     expect(lines.some((l) => l.level === 'error' && l.message === 'backup failed')).toBe(true);
     expect(await store.head(BACKUP, 'raw/flaky.json')).toBeUndefined();
 
@@ -123,7 +152,9 @@ describe('the SQS record handler under BatchProcessor', () => {
     const v1 = await putRaw('raw/v.json', 'v1');
     await putRaw('raw/v.json', 'v2 bytes');
     const { handler } = setup();
-    expect(await handler(sqsEvent(sqsRecordFactory(s3NotificationBody(gone)), sqsRecordFactory(s3NotificationBody(v1))))).toEqual({ batchItemFailures: [] });
+    expect(
+      await handler(sqsEvent(sqsRecordFactory(s3NotificationBody(gone)), sqsRecordFactory(s3NotificationBody(v1)))),
+    ).toEqual({ batchItemFailures: [] });
     expect(counters.snapshot()).toEqual({ 'source-missing': 1, superseded: 1 });
   });
 

@@ -31,7 +31,9 @@ export interface BackupMessageSummary {
  * ObjectCreated entry (concurrently, through the shared limiter), and throw when any of them failed, so that only
  * this message is reported in `batchItemFailures`. Objects already copied are skipped on redelivery.
  */
-export function createBackupRecordHandler(deps: BackupRecordDeps): (record: SQSRecord) => Promise<BackupMessageSummary> {
+export function createBackupRecordHandler(
+  deps: BackupRecordDeps,
+): (record: SQSRecord) => Promise<BackupMessageSummary> {
   const { store, target, logger, limit, counters } = deps;
   return async (record) => {
     // Records of a batch run concurrently on one logger, so per-message keys go into each line instead of
@@ -57,7 +59,9 @@ export function createBackupRecordHandler(deps: BackupRecordDeps): (record: SQSR
       logger.info('event skipped', { messageId, ...skipped });
     }
 
-    const settled = await Promise.allSettled(parsed.created.map((event) => limit(() => backupObject(store, event, target))));
+    const settled = await Promise.allSettled(
+      parsed.created.map((event) => limit(() => backupObject(store, event, target))),
+    );
     const results: BackupResult[] = [];
     const failures: Error[] = [];
     for (const [i, outcome] of settled.entries()) {
@@ -67,7 +71,15 @@ export function createBackupRecordHandler(deps: BackupRecordDeps): (record: SQSR
         counters.add(outcome.value.outcome);
         const { outcome: what, source, destination, etag, currentEtag } = outcome.value;
         const level = what === 'source-missing' || what === 'superseded' || what === 'same-object' ? 'warn' : 'info';
-        logger[level](`backup ${what}`, { messageId, source, destination, eventEtag: event?.etag, etag, currentEtag, size: event?.size });
+        logger[level](`backup ${what}`, {
+          messageId,
+          source,
+          destination,
+          eventEtag: event?.etag,
+          etag,
+          currentEtag,
+          size: event?.size,
+        });
       } else {
         counters.add('failed');
         const error = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));

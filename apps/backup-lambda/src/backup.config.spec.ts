@@ -30,7 +30,10 @@ describe('loadBackupConfig', () => {
     expect(loadBackupConfig({}).s3TrustServerConditions).toBe(true);
     expect(loadBackupConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }).s3TrustServerConditions).toBe(false);
     expect(loadBackupConfig({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:5000' }).s3TrustServerConditions).toBe(false);
-    expect(loadBackupConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', S3_TRUST_SERVER_CONDITIONS: 'true' }).s3TrustServerConditions).toBe(true);
+    expect(
+      loadBackupConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', S3_TRUST_SERVER_CONDITIONS: 'true' })
+        .s3TrustServerConditions,
+    ).toBe(true);
     expect(loadBackupConfig({ S3_TRUST_SERVER_CONDITIONS: 'false' }).s3TrustServerConditions).toBe(false);
     // The moto global setup exports AWS_ENDPOINT_URL: every moto test here runs the safe way.
     expect(loadBackupConfig(process.env).s3TrustServerConditions).toBe(process.env.AWS_ENDPOINT_URL === undefined);
@@ -47,7 +50,13 @@ describe('loadBackupConfig', () => {
       S3_FORCE_PATH_STYLE: 'true',
       SOMETHING_ELSE: 'ignored',
     });
-    expect(config).toMatchObject({ backupBucket: 'my-backup', backupPrefix: 'copies/', multipartThresholdBytes: 8388608, copyConcurrency: 4, s3ForcePathStyle: true });
+    expect(config).toMatchObject({
+      backupBucket: 'my-backup',
+      backupPrefix: 'copies/',
+      multipartThresholdBytes: 8388608,
+      copyConcurrency: 4,
+      s3ForcePathStyle: true,
+    });
     expect(loadBackupConfig({ BACKUP_BUCKET: '', BACKUP_PREFIX: '' }).backupBucket).toBe('btc-etl-backup');
   });
 
@@ -76,12 +85,20 @@ describe('loadBackupConfig', () => {
 
 describe('loadRunnerConfig', () => {
   it('adds the raw side with the defaults shared with the extractor', () => {
-    expect(loadRunnerConfig({})).toMatchObject({ rawBucket: 'btc-etl-raw', backupBucket: 'btc-etl-backup', dataDir: './data', sqsQueueUrl: undefined, objectStore: 'local' });
+    expect(loadRunnerConfig({})).toMatchObject({
+      rawBucket: 'btc-etl-raw',
+      backupBucket: 'btc-etl-backup',
+      dataDir: './data',
+      sqsQueueUrl: undefined,
+      objectStore: 'local',
+    });
   });
 
   it('validates the queue URL and the store kind', () => {
     expect(configError(() => loadRunnerConfig({ SQS_QUEUE_URL: 'my-queue' })).variable).toBe('SQS_QUEUE_URL');
     expect(configError(() => loadRunnerConfig({ OBJECT_STORE: 'gcs' })).variable).toBe('OBJECT_STORE');
-    expect(loadRunnerConfig({ SQS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/q' }).sqsQueueUrl).toBe('http://127.0.0.1:5000/123456789012/q');
+    expect(loadRunnerConfig({ SQS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/q' }).sqsQueueUrl).toBe(
+      'http://127.0.0.1:5000/123456789012/q',
+    );
   });
 });

@@ -8,14 +8,21 @@ const MiB = 1024 ** 2;
 /** S3's bucket naming rules, checked up front so a typo fails at start-up rather than on the first copy. */
 const bucketName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)');
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)',
+  );
 
-const positiveInt = (max: number) => z.coerce.number().int('must be a whole number').min(1, 'must be >= 1').max(max, `must be <= ${max}`);
+const positiveInt = (max: number) =>
+  z.coerce.number().int('must be a whole number').min(1, 'must be >= 1').max(max, `must be <= ${max}`);
 
 /** An empty prefix, or one ending in `/` that does not start with one (keys never start with `/`). */
 const keyPrefix = z
   .string()
-  .refine((p) => p === '' || (p.endsWith('/') && !p.startsWith('/')), 'must be empty or end in "/" (and not start with "/")');
+  .refine(
+    (p) => p === '' || (p.endsWith('/') && !p.startsWith('/')),
+    'must be empty or end in "/" (and not start with "/")',
+  );
 
 /** What the Lambda handler reads: where to copy, and how (the same names work for the local runner). */
 export const BackupEnvSchema = z.object({
@@ -23,7 +30,11 @@ export const BackupEnvSchema = z.object({
   BACKUP_PREFIX: keyPrefix.default(''),
   /** Objects above this are copied by multipart UploadPartCopy (S3's CopyObject stops at 5 GiB). */
   MULTIPART_THRESHOLD_BYTES: positiveInt(5 * GiB).default(5 * GiB),
-  MULTIPART_PART_SIZE_BYTES: z.coerce.number().int('must be a whole number').min(5 * MiB, 'must be >= 5 MiB (S3 minimum part size)').default(64 * MiB),
+  MULTIPART_PART_SIZE_BYTES: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(5 * MiB, 'must be >= 5 MiB (S3 minimum part size)')
+    .default(64 * MiB),
   /** Object copies in flight at once across a whole batch. */
   COPY_CONCURRENCY: positiveInt(256).default(16),
   /** UploadPartCopy calls in flight for one multipart copy. */
@@ -97,7 +108,8 @@ function toBackupConfig(e: z.infer<typeof BackupEnvSchema>): BackupConfig {
     copyConcurrency: e.COPY_CONCURRENCY,
     partCopyConcurrency: e.PART_COPY_CONCURRENCY,
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
-    s3TrustServerConditions: e.S3_TRUST_SERVER_CONDITIONS ?? (e.AWS_ENDPOINT_URL === undefined && e.AWS_ENDPOINT_URL_S3 === undefined),
+    s3TrustServerConditions:
+      e.S3_TRUST_SERVER_CONDITIONS ?? (e.AWS_ENDPOINT_URL === undefined && e.AWS_ENDPOINT_URL_S3 === undefined),
   };
 }
 

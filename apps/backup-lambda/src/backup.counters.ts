@@ -16,6 +16,8 @@ export class BackupCounters {
 
   /** Only the non-zero counts, in a stable order. */
   snapshot(): Partial<Record<BackupCount, number>> {
-    return Object.fromEntries([...this.counts.entries()].filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b)));
+    return Object.fromEntries(
+      [...this.counts.entries()].filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b)),
+    );
   }
 }

@@ -39,7 +39,10 @@ export class BackupCopyError extends Error {
     options: ErrorOptions,
   ) {
     const why = options.cause instanceof Error ? options.cause.message : String(options.cause);
-    super(`backup copy s3://${source.bucket}/${source.key} -> s3://${destination.bucket}/${destination.key} failed: ${why}`, options);
+    super(
+      `backup copy s3://${source.bucket}/${source.key} -> s3://${destination.bucket}/${destination.key} failed: ${why}`,
+      options,
+    );
     this.name = 'BackupCopyError';
     this.sourceBucket = source.bucket;
     this.sourceKey = source.key;

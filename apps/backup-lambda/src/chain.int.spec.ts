@@ -1,9 +1,23 @@
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { s3NotificationBody } from './__fixtures__/event.factories';
-import { createMotoPipeline, motoClients, peekBodies, pollUntil, queueDepth, uniqueName, type MotoPipeline } from './__fixtures__/moto-pipeline';
+import {
+  createMotoPipeline,
+  motoClients,
+  peekBodies,
+  pollUntil,
+  queueDepth,
+  uniqueName,
+  type MotoPipeline,
+} from './__fixtures__/moto-pipeline';
 import type { BackupCounters } from './backup.counters';
 import { logger } from './backup.logger';
 import { SqsEventSource, type SqsBatchHandler } from './sqs-event-source';
@@ -63,7 +77,13 @@ describe('raw bucket -> S3 notification -> SQS -> local event-source runner -> h
     const testEventsBefore = counters.get('test-event');
     for (const [i, key] of keys.entries()) {
       await s3.send(
-        new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: `{"i":${i}}\n`, ContentType: 'application/x-ndjson', Metadata: { origin: 'firehose' } }),
+        new PutObjectCommand({
+          Bucket: pipeline.rawBucket,
+          Key: key,
+          Body: `{"i":${i}}\n`,
+          ContentType: 'application/x-ndjson',
+          Metadata: { origin: 'firehose' },
+        }),
       );
     }
 
@@ -89,7 +109,8 @@ describe('raw bucket -> S3 notification -> SQS -> local event-source runner -> h
     const skippedBefore = counters.get('already-backed-up');
 
     const body = s3NotificationBody({ bucket: pipeline.rawBucket, key, size: 3, etag: unquote(put.ETag) });
-    for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: body }));
+    for (let i = 0; i < 3; i++)
+      await sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: body }));
     await pollUntil(runner(pipeline), async () => (await queueDepth(sqs, pipeline.queueUrl)) === 0);
 
     expect(counters.get('already-backed-up') - skippedBefore).toBe(3);
@@ -129,7 +150,12 @@ describe('raw bucket -> S3 notification -> SQS -> local event-source runner -> h
 
     // The backup's multipart ETag differs from the source's plain MD5: a redelivery must still not copy again.
     const skippedBefore = counters.get('already-backed-up');
-    const body = s3NotificationBody({ bucket: pipeline.rawBucket, key, size: bytes.byteLength, etag: unquote(put.ETag) });
+    const body = s3NotificationBody({
+      bucket: pipeline.rawBucket,
+      key,
+      size: bytes.byteLength,
+      etag: unquote(put.ETag),
+    });
     await sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: body }));
     await pollUntil(runner(pipeline), async () => (await queueDepth(sqs, pipeline.queueUrl)) === 0);
     expect(counters.get('already-backed-up') - skippedBefore).toBe(1);

@@ -15,7 +15,11 @@ afterAll(async () => {
 
 /** The deploy script's dry run, with a chosen zip (the zip checks run before anything reaches CDK). */
 function dryRun(zip: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'apps/backup-lambda/scripts/deploy.ts', '--dry-run', '--zip', zip], { cwd: root, encoding: 'utf8', env: { ...process.env, TSX_TSCONFIG_PATH: 'apps/backup-lambda/tsconfig.json' } });
+  return spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'apps/backup-lambda/scripts/deploy.ts', '--dry-run', '--zip', zip],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, TSX_TSCONFIG_PATH: 'apps/backup-lambda/tsconfig.json' } },
+  );
 }
 
 describe('deploy --dry-run: zip checks', () => {
@@ -48,6 +52,8 @@ describe('deploy --dry-run: zip checks', () => {
 
   it('accepts the built zip (index.mjs exporting handler, within 500 KiB) before handing over to cdk synth', () => {
     const result = dryRun(join(root, 'dist/apps/backup-lambda/backup-lambda.zip'));
-    expect(result.stdout).toMatch(/zip ok: .*backup-lambda\.zip \(\d+\.\d KiB, sha256 [0-9a-f]{16}…, entries index\.mjs, exports handler\)/);
+    expect(result.stdout).toMatch(
+      /zip ok: .*backup-lambda\.zip \(\d+\.\d KiB, sha256 [0-9a-f]{16}…, entries index\.mjs, exports handler\)/,
+    );
   });
 });

@@ -19,7 +19,8 @@ const children: ChildProcess[] = [];
 
 let tmp: string;
 beforeAll(async () => {
-  if (!existsSync(join(dist, 'index.mjs'))) throw new Error('dist/apps/backup-lambda is missing: run `npx nx run backup-lambda:build` first');
+  if (!existsSync(join(dist, 'index.mjs')))
+    throw new Error('dist/apps/backup-lambda is missing: run `npx nx run backup-lambda:build` first');
   await s3.send(new CreateBucketCommand({ Bucket: BACKUP }));
   tmp = await mkdtemp(join(tmpdir(), 'backup-dist-'));
 });
@@ -44,7 +45,10 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promi
 }
 
 function start(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [join(dist, script)], { env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'INFO' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(dist, script)], {
+    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -64,19 +68,31 @@ describe('the deployable zip', () => {
     const zip = join(dist, 'backup-lambda.zip');
     expect(statSync(zip).size).toBeLessThanOrEqual(500 * 1024);
     const listing = execFileSync('python3', ['-m', 'zipfile', '-l', zip], { encoding: 'utf8' });
-    const names = listing.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+    const names = listing
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/)[0])
+      .filter(Boolean);
     expect(names).toEqual(['index.mjs']);
   });
 
   it('index.mjs exports a handler that backs up through moto (bundled SDK, ESM, this Node)', async () => {
     const pipeline = await createMotoPipeline(s3, sqs);
     Object.assign(process.env, { BACKUP_BUCKET: BACKUP, S3_FORCE_PATH_STYLE: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' });
-    const mod = (await import(join(dist, 'index.mjs'))) as { handler: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse> };
+    const mod = (await import(join(dist, 'index.mjs'))) as {
+      handler: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
+    };
     const key = 'raw/2026/11/27/19/from the bundle.json';
     const put = await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'bundled' }));
     const poison = sqsRecordFactory('{"nope":true}');
     const response = await mod.handler(
-      sqsEvent(sqsRecordFactory(s3TestEventBody()), sqsRecordFactory(s3NotificationBody({ bucket: pipeline.rawBucket, key, size: 7, etag: (put.ETag ?? '').replace(/"/g, '') })), poison),
+      sqsEvent(
+        sqsRecordFactory(s3TestEventBody()),
+        sqsRecordFactory(
+          s3NotificationBody({ bucket: pipeline.rawBucket, key, size: 7, etag: (put.ETag ?? '').replace(/"/g, '') }),
+        ),
+        poison,
+      ),
       {} as Context,
     );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: poison.messageId }] });
@@ -87,7 +103,12 @@ describe('the deployable zip', () => {
 describe('serve', () => {
   it('with SQS_QUEUE_URL: polls the queue, backs up, and stops cleanly on SIGTERM', async () => {
     const pipeline = await createMotoPipeline(s3, sqs);
-    const { child, output } = start('serve.mjs', { SQS_QUEUE_URL: pipeline.queueUrl, BACKUP_BUCKET: BACKUP, S3_FORCE_PATH_STYLE: 'true', SQS_WAIT_TIME_SECONDS: '1' });
+    const { child, output } = start('serve.mjs', {
+      SQS_QUEUE_URL: pipeline.queueUrl,
+      BACKUP_BUCKET: BACKUP,
+      S3_FORCE_PATH_STYLE: 'true',
+      SQS_WAIT_TIME_SECONDS: '1',
+    });
     const key = 'raw/2026/11/27/19/served.json';
     await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'served' }));
     await waitFor(() => exists(BACKUP, key));
@@ -98,14 +119,23 @@ describe('serve', () => {
   it('without SQS_QUEUE_URL: keeps DATA_DIR/<backup> in step with DATA_DIR/<raw>', async () => {
     const dataDir = join(tmp, 'serve-local');
     const store = createObjectStore({ kind: 'local', root: dataDir });
-    const { child } = start('serve.mjs', { DATA_DIR: dataDir, RECONCILE_INTERVAL_MS: '100', SQS_QUEUE_URL: '', RAW_BUCKET: '', BACKUP_BUCKET: '' });
+    const { child } = start('serve.mjs', {
+      DATA_DIR: dataDir,
+      RECONCILE_INTERVAL_MS: '100',
+      SQS_QUEUE_URL: '',
+      RAW_BUCKET: '',
+      BACKUP_BUCKET: '',
+    });
     await store.put('btc-etl-raw', 'raw/2026/11/27/19/local.json', 'local');
     await waitFor(async () => (await store.head('btc-etl-backup', 'raw/2026/11/27/19/local.json')) !== undefined);
     expect(await stop(child)).toBe(0);
   });
 
   it('exits 2 naming a bad variable', () => {
-    const result = spawnSync(process.execPath, [join(dist, 'serve.mjs')], { env: { ...process.env, RECONCILE_INTERVAL_MS: 'soon' }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(dist, 'serve.mjs')], {
+      env: { ...process.env, RECONCILE_INTERVAL_MS: 'soon' },
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('RECONCILE_INTERVAL_MS');
   });
@@ -113,7 +143,10 @@ describe('serve', () => {
 
 describe('reconcile CLI', () => {
   const run = (args: string[], env: Record<string, string>) =>
-    spawnSync(process.execPath, [join(dist, 'reconcile.mjs'), ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    spawnSync(process.execPath, [join(dist, 'reconcile.mjs'), ...args], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
 
   it('on the local store: copies what is missing, prints counts, and a re-run copies nothing', async () => {
     const dataDir = join(tmp, 'reconcile-local');
@@ -147,7 +180,9 @@ describe('reconcile CLI', () => {
     const result = run(['--store', 's3', '--prefix', 'raw/2026/11/'], env);
     expect(result.status).toBe(0);
     expect(result.stderr).not.toContain('failed');
-    expect(result.stdout).toContain(`reconcile s3://${raw}/raw/2026/11/ -> s3://${backup}/raw/2026/11/: scanned 2, up to date 0, copied 2`);
+    expect(result.stdout).toContain(
+      `reconcile s3://${raw}/raw/2026/11/ -> s3://${backup}/raw/2026/11/: scanned 2, up to date 0, copied 2`,
+    );
     expect(await exists(backup, 'raw/2026/11/27/19/ü +.json')).toBe(true);
     expect(await exists(backup, 'raw/2026/10/31/23/old.json')).toBe(false);
     expect(run(['--store', 's3', '--prefix', 'raw/2026/11/'], env).stdout).toContain('up to date 2, copied 0');
@@ -160,10 +195,13 @@ describe('reconcile CLI', () => {
     expect(run(['--bogus'], {}).status).toBe(2);
   });
 
-  it.each(['../../secret/', 'raw/../../', 'raw//', '%2e%2e/', '/etc/'])('exits 2 for a --prefix that could only name unsafe keys: %j', (prefix) => {
-    const result = run(['--prefix', prefix], { DATA_DIR: join(tmp, 'reconcile-escape') });
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('--prefix');
-    expect(result.stdout).toBe('');
-  });
+  it.each(['../../secret/', 'raw/../../', 'raw//', '%2e%2e/', '/etc/'])(
+    'exits 2 for a --prefix that could only name unsafe keys: %j',
+    (prefix) => {
+      const result = run(['--prefix', prefix], { DATA_DIR: join(tmp, 'reconcile-escape') });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('--prefix');
+      expect(result.stdout).toBe('');
+    },
+  );
 });

@@ -8,8 +8,16 @@ const message: Message = {
   ReceiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
   MD5OfBody: '098f6bcd4621d373cade4e832627b4f6',
   Body: '{"Records":[]}',
-  Attributes: { ApproximateReceiveCount: '3', SentTimestamp: '1545082649183', SenderId: 'AIDAIENQZJOLO23YVJ4VO', ApproximateFirstReceiveTimestamp: '1545082649185' },
-  MessageAttributes: { trace: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 3]) }, kind: { DataType: 'String', StringValue: 's3' } },
+  Attributes: {
+    ApproximateReceiveCount: '3',
+    SentTimestamp: '1545082649183',
+    SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+    ApproximateFirstReceiveTimestamp: '1545082649185',
+  },
+  MessageAttributes: {
+    trace: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 3]) },
+    kind: { DataType: 'String', StringValue: 's3' },
+  },
 };
 
 describe('toLambdaSqsRecord', () => {

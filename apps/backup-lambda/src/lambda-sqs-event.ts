@@ -20,7 +20,9 @@ function toLambdaAttribute(value: MessageAttributeValue): SQSMessageAttribute {
  */
 export function toLambdaSqsRecord(message: Message, queueArn: string): SQSRecord {
   if (!message.MessageId || !message.ReceiptHandle || message.Body === undefined) {
-    throw new TypeError(`an SQS message without MessageId, ReceiptHandle or Body: ${JSON.stringify(message).slice(0, 300)}`);
+    throw new TypeError(
+      `an SQS message without MessageId, ReceiptHandle or Body: ${JSON.stringify(message).slice(0, 300)}`,
+    );
   }
   const attrs = message.Attributes ?? {};
   const now = String(Date.now());

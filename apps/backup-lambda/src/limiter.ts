@@ -7,7 +7,8 @@ export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
  * `concurrency` copies in flight.
  */
 export function createLimiter(concurrency: number): Limiter {
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be an integer >= 1, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be an integer >= 1, got ${concurrency}`);
   let active = 0;
   const waiting: (() => void)[] = [];
   const release = () => {

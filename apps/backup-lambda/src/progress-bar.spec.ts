@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createProgressBar, renderProgress } from './progress-bar';
 
-const progress = { scanned: 10, done: 5, upToDate: 2, toCopy: 8, copied: 3, superseded: 0, sourceMissing: 0, failed: 0, extraInBackup: 0, bytesCopied: 0 };
+const progress = {
+  scanned: 10,
+  done: 5,
+  upToDate: 2,
+  toCopy: 8,
+  copied: 3,
+  superseded: 0,
+  sourceMissing: 0,
+  failed: 0,
+  extraInBackup: 0,
+  bytesCopied: 0,
+};
 
 describe('progress bar', () => {
   it('renders done/scanned as a bar with the copy counts', () => {
@@ -11,7 +22,8 @@ describe('progress bar', () => {
 
   it('draws only on a terminal', () => {
     const written: string[] = [];
-    const fake = (isTTY: boolean) => ({ isTTY, write: (s: string) => written.push(s) }) as unknown as NodeJS.WriteStream;
+    const fake = (isTTY: boolean) =>
+      ({ isTTY, write: (s: string) => written.push(s) }) as unknown as NodeJS.WriteStream;
     expect(createProgressBar(fake(false))).toBeUndefined();
     const bar = createProgressBar(fake(true));
     bar?.update({ ...progress, done: 10 });

@@ -44,8 +44,13 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     if (!(error instanceof BackupConfigError)) throw error;
-    const flags: Record<string, string> = { OBJECT_STORE: 'OBJECT_STORE/--store', COPY_CONCURRENCY: 'COPY_CONCURRENCY/--concurrency' };
-    fail(`invalid configuration: ${error.issues.map((i) => `${flags[i.variable] ?? i.variable}: ${i.message}`).join('; ')}`);
+    const flags: Record<string, string> = {
+      OBJECT_STORE: 'OBJECT_STORE/--store',
+      COPY_CONCURRENCY: 'COPY_CONCURRENCY/--concurrency',
+    };
+    fail(
+      `invalid configuration: ${error.issues.map((i) => `${flags[i.variable] ?? i.variable}: ${i.message}`).join('; ')}`,
+    );
   }
   const prefix = args.prefix ?? '';
   const unsafe = unsafePrefixReason(prefix);

@@ -38,7 +38,17 @@ describe('reconcile', () => {
   it('copies what is missing or different under the prefix and reports the rest', async () => {
     const { counts, failures } = await reconcile(store, options());
     expect(failures).toEqual([]);
-    expect(counts).toEqual({ scanned: 3, upToDate: 1, toCopy: 2, copied: 2, superseded: 0, sourceMissing: 0, failed: 0, extraInBackup: 1, bytesCopied: 16 });
+    expect(counts).toEqual({
+      scanned: 3,
+      upToDate: 1,
+      toCopy: 2,
+      copied: 2,
+      superseded: 0,
+      sourceMissing: 0,
+      failed: 0,
+      extraInBackup: 1,
+      bytesCopied: 16,
+    });
     expect(Buffer.from((await store.get(BACKUP, 'raw/2026/11/28/00/changed.json')).body).toString()).toBe('new bytes');
     expect(await store.head(BACKUP, 'raw/2026/11/27/19/missing one.json')).toBeDefined();
     expect(await store.head(BACKUP, 'raw/2026/12/01/00/later.json')).toBeUndefined();
@@ -59,7 +69,10 @@ describe('reconcile', () => {
   });
 
   it('honours BACKUP_PREFIX on the backup side', async () => {
-    const { counts } = await reconcile(store, options({ prefix: '', target: { backupBucket: BACKUP, backupPrefix: 'copy/' } }));
+    const { counts } = await reconcile(
+      store,
+      options({ prefix: '', target: { backupBucket: BACKUP, backupPrefix: 'copy/' } }),
+    );
     expect(counts).toMatchObject({ scanned: 4, copied: 4, extraInBackup: 0 });
     expect(await store.head(BACKUP, 'copy/raw/2026/12/01/00/later.json')).toBeDefined();
   });

@@ -43,7 +43,17 @@ export interface ReconcileReport {
 }
 
 function newCounts(): ReconcileCounts {
-  return { scanned: 0, upToDate: 0, toCopy: 0, copied: 0, superseded: 0, sourceMissing: 0, failed: 0, extraInBackup: 0, bytesCopied: 0 };
+  return {
+    scanned: 0,
+    upToDate: 0,
+    toCopy: 0,
+    copied: 0,
+    superseded: 0,
+    sourceMissing: 0,
+    failed: 0,
+    extraInBackup: 0,
+    bytesCopied: 0,
+  };
 }
 
 async function collect(iterable: AsyncIterable<ObjectInfo>, signal?: AbortSignal): Promise<ObjectInfo[]> {
@@ -102,7 +112,11 @@ export async function reconcile(store: ObjectStore, options: ReconcileOptions): 
       limit(async () => {
         signal?.throwIfAborted();
         try {
-          const result = await backupObject(store, { bucket: sourceBucket, key: source.key, size: source.size, etag: source.etag }, target);
+          const result = await backupObject(
+            store,
+            { bucket: sourceBucket, key: source.key, size: source.size, etag: source.etag },
+            target,
+          );
           if (result.outcome === 'copied') {
             counts.copied++;
             counts.bytesCopied += source.size;

@@ -29,10 +29,16 @@ describe('parseS3Notification', () => {
     const parsed = parseS3Notification(fixture('s3-notification.mixed.json'));
     if (parsed.kind !== 'records') throw new Error('expected records');
     expect(parsed.created.map((c) => [c.eventName, c.key, c.etag])).toEqual([
-      ['ObjectCreated:CompleteMultipartUpload', 'raw/2026/11/27/19/btc-etl-ticks-1-2026-11-27-19-48-02-8c4e1c1e-3b8a-4f7e-9a50-1f0e2d3c4b5a', 'b54357faf0632cce46e942fa68356b38-2'],
+      [
+        'ObjectCreated:CompleteMultipartUpload',
+        'raw/2026/11/27/19/btc-etl-ticks-1-2026-11-27-19-48-02-8c4e1c1e-3b8a-4f7e-9a50-1f0e2d3c4b5a',
+        'b54357faf0632cce46e942fa68356b38-2',
+      ],
       ['ObjectCreated:Copy', 'raw/2026/11/27/19/₿ price+1 100%.json', '0cc175b9c0f1b6a831c399e269772661'],
     ]);
-    expect(parsed.skipped).toEqual([{ eventName: 'ObjectRemoved:Delete', bucket: 'btc-etl-raw', key: 'raw/2026/11/27/19/old.json' }]);
+    expect(parsed.skipped).toEqual([
+      { eventName: 'ObjectRemoved:Delete', bucket: 'btc-etl-raw', key: 'raw/2026/11/27/19/old.json' },
+    ]);
   });
 
   it("reads moto's form: quote_plus keys (even '/' as %2F) and an eventTime without a zone", () => {
@@ -70,8 +76,12 @@ describe('parseS3Notification', () => {
   });
 
   it('names what was wrong', () => {
-    expect(() => parseS3Notification(fixture('not-ok/created-without-etag.json'))).toThrow(/Records\.0: an ObjectCreated event without eTag or size/);
-    expect(() => parseS3Notification(fixture('not-ok/malformed-key-escape.json'))).toThrow(/malformed key encoding "raw\/2026\/%E0%A4%A.json"/);
+    expect(() => parseS3Notification(fixture('not-ok/created-without-etag.json'))).toThrow(
+      /Records\.0: an ObjectCreated event without eTag or size/,
+    );
+    expect(() => parseS3Notification(fixture('not-ok/malformed-key-escape.json'))).toThrow(
+      /malformed key encoding "raw\/2026\/%E0%A4%A.json"/,
+    );
     expect(() => parseS3Notification(fixture('not-ok/missing-bucket.json'))).toThrow(/Records\.0\.s3\.bucket/);
     expect(() => parseS3Notification(fixture('not-ok/not-json.txt'))).toThrow(/body is not JSON/);
   });

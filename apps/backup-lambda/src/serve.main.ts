@@ -24,7 +24,9 @@ async function serveQueue(config: RunnerConfig, queueUrl: string, signal: AbortS
     waitTimeSeconds: config.sqsWaitTimeSeconds,
   });
   logger.info('polling queue', { queueUrl, backupBucket: config.backupBucket, backupPrefix: config.backupPrefix });
-  const totals = await source.run(signal, (round) => logger.info('batch done', { ...round, totals: counters.snapshot() }));
+  const totals = await source.run(signal, (round) =>
+    logger.info('batch done', { ...round, totals: counters.snapshot() }),
+  );
   logger.info('stopped', { ...totals, totals: counters.snapshot() });
 }
 
@@ -32,12 +34,25 @@ async function serveQueue(config: RunnerConfig, queueUrl: string, signal: AbortS
 async function serveLocal(config: RunnerConfig, signal: AbortSignal): Promise<void> {
   const store = createObjectStore({ kind: 'local', root: config.dataDir });
   const target = { backupBucket: config.backupBucket, backupPrefix: config.backupPrefix };
-  logger.info('local mode: reconciling on a timer', { dataDir: config.dataDir, rawBucket: config.rawBucket, intervalMs: config.reconcileIntervalMs });
+  logger.info('local mode: reconciling on a timer', {
+    dataDir: config.dataDir,
+    rawBucket: config.rawBucket,
+    intervalMs: config.reconcileIntervalMs,
+  });
   while (!signal.aborted) {
     try {
-      const { counts, failures } = await reconcile(store, { sourceBucket: config.rawBucket, prefix: '', target, concurrency: config.copyConcurrency, signal });
+      const { counts, failures } = await reconcile(store, {
+        sourceBucket: config.rawBucket,
+        prefix: '',
+        target,
+        concurrency: config.copyConcurrency,
+        signal,
+      });
       if (counts.toCopy > 0 || failures.length > 0) {
-        logger.info('reconciled', { summary: formatReconcileCounts(counts), failures: failures.slice(0, 5).map((f) => `${f.key}: ${f.error.message}`) });
+        logger.info('reconciled', {
+          summary: formatReconcileCounts(counts),
+          failures: failures.slice(0, 5).map((f) => `${f.key}: ${f.error.message}`),
+        });
       }
     } catch (error) {
       if (signal.aborted) break;

@@ -115,7 +115,10 @@ export class SqsEventSource {
         }),
       );
       notDeleted = out.Failed?.length ?? 0;
-      if (notDeleted > 0) logger.warn('some processed messages were not deleted; they will be redelivered and skipped', { failed: out.Failed });
+      if (notDeleted > 0)
+        logger.warn('some processed messages were not deleted; they will be redelivered and skipped', {
+          failed: out.Failed,
+        });
     }
     return { received: records.length, succeeded: succeeded.length, failed: failedIds.size, notDeleted };
   }
@@ -137,7 +140,11 @@ export class SqsEventSource {
         if (signal.aborted) break;
         failures++;
         const delay = Math.min(20_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2);
-        this.options.logger.warn('sqs poll failed, backing off', { error, attempt: failures, delayMs: Math.round(delay) });
+        this.options.logger.warn('sqs poll failed, backing off', {
+          error,
+          attempt: failures,
+          delayMs: Math.round(delay),
+        });
         await sleep(delay, signal);
       }
     }

@@ -23,7 +23,8 @@ export const PRICES = {
 } as const;
 
 /** When the prices above were taken from the AWS pricing pages (no internet here to re-check: verify before budgeting). */
-export const PRICES_AS_OF = 'AWS us-east-1 list prices as published in 2025 (Firehose, S3 Standard, SQS standard, Lambda x86, Athena); used on 2026-11-27';
+export const PRICES_AS_OF =
+  'AWS us-east-1 list prices as published in 2025 (Firehose, S3 Standard, SQS standard, Lambda x86, Athena); used on 2026-11-27';
 
 /** What one e2e run on moto measured (the inputs of the model). */
 export interface Measured {
@@ -90,10 +91,14 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
 const MONTH_S = 30 * 86_400;
 const GB = 1024 ** 3;
 const TB = 1024 ** 4;
-const billed = (bytes: number) => Math.max(1, Math.ceil(bytes / PRICES.firehoseRecordUnitBytes)) * PRICES.firehoseRecordUnitBytes;
+const billed = (bytes: number) =>
+  Math.max(1, Math.ceil(bytes / PRICES.firehoseRecordUnitBytes)) * PRICES.firehoseRecordUnitBytes;
 
 /** The month's bill for one product at 1 Hz, packed (this project) and naive (one PutRecord per tick). */
-export function monthlyCost(m: Measured, a: Assumptions = DEFAULT_ASSUMPTIONS): { designs: Design[]; athena: AthenaCost } {
+export function monthlyCost(
+  m: Measured,
+  a: Assumptions = DEFAULT_ASSUMPTIONS,
+): { designs: Design[]; athena: AthenaCost } {
   const ticks = MONTH_S; // one product, one tick per second
   const objects = MONTH_S / a.bufferIntervalS;
   const ticksPerRecordMeasured = (m.ticksPerProduct * m.products) / m.firehoseRecords;
@@ -133,9 +138,16 @@ export function monthlyCost(m: Measured, a: Assumptions = DEFAULT_ASSUMPTIONS): 
   };
   const packed = (latencyMs: number) =>
     design(
-      `packed, FIREHOSE_MAX_LATENCY_MS=${latencyMs} (${ticksPerRecord(latencyMs).toFixed(2)} ticks/record, ${latencyMs === a.extractorMaxLatencyMs ? 'measured' : 'modelled'})`, ticks / ticksPerRecord(latencyMs), ticksPerRecord(latencyMs) * m.bytesPerTick);
+      `packed, FIREHOSE_MAX_LATENCY_MS=${latencyMs} (${ticksPerRecord(latencyMs).toFixed(2)} ticks/record, ${latencyMs === a.extractorMaxLatencyMs ? 'measured' : 'modelled'})`,
+      ticks / ticksPerRecord(latencyMs),
+      ticksPerRecord(latencyMs) * m.bytesPerTick,
+    );
   return {
-    designs: [design('naive: one PutRecord per tick', ticks, m.bytesPerTick), packed(a.extractorMaxLatencyMs), packed(60_000)],
+    designs: [
+      design('naive: one PutRecord per tick', ticks, m.bytesPerTick),
+      packed(a.extractorMaxLatencyMs),
+      packed(60_000),
+    ],
     athena: athenaCost(m, a),
   };
 }
@@ -170,7 +182,11 @@ const usd = (x: number) => `$${x < 0.01 ? x.toFixed(4) : x.toFixed(2)}`;
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
 /** docs/cost.md, from the measurements. */
-export function renderCostDoc(m: Measured, meta: { command: string; machine: string; date: string }, a: Assumptions = DEFAULT_ASSUMPTIONS): string {
+export function renderCostDoc(
+  m: Measured,
+  meta: { command: string; machine: string; date: string },
+  a: Assumptions = DEFAULT_ASSUMPTIONS,
+): string {
   const { designs, athena } = monthlyCost(m, a);
   const [naive, packed, packed60] = designs as [Design, Design, Design];
   const total = (d: Design) => d.firehoseUsd + d.s3Usd + d.sqsUsd + d.lambdaUsd + d.storageUsd;
@@ -196,7 +212,13 @@ export function renderCostDoc(m: Measured, meta: { command: string; machine: str
     `- Firehose buffers ${a.bufferIntervalS} s (infra default): one raw object per interval at this volume, so one S3 event, one SQS message and one Lambda invocation per object.`,
     `- The extractor packs the ticks of one \`FIREHOSE_MAX_LATENCY_MS\` window into one Firehose record: the run measured the ticks per record of the default ${a.extractorMaxLatencyMs} ms window (a window boundary sometimes catches two ticks); a 60000 ms window is modelled as 60 ticks per record (Firehose buffers ${a.bufferIntervalS} s anyway, so freshness would not change).`,
     `- Lambda ${a.lambdaMemoryMb} MB (infra default), duration rounded up to 1 ms; SQS: 1 SendMessage (S3) + 1 Receive + 1 DeleteMessageBatch per object, plus ${a.idlePollers} idle long-polling pollers (20 s waits) all month; free tiers not applied.`,
-    `- Dashboard on Athena: open ${a.dashboardHoursPerDay} h/day, refreshing every ${a.dashboardRefreshS} s, 1m candles: five queries reading ${Object.entries(a.dashboardPartitions).map(([q, p]) => `${q} ${p}`).join(', ')} hourly partitions (the dashboard as built runs the local engine over S3 instead; this is the cost of the same queries on Athena).`,
+    `- Dashboard on Athena: open ${a.dashboardHoursPerDay} h/day, refreshing every ${a.dashboardRefreshS} s, 1m candles: five queries reading ${Object.entries(
+      a.dashboardPartitions,
+    )
+      .map(([q, p]) => `${q} ${p}`)
+      .join(
+        ', ',
+      )} hourly partitions (the dashboard as built runs the local engine over S3 instead; this is the cost of the same queries on Athena).`,
     '',
     '## Month',
     '',
@@ -219,7 +241,7 @@ export function renderCostDoc(m: Measured, meta: { command: string; machine: str
     '',
     `Firehose: naive ${usd(naive.firehoseUsd)}, packed with the default 1 s window ${usd(packed.firehoseUsd)} (one product at 1 Hz has one or two ticks per`,
     `window, each record still billed 5 KiB), packed with a 60 s window ${usd(packed60.firehoseUsd)}. Everything downstream of Firehose`,
-    'is the same in all three, because Firehose\'s buffer, not the producer, decides the object count.',
+    "is the same in all three, because Firehose's buffer, not the producer, decides the object count.",
     '',
   ].join('\n');
 }

@@ -22,7 +22,9 @@ const BASELINE_OBJECTS = 15;
 const BENCH_DOC = join(WORKSPACE_ROOT, 'docs/benchmarks.md');
 const COST_DOC = join(WORKSPACE_ROOT, 'docs/cost.md');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] ?? Number.NaN;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] ??
+  Number.NaN;
 
 /** First time each key was seen by polling a listing every `everyMs` (the measurement's resolution). */
 function watch(list: () => Promise<string[]>, everyMs = 100): { seen: Map<string, number>; stop: () => Promise<void> } {
@@ -42,7 +44,6 @@ function watch(list: () => Promise<string[]>, everyMs = 100): { seen: Map<string
   return { seen, stop: async () => ((on = false), await loop) };
 }
 
-
 interface Latency {
   raw: number[];
   backup: number[];
@@ -50,7 +51,12 @@ interface Latency {
 }
 
 /** Latency of each tick: first sighting of its object minus its due time. */
-function latencies(records: PriceTick[], keyOf: string[], rawSeen: Map<string, number>, backupSeen: Map<string, number>): Latency {
+function latencies(
+  records: PriceTick[],
+  keyOf: string[],
+  rawSeen: Map<string, number>,
+  backupSeen: Map<string, number>,
+): Latency {
   const out: Latency = { raw: [], backup: [], ticks: records.length };
   records.forEach((r, i) => {
     const due = Date.parse(r.scheduled_time ?? '');
@@ -63,8 +69,15 @@ function latencies(records: PriceTick[], keyOf: string[], rawSeen: Map<string, n
   return out;
 }
 
-async function onMoto(endpoint: string): Promise<{ latency: Latency; measured: Measured; baseline: Latency; reconciled: string }> {
-  const h = await new PipelineHarness({ name: 'bench moto', motoEndpoint: endpoint, products: ['BTC-USD'], seed: 900 }).setup();
+async function onMoto(
+  endpoint: string,
+): Promise<{ latency: Latency; measured: Measured; baseline: Latency; reconciled: string }> {
+  const h = await new PipelineHarness({
+    name: 'bench moto',
+    motoEndpoint: endpoint,
+    products: ['BTC-USD'],
+    seed: 900,
+  }).setup();
   try {
     const firehose = firehoseFaults({});
     h.firehoseProxy.setHandler(firehose.handler);
@@ -90,18 +103,53 @@ async function onMoto(endpoint: string): Promise<{ latency: Latency; measured: M
     process.env.S3_FORCE_PATH_STYLE = 'true';
     process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
     await h.stack.s3.send(new CreateBucketCommand({ Bucket: 'btc-etl-backup-bench' }));
-    const { handler } = (await import(pathToFileURL(join(WORKSPACE_ROOT, 'dist/apps/backup-lambda/index.mjs')).href)) as {
+    const { handler } = (await import(
+      pathToFileURL(join(WORKSPACE_ROOT, 'dist/apps/backup-lambda/index.mjs')).href
+    )) as {
       handler: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
     };
     const durations: number[] = [];
     for (const [i, o] of raw.objects.entries()) {
       const body = JSON.stringify({
-        Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put', s3: { bucket: { name: h.stack.rawBucket }, object: { key: encodeURIComponent(o.key), size: o.size, eTag: o.etag } } }],
+        Records: [
+          {
+            eventVersion: '2.1',
+            eventSource: 'aws:s3',
+            awsRegion: 'us-east-1',
+            eventTime: new Date().toISOString(),
+            eventName: 'ObjectCreated:Put',
+            s3: {
+              bucket: { name: h.stack.rawBucket },
+              object: { key: encodeURIComponent(o.key), size: o.size, eTag: o.etag },
+            },
+          },
+        ],
       });
       const event = {
-        Records: [{ messageId: `m${i}`, receiptHandle: `r${i}`, body, attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'e2e', ApproximateFirstReceiveTimestamp: String(Date.now()) }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' }],
+        Records: [
+          {
+            messageId: `m${i}`,
+            receiptHandle: `r${i}`,
+            body,
+            attributes: {
+              ApproximateReceiveCount: '1',
+              SentTimestamp: String(Date.now()),
+              SenderId: 'e2e',
+              ApproximateFirstReceiveTimestamp: String(Date.now()),
+            },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
+            awsRegion: 'us-east-1',
+          },
+        ],
       } as SQSEvent;
-      const context = { functionName: 'bench', awsRequestId: `req-${i}`, getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+      const context = {
+        functionName: 'bench',
+        awsRequestId: `req-${i}`,
+        getRemainingTimeInMillis: () => 60_000,
+      } as unknown as Context;
       const started = performance.now();
       const out = await handler(event, context);
       if (out.batchItemFailures.length > 0) throw new Error(`handler failed on ${o.key}`);
@@ -111,7 +159,9 @@ async function onMoto(endpoint: string): Promise<{ latency: Latency; measured: M
 
     // baseline: one PutObject a second straight into raw, through the same notification, queue and runner
     await h.startBackupRunner();
-    const baseW = watch(async () => (await listObjects(h.stack.s3, h.stack.backupBucket, 'raw/baseline/')).map((o) => o.key));
+    const baseW = watch(async () =>
+      (await listObjects(h.stack.s3, h.stack.backupBucket, 'raw/baseline/')).map((o) => o.key),
+    );
     const baseline: Latency = { raw: [], backup: [], ticks: BASELINE_OBJECTS };
     const due = new Map<string, number>();
     for (let i = 0; i < BASELINE_OBJECTS; i++) {
@@ -143,7 +193,13 @@ async function onMoto(endpoint: string): Promise<{ latency: Latency; measured: M
       },
       handlerMsPerInvocation: warm.reduce((n, x) => n + x, 0) / Math.max(1, warm.length),
     };
-    return { latency, measured, baseline, reconciled: result.report.violations.length === 0 ? 'reconciled' : `${result.report.violations.length} violations` };
+    return {
+      latency,
+      measured,
+      baseline,
+      reconciled:
+        result.report.violations.length === 0 ? 'reconciled' : `${result.report.violations.length} violations`,
+    };
   } finally {
     await h.teardown();
   }
@@ -156,7 +212,12 @@ async function onLocal(): Promise<Latency> {
   const data = join(dir, 'data');
   const rawDir = join(data, 'btc-etl-raw');
   const backupDir = join(data, 'btc-etl-backup');
-  const backup = startApp('backup-local', BUNDLES.backupRunner, { ...baseEnv(), DATA_DIR: data, RECONCILE_INTERVAL_MS: '1000', POWERTOOLS_LOG_LEVEL: 'WARN' });
+  const backup = startApp('backup-local', BUNDLES.backupRunner, {
+    ...baseEnv(),
+    DATA_DIR: data,
+    RECONCILE_INTERVAL_MS: '1000',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  });
   const rawW = watch(async () => filesUnder(rawDir).filter((f) => f.startsWith('raw/')));
   const backupW = watch(async () => filesUnder(backupDir).filter((f) => f.startsWith('raw/')));
   const extractor = startApp('extractor-local', BUNDLES.extractor, {
@@ -242,18 +303,32 @@ async function main(): Promise<void> {
       '## e2e',
       '',
       `Command: \`npx nx run e2e:bench\` (BENCH_SECONDS=${SECONDS}, BTC-USD every ${INTERVAL_MS} ms from the fake Coinbase answering in 5-60 ms). Machine: ${machine}, ${date}.`,
-      'Latency of a tick = first sighting of the object holding it (listing polled every 100 ms: +-100 ms resolution) minus the tick\'s due time.',
+      "Latency of a tick = first sighting of the object holding it (listing polled every 100 ms: +-100 ms resolution) minus the tick's due time.",
       '',
       '| path | ticks | due -> raw p50 | p99 | due -> backup p50 | p99 | how |',
       '|---|---|---|---|---|---|---|',
-      row('moto: extractor (SINK=firehose, FIREHOSE_MAX_LATENCY_MS=1000) -> moto Firehose -> raw -> S3 event -> SQS -> backup runner', m.latency, `built bundles; ${m.reconciled}`),
-      row('local: extractor (SINK=local, BUFFER_INTERVAL_S=1) -> DATA_DIR raw -> backup runner local mode (RECONCILE_INTERVAL_MS=1000)', local, 'built bundles, local ObjectStore'),
-      row('baseline (same run, moto): PutObject into raw on each second, no extractor or Firehose', m.baseline, 'raw = PutObject round trip'),
+      row(
+        'moto: extractor (SINK=firehose, FIREHOSE_MAX_LATENCY_MS=1000) -> moto Firehose -> raw -> S3 event -> SQS -> backup runner',
+        m.latency,
+        `built bundles; ${m.reconciled}`,
+      ),
+      row(
+        'local: extractor (SINK=local, BUFFER_INTERVAL_S=1) -> DATA_DIR raw -> backup runner local mode (RECONCILE_INTERVAL_MS=1000)',
+        local,
+        'built bundles, local ObjectStore',
+      ),
+      row(
+        'baseline (same run, moto): PutObject into raw on each second, no extractor or Firehose',
+        m.baseline,
+        'raw = PutObject round trip',
+      ),
       '',
-      `Load average after the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.`,
-      'moto\'s Firehose writes one object per PutRecordBatch call, with no buffering: on AWS, add the delivery stream\'s buffer',
+      `Load average after the run: ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}.`,
+      "moto's Firehose writes one object per PutRecordBatch call, with no buffering: on AWS, add the delivery stream's buffer",
       'interval (infra default 60 s; objects appear up to that long after their oldest record) to due -> raw and due -> backup.',
-      'The extractor\'s own share is its flush window (FIREHOSE_MAX_LATENCY_MS, 1 s); the backup hop adds what the baseline shows.',
+      "The extractor's own share is its flush window (FIREHOSE_MAX_LATENCY_MS, 1 s); the backup hop adds what the baseline shows.",
       `Cost model inputs measured by the same run are in docs/cost.md (${m.measured.firehoseRecords} Firehose records in ${m.measured.putRecordBatchCalls} calls, ${m.measured.bytesPerTick.toFixed(1)} bytes per tick, handler ${m.measured.handlerMsPerInvocation.toFixed(1)} ms per one-message invocation).`,
     ].join('\n');
     const doc = existsSync(BENCH_DOC) ? readFileSync(BENCH_DOC, 'utf8') : '# Benchmarks\n';

@@ -75,7 +75,9 @@ describe('backup: poison messages reach the DLQ, and backup-lambda:reconcile rep
     await runFor(h, Math.min(config.scenarioSeconds, 10));
     // Three real events are taken off the queue and put back corrupted: poison standing for real objects.
     for (let i = 0; poisoned.length < 3 && i < 20; i++) {
-      const out = await h.stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: h.stack.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
+      const out = await h.stack.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: h.stack.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
+      );
       const m = out.Messages?.[0];
       if (!m?.Body) continue;
       await h.stack.sqs.send(new DeleteMessageCommand({ QueueUrl: h.stack.queueUrl, ReceiptHandle: m.ReceiptHandle }));
@@ -88,7 +90,11 @@ describe('backup: poison messages reach the DLQ, and backup-lambda:reconcile rep
       poisoned.push(decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')));
       poisonBodies.push(m.Body.slice(0, Math.floor(m.Body.length / 2)));
     }
-    poisonBodies = [...poisonBodies, 'not json at all', JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: {} }] })];
+    poisonBodies = [
+      ...poisonBodies,
+      'not json at all',
+      JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: {} }] }),
+    ];
     await sendBodies(h.stack.sqs, h.stack.queueUrl, poisonBodies.slice(poisoned.length));
     await sendBodies(h.stack.sqs, h.stack.queueUrl, poisonBodies.slice(0, poisoned.length));
     await h.startBackupRunner();
@@ -97,11 +103,25 @@ describe('backup: poison messages reach the DLQ, and backup-lambda:reconcile rep
     await h.backupRunner?.stop();
     totals = totalsOf(h);
     const backup = new Set((await listObjects(h.stack.s3, h.stack.backupBucket)).map((o) => o.key));
-    missingBeforeRepair = (await listObjects(h.stack.s3, h.stack.rawBucket, 'raw/')).map((o) => o.key).filter((k) => !backup.has(k));
-    const env = { ...baseEnv(), ...awsEnv(h.stack.endpoint), OBJECT_STORE: 's3', S3_FORCE_PATH_STYLE: 'true', RAW_BUCKET: h.stack.rawBucket, BACKUP_BUCKET: h.stack.backupBucket };
+    missingBeforeRepair = (await listObjects(h.stack.s3, h.stack.rawBucket, 'raw/'))
+      .map((o) => o.key)
+      .filter((k) => !backup.has(k));
+    const env = {
+      ...baseEnv(),
+      ...awsEnv(h.stack.endpoint),
+      OBJECT_STORE: 's3',
+      S3_FORCE_PATH_STYLE: 'true',
+      RAW_BUCKET: h.stack.rawBucket,
+      BACKUP_BUCKET: h.stack.backupBucket,
+    };
     repair = await runCli(BUNDLES.reconcile, ['--prefix', 'raw/'], env);
     rerun = await runCli(BUNDLES.reconcile, ['--prefix', 'raw/'], env);
-    result = await h.collect({ poison: poisonBodies.length, missingBeforeRepair: missingBeforeRepair.length, repair: repair.stdout.trim(), runner: totals });
+    result = await h.collect({
+      poison: poisonBodies.length,
+      missingBeforeRepair: missingBeforeRepair.length,
+      repair: repair.stdout.trim(),
+      runner: totals,
+    });
   }, 150_000);
   afterAll(() => h.teardown());
 
@@ -122,7 +142,12 @@ describe('backup: poison messages reach the DLQ, and backup-lambda:reconcile rep
 });
 
 describe('backup: S3 errors on copy (500, 503 SlowDown, 200 with <Error>) through a proxy in front of moto', () => {
-  const h = new PipelineHarness({ name: 'backup S3 copy errors', motoEndpoint: motoEndpoint(), seed: 403, stack: { maxReceiveCount: 6 } });
+  const h = new PipelineHarness({
+    name: 'backup S3 copy errors',
+    motoEndpoint: motoEndpoint(),
+    seed: 403,
+    stack: { maxReceiveCount: 6 },
+  });
   let result: ScenarioResult;
   const plan: S3CopyFaultPlan = { failEveryCopy: 3 };
   let counters: { copies: number; failed: number };
@@ -144,7 +169,10 @@ describe('backup: S3 errors on copy (500, 503 SlowDown, 200 with <Error>) throug
     await h.settle(40_000);
     await h.backupRunner?.stop();
     totals = totalsOf(h);
-    result = await h.collect({ copyFaults: Object.fromEntries(['copy-500', 'copy-503', 'copy-200-error'].map((l) => [l, h.s3Proxy.count(l)])), runner: totals });
+    result = await h.collect({
+      copyFaults: Object.fromEntries(['copy-500', 'copy-503', 'copy-200-error'].map((l) => [l, h.s3Proxy.count(l)])),
+      runner: totals,
+    });
   }, 150_000);
   afterAll(() => h.teardown());
 

@@ -17,7 +17,8 @@ interface CoinbaseScenario {
   check: (rules: readonly InstalledFaultRule[], perProduct: readonly ProductCounts[]) => void;
 }
 
-const missedOf = (p: readonly ProductCounts[], reason: MissReason) => p.reduce((n, x) => n + (x.missed[reason] ?? 0), 0);
+const missedOf = (p: readonly ProductCounts[], reason: MissReason) =>
+  p.reduce((n, x) => n + (x.missed[reason] ?? 0), 0);
 const hitsOf = (rules: readonly InstalledFaultRule[], id: string) => rules.find((r) => r.id === id)?.hits ?? 0;
 
 const SCENARIOS: CoinbaseScenario[] = [
@@ -25,7 +26,14 @@ const SCENARIOS: CoinbaseScenario[] = [
     name: '429 bursts (with and without Retry-After)',
     windowS: 4,
     rules: (from, until) => [
-      { id: '429-retry-after', endpoint: 'ticker', productId: 'BTC-USD', from, until, fault: { kind: 'rate-limit', retryAfter: 1 } },
+      {
+        id: '429-retry-after',
+        endpoint: 'ticker',
+        productId: 'BTC-USD',
+        from,
+        until,
+        fault: { kind: 'rate-limit', retryAfter: 1 },
+      },
       { id: '429', endpoint: 'ticker', productId: 'ETH-USD', from, until, fault: { kind: 'rate-limit' } },
     ],
     check: (rules, p) => {
@@ -37,8 +45,22 @@ const SCENARIOS: CoinbaseScenario[] = [
     name: '5xx answers (503 and 500)',
     windowS: 4,
     rules: (from, until) => [
-      { id: '503', endpoint: 'ticker', productId: 'BTC-USD', from, until, fault: { kind: 'server-error', status: 503 } },
-      { id: '500', endpoint: 'ticker', productId: 'ETH-USD', from, until, fault: { kind: 'server-error', status: 500 } },
+      {
+        id: '503',
+        endpoint: 'ticker',
+        productId: 'BTC-USD',
+        from,
+        until,
+        fault: { kind: 'server-error', status: 503 },
+      },
+      {
+        id: '500',
+        endpoint: 'ticker',
+        productId: 'ETH-USD',
+        from,
+        until,
+        fault: { kind: 'server-error', status: 500 },
+      },
     ],
     check: (rules, p) => {
       expect(hitsOf(rules, '503') + hitsOf(rules, '500')).toBeGreaterThanOrEqual(6);
@@ -60,8 +82,22 @@ const SCENARIOS: CoinbaseScenario[] = [
     name: 'connection resets (before the headers and mid-body)',
     windowS: 4,
     rules: (from, until) => [
-      { id: 'reset-before', endpoint: 'ticker', productId: 'BTC-USD', from, until, fault: { kind: 'reset', when: 'before-headers' } },
-      { id: 'reset-mid', endpoint: 'ticker', productId: 'ETH-USD', from, until, fault: { kind: 'reset', when: 'mid-body' } },
+      {
+        id: 'reset-before',
+        endpoint: 'ticker',
+        productId: 'BTC-USD',
+        from,
+        until,
+        fault: { kind: 'reset', when: 'before-headers' },
+      },
+      {
+        id: 'reset-mid',
+        endpoint: 'ticker',
+        productId: 'ETH-USD',
+        from,
+        until,
+        fault: { kind: 'reset', when: 'mid-body' },
+      },
     ],
     check: (rules, p) => {
       expect(hitsOf(rules, 'reset-before') + hitsOf(rules, 'reset-mid')).toBeGreaterThanOrEqual(6);
@@ -87,8 +123,22 @@ const SCENARIOS: CoinbaseScenario[] = [
     windowS: 4,
     rules: (from, until) => [
       { id: 'truncated', endpoint: 'ticker', productId: 'BTC-USD', from, until, fault: { kind: 'truncated-json' } },
-      { id: 'bad-price', endpoint: 'ticker', productId: 'ETH-USD', from, until: from + 2000, fault: { kind: 'price', value: 'abc' } },
-      { id: 'no-price', endpoint: 'ticker', productId: 'ETH-USD', from: from + 2000, until, fault: { kind: 'missing-field', field: 'price' } },
+      {
+        id: 'bad-price',
+        endpoint: 'ticker',
+        productId: 'ETH-USD',
+        from,
+        until: from + 2000,
+        fault: { kind: 'price', value: 'abc' },
+      },
+      {
+        id: 'no-price',
+        endpoint: 'ticker',
+        productId: 'ETH-USD',
+        from: from + 2000,
+        until,
+        fault: { kind: 'missing-field', field: 'price' },
+      },
     ],
     check: (rules, p) => {
       const hits = hitsOf(rules, 'truncated') + hitsOf(rules, 'bad-price') + hitsOf(rules, 'no-price');
@@ -117,7 +167,9 @@ for (const [i, scenario] of SCENARIOS.entries()) {
       exitCode = exit.code;
       await h.settle();
       await h.backupRunner?.stop();
-      result = await h.collect({ faults: Object.fromEntries(rules.filter((r) => r.id !== 'latency').map((r) => [r.id, r.hits])) });
+      result = await h.collect({
+        faults: Object.fromEntries(rules.filter((r) => r.id !== 'latency').map((r) => [r.id, r.hits])),
+      });
     }, 120_000);
     afterAll(() => h.teardown());
 

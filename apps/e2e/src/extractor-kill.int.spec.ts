@@ -19,7 +19,11 @@ function spooledIds(dir: string): string[] {
 }
 
 describe('extractor SIGKILL mid-batch (a PutRecordBatch stored by Firehose, its answer not yet back) and a restart', () => {
-  const h = new PipelineHarness({ name: 'extractor SIGKILL mid-batch + restart', motoEndpoint: motoEndpoint(), seed: 301 });
+  const h = new PipelineHarness({
+    name: 'extractor SIGKILL mid-batch + restart',
+    motoEndpoint: motoEndpoint(),
+    seed: 301,
+  });
   let result: ScenarioResult;
   let spooled: string[] = [];
   let held = 0;

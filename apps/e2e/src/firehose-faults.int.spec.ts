@@ -9,7 +9,11 @@ const config = loadE2eConfig();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Firehose fault: partial batch failures and throttling (a fault proxy in front of moto)', () => {
-  const h = new PipelineHarness({ name: 'firehose partial failures + throttling', motoEndpoint: motoEndpoint(), seed: 201 });
+  const h = new PipelineHarness({
+    name: 'firehose partial failures + throttling',
+    motoEndpoint: motoEndpoint(),
+    seed: 201,
+  });
   let result: ScenarioResult;
   let counters: FirehoseFaultCounters;
   let running: RunningExtractor;
@@ -47,35 +51,48 @@ describe('Firehose fault: partial batch failures and throttling (a fault proxy i
     expect(counters.callsThrottled).toBeGreaterThan(0);
     expect(result.report.rawObjects).toBe(counters.callsForwarded);
     expect(metricSum(running.lastMetrics, 'extractor_sink_records_retried_total')).toBeGreaterThan(0);
-    expect(metricSum(running.lastMetrics, 'extractor_sink_records_failed_total')).toBeGreaterThanOrEqual(counters.recordsFailed);
+    expect(metricSum(running.lastMetrics, 'extractor_sink_records_failed_total')).toBeGreaterThanOrEqual(
+      counters.recordsFailed,
+    );
   });
 });
 
 describe(`Firehose fault: an outage of ${config.outageSeconds} s (every call's connection reset): the spool holds, then drains`, () => {
-  const h = new PipelineHarness({ name: `firehose outage ${config.outageSeconds} s`, motoEndpoint: motoEndpoint(), seed: 202 });
+  const h = new PipelineHarness({
+    name: `firehose outage ${config.outageSeconds} s`,
+    motoEndpoint: motoEndpoint(),
+    seed: 202,
+  });
   let result: ScenarioResult;
   let running: RunningExtractor;
   let outage = { from: 0, until: 0 };
   let exitCode: number | null = null;
   const after = 8;
 
-  beforeAll(async () => {
-    await h.setup();
-    await h.startBackupRunner();
-    const run = await runFor(h, 3 + config.outageSeconds + after, async (r) => {
-      await sleep(r.app.startedAt + 3000 - Date.now());
-      outage = { from: Date.now(), until: 0 };
-      h.firehoseProxy.setHandler(firehoseOutage);
-      await sleep(config.outageSeconds * 1000);
-      h.firehoseProxy.setHandler(passThrough);
-      outage.until = Date.now();
-    });
-    running = run.running;
-    exitCode = run.exit.code;
-    await h.settle();
-    await h.backupRunner?.stop();
-    result = await h.collect({ outageS: config.outageSeconds, calls: { outage: h.firehoseProxy.count('outage') }, spoolMax: Math.max(...running.spoolDepth.map(([, d]) => d)) });
-  }, 60_000 + config.outageSeconds * 3000);
+  beforeAll(
+    async () => {
+      await h.setup();
+      await h.startBackupRunner();
+      const run = await runFor(h, 3 + config.outageSeconds + after, async (r) => {
+        await sleep(r.app.startedAt + 3000 - Date.now());
+        outage = { from: Date.now(), until: 0 };
+        h.firehoseProxy.setHandler(firehoseOutage);
+        await sleep(config.outageSeconds * 1000);
+        h.firehoseProxy.setHandler(passThrough);
+        outage.until = Date.now();
+      });
+      running = run.running;
+      exitCode = run.exit.code;
+      await h.settle();
+      await h.backupRunner?.stop();
+      result = await h.collect({
+        outageS: config.outageSeconds,
+        calls: { outage: h.firehoseProxy.count('outage') },
+        spoolMax: Math.max(...running.spoolDepth.map(([, d]) => d)),
+      });
+    },
+    60_000 + config.outageSeconds * 3000,
+  );
   afterAll(() => h.teardown());
 
   it('reconciles: every tick due during the outage reached raw and backup afterwards', () => {
@@ -103,6 +120,8 @@ describe(`Firehose fault: an outage of ${config.outageSeconds} s (every call's c
     expect(afterOutage.length).toBeGreaterThan(0);
     expect(Math.max(...afterOutage)).toBeLessThanOrEqual(2 * h.products.length);
     const drainedAt = running.spoolDepth.find(([t, d]) => t >= outage.until && d <= h.products.length)?.[0];
-    console.log(`spool: peak ${peak} ticks during the outage, back to <= ${h.products.length} ${drainedAt ? drainedAt - outage.until : '?'} ms after it ended`);
+    console.log(
+      `spool: peak ${peak} ticks during the outage, back to <= ${h.products.length} ${drainedAt ? drainedAt - outage.until : '?'} ms after it ended`,
+    );
   });
 });

@@ -46,7 +46,9 @@ describe('happy path: Coinbase -> extractor -> Firehose (moto) -> raw -> S3 even
     // moto writes one object per PutRecordBatch call: each became an S3 event the runner copied
     const raw = await listObjects(h.stack.s3, h.stack.rawBucket, 'raw/');
     expect(raw.length).toBe(calls.length);
-    expect(raw.every((o) => /^raw\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/btc-etl-ticks-1-\d{4}(-\d{2}){5}-[0-9a-f-]{36}$/.test(o.key))).toBe(true);
+    expect(
+      raw.every((o) => /^raw\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/btc-etl-ticks-1-\d{4}(-\d{2}){5}-[0-9a-f-]{36}$/.test(o.key)),
+    ).toBe(true);
     const copies = h.backupRunner?.logs().filter((l) => l.message === 'batch done') ?? [];
     expect(copies.reduce((n, l) => n + Number(l.succeeded ?? 0), 0)).toBeGreaterThanOrEqual(raw.length);
     expect(result.dlqBodies).toEqual([]);

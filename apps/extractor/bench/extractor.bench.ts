@@ -1,7 +1,17 @@
 // npx nx run extractor:bench — the three targets of issue 3, each against its baseline in the same run; rewrites the
 // extractor section of docs/benchmarks.md. BENCH_SECONDS shortens the cadence run (default 60).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +32,8 @@ const bundle = join(root, 'dist/apps/extractor/main.js');
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 const f1 = (n: number) => n.toFixed(1);
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
@@ -57,7 +68,10 @@ function cadenceOf(errors: number[], dueTicks: number): CadenceResult {
     p50: pct(abs, 50),
     p99: pct(abs, 99),
     max: abs.at(-1) ?? NaN,
-    driftPerTick: slope(errors.map((_, i) => i), errors),
+    driftPerTick: slope(
+      errors.map((_, i) => i),
+      errors,
+    ),
     lastError: errors.at(-1) ?? NaN,
   };
 }
@@ -108,7 +122,10 @@ async function benchCadence(): Promise<{ extractor: CadenceResult; baseline: Cad
   const t0 = theirs[0]?.receivedAt ?? startedAt;
   const theirsErrors = theirs.map((r, k) => r.receivedAt - (t0 + k * 1000));
   const dueTicks = Math.round(((ours.at(-1)?.receivedAt ?? 0) - (ours[0]?.receivedAt ?? 0)) / 1000) + 1;
-  return { extractor: cadenceOf(oursErrors, dueTicks), baseline: cadenceOf(theirsErrors, Math.floor(((theirs.at(-1)?.receivedAt ?? 0) - t0) / 1000) + 1) };
+  return {
+    extractor: cadenceOf(oursErrors, dueTicks),
+    baseline: cadenceOf(theirsErrors, Math.floor(((theirs.at(-1)?.receivedAt ?? 0) - t0) / 1000) + 1),
+  };
 }
 
 // ---- 2. Firehose billing ---------------------------------------------------------------------------------------
@@ -116,7 +133,14 @@ const TICK_POOL: PriceTick[] = Array.from({ length: 10_000 }, (_, i) => {
   const scheduled_time = new Date(Date.UTC(2026, 10, 27) + i * 1000).toISOString();
   return i % 50 === 49
     ? missedTick('timeout', { scheduled_time })
-    : okTick({ scheduled_time, price: (97000 + (i % 997) / 100).toFixed(2), bid: '97000.01', ask: '97000.02', volume_24h: '12345.67890123', trade_id: 86326522 + i });
+    : okTick({
+        scheduled_time,
+        price: (97000 + (i % 997) / 100).toFixed(2),
+        bid: '97000.01',
+        ask: '97000.02',
+        volume_24h: '12345.67890123',
+        trade_id: 86326522 + i,
+      });
 });
 const LINES = TICK_POOL.map(encodeNdjsonLine);
 
@@ -131,14 +155,26 @@ interface BillingResult {
 
 function billing(label: string, ticks: number, records: readonly string[], calls: number): BillingResult {
   const billed = records.reduce((n, r) => n + billedBytes(Buffer.byteLength(r)), 0);
-  return { label, ticks, calls, records: records.length, billedKiBPerTick: billed / 1024 / ticks, callsPerMillion: (calls / ticks) * 1e6 };
+  return {
+    label,
+    ticks,
+    calls,
+    records: records.length,
+    billedKiBPerTick: billed / 1024 / ticks,
+    callsPerMillion: (calls / ticks) * 1e6,
+  };
 }
 
 async function benchBaselinePutRecord(ticks: number): Promise<BillingResult> {
   const stub = await startFirehoseStub(() => ({ kind: 'ok' }));
   const client = new FirehoseClient({ endpoint: stub.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   for (let i = 0; i < ticks; i++) {
-    await client.send(new PutRecordCommand({ DeliveryStreamName: 'btc-etl-ticks', Record: { Data: Buffer.from(LINES[i % LINES.length] as string) } }));
+    await client.send(
+      new PutRecordCommand({
+        DeliveryStreamName: 'btc-etl-ticks',
+        Record: { Data: Buffer.from(LINES[i % LINES.length] as string) },
+      }),
+    );
   }
   const result = billing('baseline: one PutRecord per tick', ticks, stub.accepted, stub.calls.length);
   await stub.stop();
@@ -197,13 +233,17 @@ async function benchSinkPath(ticks: number): Promise<ThroughputResult> {
   const dir = mkdtempSync(join(tmpdir(), 'extractor-bench-spool-'));
   // Firehose answering at once, in process: what is measured is validate + encode + spool (+fdatasync) + pack
   const instant: FirehosePutter = {
-    putRecordBatch: async (_stream, records) => ({ failedPutCount: 0, responses: records.map(() => ({ recordId: 'x' })) }),
+    putRecordBatch: async (_stream, records) => ({
+      failedPutCount: 0,
+      responses: records.map(() => ({ recordId: 'x' })),
+    }),
   };
   const spool = Spool.open({ dir, capBytes: 1 << 30, fsync: true });
   const pipeline = new DeliveryPipeline({
     spool,
     logger: silentLogger,
-    createSink: (onDelivered) => new FirehoseSink({ client: instant, streamName: 's', onDelivered, logger: silentLogger }),
+    createSink: (onDelivered) =>
+      new FirehoseSink({ client: instant, streamName: 's', onDelivered, logger: silentLogger }),
   });
   const heap: number[] = [];
   const rss: number[] = [];
@@ -266,7 +306,12 @@ function benchNaiveSpool(ticks: number): ThroughputResult {
 }
 
 // ---- report ------------------------------------------------------------------------------------------------------
-function section(c: { extractor: CadenceResult; baseline: CadenceResult }, bills: BillingResult[], path: ThroughputResult, naive: ThroughputResult): string {
+function section(
+  c: { extractor: CadenceResult; baseline: CadenceResult },
+  bills: BillingResult[],
+  path: ThroughputResult,
+  naive: ThroughputResult,
+): string {
   const e = c.extractor;
   const b = c.baseline;
   const range = (xs: number[]) => `${f1(Math.min(...xs))}-${f1(Math.max(...xs))}`;
@@ -286,7 +331,10 @@ function section(c: { extractor: CadenceResult; baseline: CadenceResult }, bills
     '',
     '| setup | ticks | calls | records | billed KiB / tick | API calls / million ticks |',
     '|---|---|---|---|---|---|',
-    ...bills.map((r) => `| ${r.label} | ${r.ticks} | ${r.calls} | ${r.records} | ${r.billedKiBPerTick.toFixed(3)} | ${Math.round(r.callsPerMillion).toLocaleString('en-US')} |`),
+    ...bills.map(
+      (r) =>
+        `| ${r.label} | ${r.ticks} | ${r.calls} | ${r.records} | ${r.billedKiBPerTick.toFixed(3)} | ${Math.round(r.callsPerMillion).toLocaleString('en-US')} |`,
+    ),
     '',
     'Ticks per record = ticks arriving within one `FIREHOSE_MAX_LATENCY_MS` window (products x polls/s x latency). With the default 1 s and one product each record holds one tick: 5 KiB billed and one call per tick, no better than the baseline. The 0.5 KiB goal needs >= 10 ticks per window: 10 products, or `FIREHOSE_MAX_LATENCY_MS` >= 10000 for one (Firehose itself buffers 60-900 s before writing to S3, so this adds no visible delay; the spool keeps those ticks safe meanwhile).',
     '',
@@ -308,7 +356,10 @@ function writeSection(text: string): void {
   const block = `${begin}\n${text}${end}`;
   const from = current.indexOf(begin);
   const to = current.indexOf(end);
-  const next = from !== -1 && to > from ? current.slice(0, from) + block + current.slice(to + end.length) : `${current.trimEnd()}\n\n${block}\n`;
+  const next =
+    from !== -1 && to > from
+      ? current.slice(0, from) + block + current.slice(to + end.length)
+      : `${current.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, next);
 }
 

@@ -51,7 +51,8 @@ async function until(check: () => boolean, timeoutMs: number): Promise<boolean> 
   return true;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function baseline(child: ChildProcess, url: string, count: number, rate: number) {
   const socket = new WebSocket(url, { perMessageDeflate: false });
@@ -173,7 +174,9 @@ async function main(): Promise<void> {
     '## Extractor: WebSocket ticker source (`npx nx run extractor:bench-ws`)',
     '',
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${new Date().toISOString()},`,
-    `load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')} (the cores are shared with other work: latency tails move with it).`,
+    `load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')} (the cores are shared with other work: latency tails move with it).`,
     `Fake Exchange feed in a child process; the client path is feed client (zod parse, gap detection, mapper) ->`,
     `WsTickerSource -> DeliveryPipeline (schema validation, NDJSON) -> on-disk spool with fdatasync per batch -> a sink`,
     'that acknowledges at once (sinks are measured by the extractor bench).',
@@ -205,7 +208,10 @@ function writeSection(body: string): void {
   const block = `${begin}\n${body}\n${end}`;
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
-  writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`);
+  writeFileSync(
+    file,
+    i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`,
+  );
 }
 
 // ---- child: the fake feed, driven over IPC ----------------------------------------------------------------------
@@ -219,9 +225,11 @@ if (process.argv.includes('--server')) {
       const started = Date.now();
       const before = server.state('BTC-USD').tickersSent;
       // 1 ms slices: an evenly spread stream (10 ms slices would deliver clumps of 200 frames at 20,000/s)
-      void server.burst('BTC-USD', m.burst.count, m.burst.rate, 1).then(() =>
-        process.send?.({ done: true, sent: server.state('BTC-USD').tickersSent - before, ms: Date.now() - started }),
-      );
+      void server
+        .burst('BTC-USD', m.burst.count, m.burst.rate, 1)
+        .then(() =>
+          process.send?.({ done: true, sent: server.state('BTC-USD').tickersSent - before, ms: Date.now() - started }),
+        );
     }
   });
   process.send?.({ url: server.url });

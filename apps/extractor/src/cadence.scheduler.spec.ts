@@ -36,7 +36,9 @@ describe('CadenceScheduler under fake timers', () => {
   it('starts tick k at t0 + k x interval whatever the latency: no drift', async () => {
     // latencies of 50-900 ms: a sleep-after-work loop would drift by them every tick
     const latencies = [50, 900, 400, 850, 120, 700, 60, 899, 300, 500];
-    const { scheduler, starts, overruns } = setup({ latencyMs: (t) => latencies[t.index % latencies.length] as number });
+    const { scheduler, starts, overruns } = setup({
+      latencyMs: (t) => latencies[t.index % latencies.length] as number,
+    });
     scheduler.start();
     await vi.advanceTimersByTimeAsync(600_000);
     await stopAll(scheduler);
@@ -50,7 +52,10 @@ describe('CadenceScheduler under fake timers', () => {
   });
 
   it('never delays the next tick for a slow answer, and records an overrun when every slot is busy', async () => {
-    const { scheduler, starts, overruns } = setup({ maxInFlight: 2, latencyMs: (t) => (t.index === 0 ? 3500 : t.index === 1 ? 1900 : 100) });
+    const { scheduler, starts, overruns } = setup({
+      maxInFlight: 2,
+      latencyMs: (t) => (t.index === 0 ? 3500 : t.index === 1 ? 1900 : 100),
+    });
     scheduler.start();
     await vi.advanceTimersByTimeAsync(6_000);
     await stopAll(scheduler);

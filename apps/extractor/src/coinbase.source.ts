@@ -18,7 +18,8 @@ export function coinbasePollingSource(
   return {
     kind: 'poll',
     source: endpoint === 'spot' ? 'coinbase-spot' : 'coinbase-exchange-ticker',
-    poll: (productId, scheduledTime, { signal, timeoutMs }) => get.call(client, productId, { signal, timeoutMs, scheduledTime }),
+    poll: (productId, scheduledTime, { signal, timeoutMs }) =>
+      get.call(client, productId, { signal, timeoutMs, scheduledTime }),
     // an error that is not a failed poll (a bug, a bad argument) is still a gap in the data: recorded as a network miss
     classify: (error) => missReasonOf(error) ?? 'network',
     warmUp: async (productId, { signal, timeoutMs }) => {

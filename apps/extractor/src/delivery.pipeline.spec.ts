@@ -18,7 +18,10 @@ function ticks(n: number, from = 0): PriceTick[] {
   return Array.from({ length: n }, (_, i) =>
     (i + from) % 7 === 3
       ? missedTick('timeout', { scheduled_time: new Date(Date.UTC(2026, 10, 27, 0, 0, i + from)).toISOString() })
-      : okTick({ scheduled_time: new Date(Date.UTC(2026, 10, 27, 0, 0, i + from)).toISOString(), price: `${97000 + i + from}.5` }),
+      : okTick({
+          scheduled_time: new Date(Date.UTC(2026, 10, 27, 0, 0, i + from)).toISOString(),
+          price: `${97000 + i + from}.5`,
+        }),
   );
 }
 
@@ -62,13 +65,29 @@ describe('delivery pipeline with the local delivery stream', () => {
       spool,
       logger: silentLogger,
       createSink: (onDelivered) =>
-        new LocalDeliverySink({ store, bucket: BUCKET, streamName: STREAM, bufferSizeMb: 5, bufferIntervalS: 60, onDelivered, logger: silentLogger }),
+        new LocalDeliverySink({
+          store,
+          bucket: BUCKET,
+          streamName: STREAM,
+          bufferSizeMb: 5,
+          bufferIntervalS: 60,
+          onDelivered,
+          logger: silentLogger,
+        }),
     });
     pipeline.start();
     return pipeline;
   }
 
-  function build(options: { store?: ObjectStore; capBytes?: number; sizeMb?: number; intervalS?: number; warnings?: SpoolWarning[] } = {}) {
+  function build(
+    options: {
+      store?: ObjectStore;
+      capBytes?: number;
+      sizeMb?: number;
+      intervalS?: number;
+      warnings?: SpoolWarning[];
+    } = {},
+  ) {
     const spool = Spool.open({
       dir: join(dir, 'spool'),
       capBytes: options.capBytes ?? 64 * 1024 * 1024,
@@ -136,7 +155,9 @@ describe('delivery pipeline with the local delivery stream', () => {
     expect(pipeline.accept(bad)).toBe(false);
     pipeline.flushSpool();
     expect(spool.depth).toBe(0);
-    return metrics.registry.getSingleMetricAsString('extractor_ticks_rejected_total').then((text) => expect(text).toContain('reason="invalid"} 1'));
+    return metrics.registry
+      .getSingleMetricAsString('extractor_ticks_rejected_total')
+      .then((text) => expect(text).toContain('reason="invalid"} 1'));
   });
 
   it('keeps everything through a sink outage on disk only, and delivers it all when the sink is back', async () => {
@@ -162,13 +183,26 @@ describe('delivery pipeline with the local delivery stream', () => {
   });
 
   it('reads back ticks past the high-water mark from disk, in order, with flat memory', async () => {
-    const spool = Spool.open({ dir: join(dir, 'spool'), capBytes: 64 * 1024 * 1024, fsync: false, segmentMaxBytes: 8 * 1024 });
+    const spool = Spool.open({
+      dir: join(dir, 'spool'),
+      capBytes: 64 * 1024 * 1024,
+      fsync: false,
+      segmentMaxBytes: 8 * 1024,
+    });
     const pipeline = new DeliveryPipeline({
       spool,
       logger: silentLogger,
       highWaterBytes: 4 * 1024,
       createSink: (onDelivered) =>
-        new LocalDeliverySink({ store, bucket: BUCKET, streamName: STREAM, bufferSizeMb: 1, bufferIntervalS: 0, onDelivered, logger: silentLogger }),
+        new LocalDeliverySink({
+          store,
+          bucket: BUCKET,
+          streamName: STREAM,
+          bufferSizeMb: 1,
+          bufferIntervalS: 0,
+          onDelivered,
+          logger: silentLogger,
+        }),
     });
     const input = ticks(400);
     for (const t of input) {
@@ -193,7 +227,12 @@ describe('delivery pipeline with the local delivery stream', () => {
     const [segment] = readdirSync(spoolDir);
     appendFileSync(join(spoolDir, segment as string), '{"record_id":"half-writ');
     const repairs: number[] = [];
-    const spool = Spool.open({ dir: spoolDir, capBytes: 1 << 26, fsync: false, onRepair: (r) => repairs.push(r.droppedBytes) });
+    const spool = Spool.open({
+      dir: spoolDir,
+      capBytes: 1 << 26,
+      fsync: false,
+      onRepair: (r) => repairs.push(r.droppedBytes),
+    });
     expect(repairs).toEqual([23]);
     expect(spool.depth).toBe(20);
     const pipeline = pipelineOn(spool);
@@ -227,9 +266,13 @@ describe('delivery pipeline with the local delivery stream', () => {
     }
     expect(warnings.map((w) => w.threshold)).toEqual([0.5, 0.8, 0.95, 1]);
     expect(spool.depth).toBe(10);
-    expect(await metrics.registry.getSingleMetricAsString('extractor_ticks_rejected_total')).toContain('reason="spool_full"} 2');
+    expect(await metrics.registry.getSingleMetricAsString('extractor_ticks_rejected_total')).toContain(
+      'reason="spool_full"} 2',
+    );
     flaky.healthy = true;
     expect(await pipeline.drain(AbortSignal.timeout(10_000))).toBe(true);
-    expect((await readBucket(store)).records.map((r) => r.record_id)).toEqual(input.slice(0, 10).map((r) => r.record_id));
+    expect((await readBucket(store)).records.map((r) => r.record_id)).toEqual(
+      input.slice(0, 10).map((r) => r.record_id),
+    );
   });
 });

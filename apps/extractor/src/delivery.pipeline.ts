@@ -97,11 +97,18 @@ export class DeliveryPipeline {
     } catch (error) {
       const reason = error instanceof SpoolFullError ? 'spool_full' : 'spool_error';
       this.metrics?.ticksRejected.inc({ reason }, lines.length);
-      this.logger.error({ err: error, ticks: lines.length, spoolBytes: this.spool.bytes, capBytes: this.spool.capBytes }, 'ticks NOT spooled');
+      this.logger.error(
+        { err: error, ticks: lines.length, spoolBytes: this.spool.bytes, capBytes: this.spool.capBytes },
+        'ticks NOT spooled',
+      );
       return;
     }
-    const start = (this.handed.get(segment) ?? 0);
-    if (!this.behind && this.sink.pendingBytes() < this.highWaterBytes && start + lines.length === this.spool.get(segment)?.count) {
+    const start = this.handed.get(segment) ?? 0;
+    if (
+      !this.behind &&
+      this.sink.pendingBytes() < this.highWaterBytes &&
+      start + lines.length === this.spool.get(segment)?.count
+    ) {
       const now = this.clock.now();
       const entries = lines.map((line) => ({ line, bytes: Buffer.byteLength(line), segment, acceptedAt: now }));
       this.handed.set(segment, start + lines.length);

@@ -59,7 +59,10 @@ export interface RunningExtractor {
 }
 
 /** The configured sink (`SINK`): also used by the candle backfill CLI, so backfilled records take the same path. */
-export function createSink(deps: Pick<ExtractorDeps, 'config' | 'logger' | 'metrics' | 'store' | 'firehose' | 'clock'>, onDelivered: DeliveredCallback): TickSink {
+export function createSink(
+  deps: Pick<ExtractorDeps, 'config' | 'logger' | 'metrics' | 'store' | 'firehose' | 'clock'>,
+  onDelivered: DeliveredCallback,
+): TickSink {
   const { config, logger, metrics, clock } = deps;
   if (config.SINK === 'firehose') {
     if (!deps.firehose) throw new Error('SINK=firehose needs a Firehose client');
@@ -100,7 +103,9 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
     onWarning: (w) =>
       logger[w.threshold >= 0.95 ? 'error' : 'warn'](
         { usedBytes: w.usedBytes, capBytes: w.capBytes, percent: Math.round(w.threshold * 100) },
-        w.threshold >= 1 ? 'SPOOL FULL: new ticks are refused until the sink catches up' : 'spool filling up: the sink is not keeping up',
+        w.threshold >= 1
+          ? 'SPOOL FULL: new ticks are refused until the sink catches up'
+          : 'spool filling up: the sink is not keeping up',
       ),
     onRepair: (r) => logger.warn(r, 'spool segment ended in a partial line (killed mid-write): cut off'),
   });
@@ -110,7 +115,11 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
   const emit = (tick: PriceTick): void => {
     metrics.ticks.inc({ product: tick.product_id, status: tick.status, reason: tick.reason ?? '' });
     if (tick.status === 'ok') metrics.markSuccess(tick.product_id, clock.now());
-    else logger.warn({ productId: tick.product_id, scheduledTime: tick.scheduled_time, reason: tick.reason }, 'tick missed');
+    else
+      logger.warn(
+        { productId: tick.product_id, scheduledTime: tick.scheduled_time, reason: tick.reason },
+        'tick missed',
+      );
     pipeline.accept(tick);
   };
 
@@ -121,8 +130,14 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
   const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
   if (source.kind === 'poll') {
     const first = config.PRODUCTS[0];
-    if (source.warmUp && first) await source.warmUp(first, { signal: streamStop.signal, timeoutMs: config.REQUEST_TIMEOUT_MS });
-    const pollDeps = { source, ...(deps.budget ? { budget: deps.budget } : {}), timeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() };
+    if (source.warmUp && first)
+      await source.warmUp(first, { signal: streamStop.signal, timeoutMs: config.REQUEST_TIMEOUT_MS });
+    const pollDeps = {
+      source,
+      ...(deps.budget ? { budget: deps.budget } : {}),
+      timeoutMs: config.REQUEST_TIMEOUT_MS,
+      now: () => clock.now(),
+    };
     scheduler = new CadenceScheduler({
       products: config.PRODUCTS,
       intervalMs: config.INTERVAL_MS,
@@ -131,7 +146,8 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       run: async ({ productId, dueMs, signal }) => {
         metrics.ticksDue.inc({ product: productId });
         const outcome = await pollTick(pollDeps, productId, dueMs, signal);
-        if (outcome.latencyMs !== undefined) metrics.pollLatency.observe({ product: productId }, outcome.latencyMs / 1000);
+        if (outcome.latencyMs !== undefined)
+          metrics.pollLatency.observe({ product: productId }, outcome.latencyMs / 1000);
         emit(outcome.tick);
       },
       overrun: ({ productId, dueMs }, cause) => {
@@ -144,7 +160,8 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
   } else {
     stream = source.run(emit, streamStop.signal).then(
       () => {
-        if (!streamStop.signal.aborted) reportFailure(new Error(`the ${source.source} source ended without being stopped`));
+        if (!streamStop.signal.aborted)
+          reportFailure(new Error(`the ${source.source} source ended without being stopped`));
       },
       (error: unknown) => {
         logger.error({ err: error }, 'stream source failed');
@@ -162,7 +179,14 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
     lastSuccessAgeS: Object.fromEntries([...metrics.lastSuccesses()].map(([p, at]) => [p, (clock.now() - at) / 1000])),
   }));
   logger.info(
-    { products: config.PRODUCTS, source: source.source, intervalMs: config.INTERVAL_MS, sink: pipeline.sink.name, opsPort: ops.port, spoolDir: config.SPOOL_DIR },
+    {
+      products: config.PRODUCTS,
+      source: source.source,
+      intervalMs: config.INTERVAL_MS,
+      sink: pipeline.sink.name,
+      opsPort: ops.port,
+      spoolDir: config.SPOOL_DIR,
+    },
     'extractor started',
   );
 
@@ -183,7 +207,10 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       pipeline.sink.close();
       spool.close();
       await ops.close();
-      logger.info({ delivered, spoolDepth: spool.depth, tookMs: clock.now() - started }, delivered ? 'stopped, everything delivered' : 'stopped, the rest stays in the spool for the next run');
+      logger.info(
+        { delivered, spoolDepth: spool.depth, tookMs: clock.now() - started },
+        delivered ? 'stopped, everything delivered' : 'stopped, the rest stays in the spool for the next run',
+      );
       return { delivered };
     })());
 

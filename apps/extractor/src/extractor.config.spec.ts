@@ -22,7 +22,11 @@ describe('parseConfig', () => {
   });
 
   it('reads env and lets matching kebab-case flags win', () => {
-    const c = parseConfig(['--products', 'ETH-USD, BTC-USD', '--sink=firehose'], { PRODUCTS: 'SOL-USD', SINK: 'local', INTERVAL_MS: '2000', SPOOL_DIR: '/var/spool/x' }, '/w');
+    const c = parseConfig(
+      ['--products', 'ETH-USD, BTC-USD', '--sink=firehose'],
+      { PRODUCTS: 'SOL-USD', SINK: 'local', INTERVAL_MS: '2000', SPOOL_DIR: '/var/spool/x' },
+      '/w',
+    );
     expect(c.PRODUCTS).toEqual(['ETH-USD', 'BTC-USD']);
     expect(c.SINK).toBe('firehose');
     expect(c.INTERVAL_MS).toBe(2000);
@@ -30,7 +34,9 @@ describe('parseConfig', () => {
   });
 
   it('names the variable, the value and the flag of a bad value', () => {
-    expect(() => parseConfig([], { METRICS_PORT: '70000' })).toThrowError(/^METRICS_PORT="70000": .*\(flag --metrics-port\)/);
+    expect(() => parseConfig([], { METRICS_PORT: '70000' })).toThrowError(
+      /^METRICS_PORT="70000": .*\(flag --metrics-port\)/,
+    );
     expect(() => parseConfig([], { PRODUCTS: 'BTC-USD,BTC-USD' })).toThrowError(/PRODUCTS=.*listed twice/);
     expect(() => parseConfig([], { RAW_BUCKET: 'Bad_Bucket' })).toThrowError(/RAW_BUCKET=.*bucket name/);
   });

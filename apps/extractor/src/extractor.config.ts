@@ -23,8 +23,18 @@ const FIELDS = {
   PRODUCTS: z
     .string()
     .default('BTC-USD')
-    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
-    .pipe(z.array(ProductId).min(1, 'at least one product').refine((a) => new Set(a).size === a.length, 'a product is listed twice')),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(ProductId)
+        .min(1, 'at least one product')
+        .refine((a) => new Set(a).size === a.length, 'a product is listed twice'),
+    ),
   SOURCE: z.enum(['exchange-ticker', 'spot', 'ws-ticker']).default('exchange-ticker'),
   COINBASE_WS_URL: z.url({ protocol: /^wss?$/ }).default('wss://ws-feed.exchange.coinbase.com'),
   // `--also-sample 1s` (SOURCE=ws-ticker): a per-second sample of the stream, in ms once parsed
@@ -71,7 +81,8 @@ const flagOf = (name: string) => name.toLowerCase().replace(/_/g, '-');
 const Schema = z.object(FIELDS);
 type Parsed = z.infer<typeof Schema>;
 
-export interface ExtractorConfig extends Omit<Parsed, 'SPOOL_DIR' | 'RATE_LIMIT_RPS' | 'RATE_LIMIT_BURST' | 'DATA_DIR'> {
+export interface ExtractorConfig
+  extends Omit<Parsed, 'SPOOL_DIR' | 'RATE_LIMIT_RPS' | 'RATE_LIMIT_BURST' | 'DATA_DIR'> {
   /** Absolute. */
   DATA_DIR: string;
   /** Absolute; default `<DATA_DIR>/.spool/extractor` (a dot folder can never be a bucket). */
@@ -94,7 +105,11 @@ export function usage(): string {
  * value) for the first bad value, an unknown flag, or a product count and rate that Coinbase's limit cannot serve.
  * @example parseConfig(process.argv.slice(2), process.env)
  */
-export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): ExtractorConfig {
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd = process.cwd(),
+): ExtractorConfig {
   let flags: Record<string, string | boolean | undefined>;
   try {
     flags = parseArgs({
@@ -124,7 +139,11 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const rps = c.RATE_LIMIT_RPS ?? limits.ratePerSecond;
   const burst = c.RATE_LIMIT_BURST ?? limits.burst;
   if (c.ALSO_SAMPLE !== undefined && c.SOURCE !== 'ws-ticker') {
-    throw new ConfigError('ALSO_SAMPLE', `${c.ALSO_SAMPLE}ms`, `samples the WebSocket stream: only with SOURCE=ws-ticker (SOURCE is ${c.SOURCE})`);
+    throw new ConfigError(
+      'ALSO_SAMPLE',
+      `${c.ALSO_SAMPLE}ms`,
+      `samples the WebSocket stream: only with SOURCE=ws-ticker (SOURCE is ${c.SOURCE})`,
+    );
   }
   // a stream makes no requests per tick: the polling budget checks do not apply to it
   const needed = c.SOURCE === 'ws-ticker' ? 0 : (c.PRODUCTS.length * 1000) / c.INTERVAL_MS;

@@ -85,7 +85,11 @@ describe('extractor against a fake Coinbase, local delivery stream', () => {
 
   it('records ticks that cannot start as overrun when every slot of a product is busy', async () => {
     fake.setFaults([{ endpoint: 'ticker', delayMs: 150 }]);
-    const { running: extractor, metrics } = await start({ MAX_IN_FLIGHT: '1', INTERVAL_MS: '100', REQUEST_TIMEOUT_MS: '1000' });
+    const { running: extractor, metrics } = await start({
+      MAX_IN_FLIGHT: '1',
+      INTERVAL_MS: '100',
+      REQUEST_TIMEOUT_MS: '1000',
+    });
     await fake.waitForRequests(6, { endpoint: 'ticker' }, 10_000);
     await extractor.stop();
     running = undefined;
@@ -102,7 +106,11 @@ describe('extractor against a fake Coinbase, local delivery stream', () => {
     await new Promise((r) => setTimeout(r, 100));
     const health = await fetch(`http://127.0.0.1:${extractor.opsPort}/healthz`);
     expect(health.status).toBe(200);
-    const body = (await health.json()) as { status: string; spoolDepth: number; lastSuccessAgeS: Record<string, number> };
+    const body = (await health.json()) as {
+      status: string;
+      spoolDepth: number;
+      lastSuccessAgeS: Record<string, number>;
+    };
     expect(body.status).toBe('ok');
     expect(body.spoolDepth).toBeGreaterThan(0); // BUFFER_INTERVAL_S=900: nothing delivered yet, all in the spool
     expect(body.lastSuccessAgeS['BTC-USD']).toBeLessThan(5);

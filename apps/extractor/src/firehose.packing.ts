@@ -21,7 +21,10 @@ export interface PackedRecord {
  * Pack lines into as few records as fit under `maxRecordBytes` each, in order. Lines are never split: Firehose
  * concatenates records without a delimiter, and every line carries its own `\n`.
  */
-export function packRecords(entries: readonly SinkEntry[], maxRecordBytes: number = FIREHOSE_LIMITS.maxRecordBytes): PackedRecord[] {
+export function packRecords(
+  entries: readonly SinkEntry[],
+  maxRecordBytes: number = FIREHOSE_LIMITS.maxRecordBytes,
+): PackedRecord[] {
   const records: PackedRecord[] = [];
   let current: SinkEntry[] = [];
   let bytes = 0;

@@ -18,7 +18,9 @@ const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 function ticks(n: number, product = 'BTC-USD'): PriceTick[] {
   return Array.from({ length: n }, (_, i) => {
     const scheduled_time = new Date(Date.UTC(2026, 10, 27, 0, 0, 0) + i * 1000).toISOString();
-    return i % 10 === 9 ? missedTick('http_5xx', { product_id: product, scheduled_time }) : okTick({ product_id: product, scheduled_time });
+    return i % 10 === 9
+      ? missedTick('http_5xx', { product_id: product, scheduled_time })
+      : okTick({ product_id: product, scheduled_time });
   });
 }
 
@@ -89,7 +91,9 @@ describe('Firehose sink', () => {
       expect(delivered.map((t) => t.record_id).sort()).toEqual(input.map((t) => t.record_id).sort());
       expect(spool.depth).toBe(0);
       const text = await metrics.registry.metrics();
-      expect(text).toMatch(/extractor_sink_records_failed_total\{sink="firehose",code="ServiceUnavailableException"\} 3/);
+      expect(text).toMatch(
+        /extractor_sink_records_failed_total\{sink="firehose",code="ServiceUnavailableException"\} 3/,
+      );
       expect(text).toMatch(/extractor_sink_calls_total\{sink="firehose",outcome="error"\} 3/);
       expect(text).toMatch(/extractor_sink_records_retried_total\{sink="firehose"\} 6/);
     });
@@ -152,7 +156,9 @@ describe('Firehose sink', () => {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/' }));
     const records: PriceTick[] = [];
     for (const o of listed.Contents ?? []) {
-      const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }))).Body?.transformToString();
+      const body = await (
+        await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }))
+      ).Body?.transformToString();
       records.push(...decodeNdjson(body ?? ''));
     }
     expect(listed.Contents?.length).toBeGreaterThan(0);

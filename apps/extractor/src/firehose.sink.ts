@@ -45,7 +45,16 @@ const RETRYABLE_NAMES = new Set([
   'TimeoutError',
   'AbortError',
 ]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 /** Throttling, 5xx and network errors are retried promptly; anything else (bad stream, no access) is not. */
 export function isRetryableFirehoseError(error: unknown): boolean {
@@ -94,7 +103,8 @@ export class FirehoseSink implements TickSink {
     this.maxBatchBytes = options.maxBatchBytes ?? FIREHOSE_LIMITS.maxBatchBytes;
     this.fullBatchBytes = Math.min(
       this.maxBatchBytes,
-      this.maxRecordBytes * Math.max(1, Math.min(this.maxBatchRecords, Math.floor(this.maxBatchBytes / this.maxRecordBytes))),
+      this.maxRecordBytes *
+        Math.max(1, Math.min(this.maxBatchRecords, Math.floor(this.maxBatchBytes / this.maxRecordBytes))),
     );
   }
 
@@ -140,7 +150,12 @@ export class FirehoseSink implements TickSink {
       let batch: PackedRecord[];
       let resend = false;
       if (this.retry.length > 0) {
-        const delay = backoffMs(this.attempt, this.options.retryBaseMs ?? 100, this.options.retryCapMs ?? 5000, this.options.random);
+        const delay = backoffMs(
+          this.attempt,
+          this.options.retryBaseMs ?? 100,
+          this.options.retryCapMs ?? 5000,
+          this.options.random,
+        );
         await sleep(this.clock, delay, this.closed.signal);
         if (this.closed.signal.aborted) return;
         batch = this.retry.splice(0, batchLength(this.retry, this.maxBatchRecords, this.maxBatchBytes));
@@ -148,7 +163,9 @@ export class FirehoseSink implements TickSink {
         resend = true;
       } else if (
         this.unsent.length > 0 &&
-        (this.flushing > 0 || this.unsentBytes >= this.fullBatchBytes || this.clock.now() - this.oldestUnsentAt >= this.maxLatencyMs)
+        (this.flushing > 0 ||
+          this.unsentBytes >= this.fullBatchBytes ||
+          this.clock.now() - this.oldestUnsentAt >= this.maxLatencyMs)
       ) {
         batch = this.takeBatch();
       } else {
@@ -183,7 +200,11 @@ export class FirehoseSink implements TickSink {
     this.inFlightBytes = bytes;
     let result: PutBatchResult;
     try {
-      result = await this.options.client.putRecordBatch(this.options.streamName, batch.map(recordData), this.closed.signal);
+      result = await this.options.client.putRecordBatch(
+        this.options.streamName,
+        batch.map(recordData),
+        this.closed.signal,
+      );
     } catch (error) {
       this.inFlightBytes = 0;
       const retryable = (this.options.isRetryable ?? isRetryableFirehoseError)(error);
@@ -192,7 +213,11 @@ export class FirehoseSink implements TickSink {
       this.attempt = retryable ? this.attempt + 1 : Math.max(this.attempt + 1, 30);
       this.requeue(batch);
       const log = retryable ? this.options.logger.warn : this.options.logger.error;
-      log.call(this.options.logger, { err: error, records: batch.length, attempt: this.attempt, retryable }, 'PutRecordBatch failed, will retry');
+      log.call(
+        this.options.logger,
+        { err: error, records: batch.length, attempt: this.attempt, retryable },
+        'PutRecordBatch failed, will retry',
+      );
       return;
     }
     this.inFlightBytes = 0;
@@ -201,7 +226,10 @@ export class FirehoseSink implements TickSink {
       metrics?.sinkCalls.inc({ sink, outcome: 'error' });
       this.attempt++;
       this.requeue(batch);
-      this.options.logger.error({ sent: batch.length, answered: result.responses.length }, 'PutRecordBatch answer does not match the request');
+      this.options.logger.error(
+        { sent: batch.length, answered: result.responses.length },
+        'PutRecordBatch answer does not match the request',
+      );
       return;
     }
     const delivered: SinkEntry[] = [];
@@ -241,12 +269,20 @@ export class FirehoseSink implements TickSink {
   async flush(signal?: AbortSignal): Promise<void> {
     this.flushing++;
     try {
-      while (!signal?.aborted && !this.closed.signal.aborted && (this.unsent.length > 0 || this.retry.length > 0 || this.driving)) {
+      while (
+        !signal?.aborted &&
+        !this.closed.signal.aborted &&
+        (this.unsent.length > 0 || this.retry.length > 0 || this.driving)
+      ) {
         this.kick();
         const driving = this.driving as Promise<void> | undefined;
         if (!driving) break;
         if (!signal) await driving;
-        else await Promise.race([driving, new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))]);
+        else
+          await Promise.race([
+            driving,
+            new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true })),
+          ]);
       }
     } finally {
       this.flushing--;

@@ -99,7 +99,10 @@ export class LocalDeliverySink implements TickSink {
         } catch (error) {
           const delay = backoffMs(attempt, this.options.retryBaseMs ?? 200, this.options.retryCapMs ?? 10_000);
           this.options.metrics?.recordsFailed.inc({ sink: this.name, code: (error as Error).name ?? 'Error' });
-          this.options.logger.warn({ err: error, key: object.key, attempt, retryInMs: delay }, 'local delivery failed, retrying');
+          this.options.logger.warn(
+            { err: error, key: object.key, attempt, retryInMs: delay },
+            'local delivery failed, retrying',
+          );
           await sleep(this.clock, delay, this.closed.signal);
           this.options.metrics?.recordsRetried.inc({ sink: this.name });
         }
@@ -108,7 +111,10 @@ export class LocalDeliverySink implements TickSink {
       this.queue.shift();
       this.queuedBytes -= object.bytes;
       this.options.metrics?.recordsPut.inc({ sink: this.name });
-      this.options.logger.debug({ key: object.key, ticks: object.entries.length, bytes: object.bytes }, 'object delivered');
+      this.options.logger.debug(
+        { key: object.key, ticks: object.entries.length, bytes: object.bytes },
+        'object delivered',
+      );
       this.options.onDelivered(object.entries);
     }
   }
@@ -121,7 +127,10 @@ export class LocalDeliverySink implements TickSink {
         await writing;
         continue;
       }
-      await Promise.race([writing, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+      await Promise.race([
+        writing,
+        new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
+      ]);
     }
   }
 

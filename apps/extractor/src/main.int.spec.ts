@@ -16,7 +16,10 @@ let bundle: string;
 beforeAll(() => {
   bundleDir = mkdtempSync(join(tmpdir(), 'extractor-bundle-'));
   bundle = join(bundleDir, 'main.js');
-  execFileSync(process.execPath, ['tools/bundle.mjs', '--entry', 'apps/extractor/src/main.ts', '--outfile', bundle], { cwd: root, stdio: 'pipe' });
+  execFileSync(process.execPath, ['tools/bundle.mjs', '--entry', 'apps/extractor/src/main.ts', '--outfile', bundle], {
+    cwd: root,
+    stdio: 'pipe',
+  });
 }, 60_000);
 afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
 
@@ -32,7 +35,11 @@ function baseEnv(): NodeJS.ProcessEnv {
 
 describe('configuration errors', () => {
   const run = (env: Record<string, string>, args: string[] = []) =>
-    spawnSync(process.execPath, [bundle, ...args], { env: { ...baseEnv(), ...env }, encoding: 'utf8', timeout: 10_000 });
+    spawnSync(process.execPath, [bundle, ...args], {
+      env: { ...baseEnv(), ...env },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
 
   it.each([
     [{ INTERVAL_MS: 'soon' }, [], /INTERVAL_MS="soon": .*number/],
@@ -41,7 +48,11 @@ describe('configuration errors', () => {
     [{ COINBASE_EXCHANGE_URL: 'ftp://x' }, [], /COINBASE_EXCHANGE_URL="ftp:\/\/x"/],
     [{}, ['--buffer-size-mb', '500'], /BUFFER_SIZE_MB="500": .*(128|too big)/i],
     [{}, ['--nonsense', '1'], /argv=.*Unknown option '--nonsense'/],
-    [{ PRODUCTS: 'BTC-USD,ETH-USD,SOL-USD', INTERVAL_MS: '250' }, [], /PRODUCTS,INTERVAL_MS.*needs 12 requests\/s.*10\/s/],
+    [
+      { PRODUCTS: 'BTC-USD,ETH-USD,SOL-USD', INTERVAL_MS: '250' },
+      [],
+      /PRODUCTS,INTERVAL_MS.*needs 12 requests\/s.*10\/s/,
+    ],
   ])('%j %j exits 2 naming the variable', (env, args, message) => {
     const result = run(env, args);
     expect(result.status).toBe(2);
@@ -64,7 +75,11 @@ describe('the built bundle as a process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function launch(env: Record<string, string>): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; at: number }>; output: () => string } {
+  function launch(env: Record<string, string>): {
+    child: ChildProcess;
+    exited: Promise<{ code: number | null; signal: string | null; at: number }>;
+    output: () => string;
+  } {
     let output = '';
     const proc = spawn(process.execPath, [bundle], {
       cwd: dir,
@@ -103,7 +118,9 @@ describe('the built bundle as a process', () => {
     const ids = new Set(records.map((r) => r.record_id));
     for (const r of answered) {
       const scheduledTime = new Date(Math.floor(r.receivedAt / 200) * 200).toISOString();
-      expect(ids.has(recordId({ productId: r.productId ?? '', source: 'coinbase-exchange-ticker', scheduledTime }))).toBe(true);
+      expect(
+        ids.has(recordId({ productId: r.productId ?? '', source: 'coinbase-exchange-ticker', scheduledTime })),
+      ).toBe(true);
     }
     expect(run.output()).toContain('stopped, everything delivered');
   });
@@ -144,7 +161,12 @@ describe('the built bundle as a process', () => {
     // within each run every due second has its record (the gap between the runs is the only hole)
     const firstRunIds = records.filter((r) => Date.parse(r.scheduled_time ?? '') < killed.at);
     for (const product of ['BTC-USD', 'ETH-USD']) {
-      expect(missingSeconds(firstRunIds.filter((r) => r.product_id === product), 200)).toEqual([]);
+      expect(
+        missingSeconds(
+          firstRunIds.filter((r) => r.product_id === product),
+          200,
+        ),
+      ).toEqual([]);
     }
   });
 });

@@ -26,7 +26,12 @@ export class ExtractorMetrics {
     const registers = [this.registry];
     const now = options.now ?? Date.now;
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
-    this.ticksDue = new Counter({ name: 'extractor_ticks_due_total', help: 'Due ticks, one per product per interval', labelNames: ['product'], registers });
+    this.ticksDue = new Counter({
+      name: 'extractor_ticks_due_total',
+      help: 'Due ticks, one per product per interval',
+      labelNames: ['product'],
+      registers,
+    });
     this.ticks = new Counter({
       name: 'extractor_ticks_total',
       help: 'Records produced by status and miss reason (reason "" for ok)',
@@ -39,12 +44,41 @@ export class ExtractorMetrics {
       labelNames: ['reason'],
       registers,
     });
-    this.recordsPut = new Counter({ name: 'extractor_sink_records_put_total', help: 'Sink records (Firehose records or objects) accepted by the destination', labelNames: ['sink'], registers });
-    this.recordsFailed = new Counter({ name: 'extractor_sink_records_failed_total', help: 'Sink records the destination refused (to be resent)', labelNames: ['sink', 'code'], registers });
-    this.recordsRetried = new Counter({ name: 'extractor_sink_records_retried_total', help: 'Sink records sent again after a failure', labelNames: ['sink'], registers });
-    this.sinkCalls = new Counter({ name: 'extractor_sink_calls_total', help: 'Calls to the destination by outcome', labelNames: ['sink', 'outcome'], registers });
-    this.ticksDelivered = new Counter({ name: 'extractor_ticks_delivered_total', help: 'Ticks delivered and removed from the spool', labelNames: ['sink'], registers });
-    this.spoolDepth = new Gauge({ name: 'extractor_spool_depth', help: 'Ticks in the spool not yet acknowledged by the sink', registers });
+    this.recordsPut = new Counter({
+      name: 'extractor_sink_records_put_total',
+      help: 'Sink records (Firehose records or objects) accepted by the destination',
+      labelNames: ['sink'],
+      registers,
+    });
+    this.recordsFailed = new Counter({
+      name: 'extractor_sink_records_failed_total',
+      help: 'Sink records the destination refused (to be resent)',
+      labelNames: ['sink', 'code'],
+      registers,
+    });
+    this.recordsRetried = new Counter({
+      name: 'extractor_sink_records_retried_total',
+      help: 'Sink records sent again after a failure',
+      labelNames: ['sink'],
+      registers,
+    });
+    this.sinkCalls = new Counter({
+      name: 'extractor_sink_calls_total',
+      help: 'Calls to the destination by outcome',
+      labelNames: ['sink', 'outcome'],
+      registers,
+    });
+    this.ticksDelivered = new Counter({
+      name: 'extractor_ticks_delivered_total',
+      help: 'Ticks delivered and removed from the spool',
+      labelNames: ['sink'],
+      registers,
+    });
+    this.spoolDepth = new Gauge({
+      name: 'extractor_spool_depth',
+      help: 'Ticks in the spool not yet acknowledged by the sink',
+      registers,
+    });
     this.spoolBytes = new Gauge({ name: 'extractor_spool_bytes', help: 'Bytes on disk in the spool', registers });
     this.spoolCapBytes = new Gauge({ name: 'extractor_spool_cap_bytes', help: 'Disk cap of the spool', registers });
     this.pollLatency = new Histogram({

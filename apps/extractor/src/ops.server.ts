@@ -18,7 +18,11 @@ export interface OpsServer {
 }
 
 /** `GET /healthz` (JSON, 503 while shutting down) and `GET /metrics` (Prometheus text) on one port. */
-export async function startOpsServer(port: number, metrics: ExtractorMetrics, health: () => HealthState): Promise<OpsServer> {
+export async function startOpsServer(
+  port: number,
+  metrics: ExtractorMetrics,
+  health: () => HealthState,
+): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {

@@ -53,7 +53,10 @@ export async function pollTick(
   const now = deps.now ?? Date.now;
   const scheduled = new Date(dueMs);
   if (deps.budget && !deps.budget.tryTake()) {
-    return { tick: missedTickFor(productId, deps.source.source, scheduled, 'rate_limited', new Date(now())), latencyMs: undefined };
+    return {
+      tick: missedTickFor(productId, deps.source.source, scheduled, 'rate_limited', new Date(now())),
+      latencyMs: undefined,
+    };
   }
   const started = now();
   try {

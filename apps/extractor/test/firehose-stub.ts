@@ -33,7 +33,9 @@ export interface FirehoseStub {
  * A local HTTP server speaking Firehose's JSON 1.1 protocol for `PutRecordBatch` and `PutRecord` (the AWS SDK talks to it through
  * `endpoint`), answering each call as `plan` says: the partial failures and throttling moto cannot produce.
  */
-export async function startFirehoseStub(plan: (index: number, records: readonly string[]) => StubAnswer): Promise<FirehoseStub> {
+export async function startFirehoseStub(
+  plan: (index: number, records: readonly string[]) => StubAnswer,
+): Promise<FirehoseStub> {
   const calls: StubCall[] = [];
   const accepted: string[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
@@ -42,7 +44,12 @@ export async function startFirehoseStub(plan: (index: number, records: readonly 
       // the one-record-per-call baseline: always accepted
       const input = JSON.parse(body) as { DeliveryStreamName: string; Record: { Data: string } };
       const record = Buffer.from(input.Record.Data, 'base64').toString('utf8');
-      calls.push({ index: calls.length, streamName: input.DeliveryStreamName, records: [record], answer: { kind: 'ok' } });
+      calls.push({
+        index: calls.length,
+        streamName: input.DeliveryStreamName,
+        records: [record],
+        answer: { kind: 'ok' },
+      });
       accepted.push(record);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify({ RecordId: randomUUID().replace(/-/g, ''), Encrypted: false }));

@@ -3,7 +3,10 @@ import { decodeNdjson, type PriceTick } from '@btc-etl/price-schema';
 import { parseFirehoseKey } from '@btc-etl/s3-keys';
 
 /** Every object under `raw/` of a local bucket, with its records; fails on a key that is not Firehose's layout. */
-export async function readLocalRaw(dataDir: string, bucket = 'btc-etl-raw'): Promise<{ keys: string[]; records: PriceTick[] }> {
+export async function readLocalRaw(
+  dataDir: string,
+  bucket = 'btc-etl-raw',
+): Promise<{ keys: string[]; records: PriceTick[] }> {
   const store = new LocalObjectStore({ root: dataDir });
   const keys: string[] = [];
   const records: PriceTick[] = [];

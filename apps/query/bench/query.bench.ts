@@ -18,7 +18,10 @@ const DAYS = Number(process.env.BENCH_DAYS ?? 30);
 const START = new Date('2026-10-01T00:00:00Z');
 // v2: Parquet written with whole min/max statistics (price-schema's statisticsTruncateLength)
 const dataRoot = join(workspace, 'tmp/query-bench', `${DAYS}d-v2`);
-const FORMATS = { ndjson: { bucket: 'raw-ndjson', objectSeconds: 300 }, parquet: { bucket: 'raw-parquet', objectSeconds: 900 } } as const;
+const FORMATS = {
+  ndjson: { bucket: 'raw-ndjson', objectSeconds: 300 },
+  parquet: { bucket: 'raw-parquet', objectSeconds: 900 },
+} as const;
 type Format = keyof typeof FORMATS;
 const slackFor = (format: Format) => ({ lateS: 600, bufferS: FORMATS[format].objectSeconds, skewS: 60 });
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -75,7 +78,11 @@ function localRun(format: Format, from: string, to: string, statisticsPruning = 
   return JSON.parse(out) as LocalRun;
 }
 
-function generate(): { seconds: number; ms: number; sizes: Record<Format, { bytes: number; objects: number; records: number }> } {
+function generate(): {
+  seconds: number;
+  ms: number;
+  sizes: Record<Format, { bytes: number; objects: number; records: number }>;
+} {
   const marker = join(dataRoot, 'done.json');
   if (existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8'));
   rmSync(dataRoot, { recursive: true, force: true });
@@ -86,7 +93,17 @@ function generate(): { seconds: number; ms: number; sizes: Record<Format, { byte
     sizes[format] = writeObjectsToDir(
       dataRoot,
       FORMATS[format].bucket,
-      generateObjects({ start: START, seconds: DAYS * 86_400, seed: 42, format, objectSeconds: FORMATS[format].objectSeconds, missRate: 0.005, holeRate: 0.0002, dupRate: 0.002, lateRate: 0.001 }),
+      generateObjects({
+        start: START,
+        seconds: DAYS * 86_400,
+        seed: 42,
+        format,
+        objectSeconds: FORMATS[format].objectSeconds,
+        missRate: 0.005,
+        holeRate: 0.0002,
+        dupRate: 0.002,
+        lateRate: 0.001,
+      }),
     );
   }
   const result = { seconds: DAYS * 86_400, ms: performance.now() - t0, sizes };
@@ -102,28 +119,55 @@ function duckFiles(format: Format, from: string, to: string): string[] {
   const globs: string[] = [];
   for (let h = Date.parse(from) - 3_600_000; h <= Date.parse(to) + 3_600_000; h += 3_600_000) {
     const d = new Date(h).toISOString();
-    const dir = join(dataRoot, FORMATS[format].bucket, 'raw', d.slice(0, 4), d.slice(5, 7), d.slice(8, 10), d.slice(11, 13));
+    const dir = join(
+      dataRoot,
+      FORMATS[format].bucket,
+      'raw',
+      d.slice(0, 4),
+      d.slice(5, 7),
+      d.slice(8, 10),
+      d.slice(11, 13),
+    );
     if (existsSync(dir)) globs.push(join(dir, '*'));
   }
   return globs;
 }
 
-async function duck(oracle: DuckOracle, format: Format, from: string, to: string): Promise<{ ms: number; hash: string }> {
+async function duck(
+  oracle: DuckOracle,
+  format: Format,
+  from: string,
+  to: string,
+): Promise<{ ms: number; hash: string }> {
   const files = duckFiles(format, from, to);
   const t0 = performance.now();
   await oracle.source('b', files, format);
-  const rows = await oracle.ohlc('b', 'BTC-USD', 60, from.slice(0, 19).replace('T', ' '), to.slice(0, 19).replace('T', ' '));
+  const rows = await oracle.ohlc(
+    'b',
+    'BTC-USD',
+    60,
+    from.slice(0, 19).replace('T', ' '),
+    to.slice(0, 19).replace('T', ' '),
+  );
   const ms = performance.now() - t0;
   return { ms, hash: JSON.stringify(rows.map((r) => [r.bucket_start, r.open, r.high, r.low, r.close, r.ticks])) };
 }
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'child') {
-    await child(process.argv[3] as Format, process.argv[4] ?? '', process.argv[5] ?? '', process.argv[6] !== 'no-stats');
+    await child(
+      process.argv[3] as Format,
+      process.argv[4] ?? '',
+      process.argv[5] ?? '',
+      process.argv[6] !== 'no-stats',
+    );
     return;
   }
   const gen = generate();
-  console.log(`data: ${DAYS} days under ${dataRoot} (generated in ${(gen.ms / 1000).toFixed(1)} s, or cached)`, gen.sizes);
+  console.log(
+    `data: ${DAYS} days under ${dataRoot} (generated in ${(gen.ms / 1000).toFixed(1)} s, or cached)`,
+    gen.sizes,
+  );
   const oracle = await DuckOracle.open();
   const day0 = START.getTime() + Math.floor(DAYS / 2) * 86_400_000;
   const cases = [
@@ -138,7 +182,9 @@ async function main(): Promise<void> {
       const d = await duck(oracle, format, c.from, c.to);
       const local = localRun(format, c.from, c.to);
       results.push({ format, label: c.label, local, duckMs: d.ms, same: local.candlesHash === d.hash });
-      console.log(`${format} ${c.label}: local ${local.ms.toFixed(0)} ms (${local.maxRssMiB.toFixed(0)} MiB RSS), duckdb ${d.ms.toFixed(0)} ms, same answer: ${local.candlesHash === d.hash}`);
+      console.log(
+        `${format} ${c.label}: local ${local.ms.toFixed(0)} ms (${local.maxRssMiB.toFixed(0)} MiB RSS), duckdb ${d.ms.toFixed(0)} ms, same answer: ${local.candlesHash === d.hash}`,
+      );
     }
   }
   oracle.close();
@@ -160,7 +206,9 @@ async function main(): Promise<void> {
     };
   });
   for (const p of pruning) {
-    console.log(`${p.format} 1-hour query reads ${p.bytes} of ${p.full} bytes (1/${Math.round(p.full / p.bytes)}; key pruning only: 1/${Math.round(p.full / p.keyOnlyBytes)}), same candles: ${p.same}`);
+    console.log(
+      `${p.format} 1-hour query reads ${p.bytes} of ${p.full} bytes (1/${Math.round(p.full / p.bytes)}; key pruning only: 1/${Math.round(p.full / p.keyOnlyBytes)}), same candles: ${p.same}`,
+    );
   }
 
   const MiB = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
@@ -180,22 +228,28 @@ async function main(): Promise<void> {
     '',
     '| pruning: ohlc 1m over one hour | bytes read | full scan | fraction | key pruning only (baseline, same run) | goal | same candles |',
     '|---|---|---|---|---|---|---|',
-    ...pruning.map((p) => `| ${p.format === 'ndjson' ? 'NDJSON' : 'Parquet'} (${p.objects} of ${p.fullObjects} objects read${p.footersOnly > 0 ? `, ${p.footersOnly} more by footer only` : ''}) | ${p.bytes.toLocaleString('en-US')} | ${p.full.toLocaleString('en-US')} | 1/${Math.round(p.full / p.bytes)} | ${p.keyOnlyBytes.toLocaleString('en-US')} = 1/${Math.round(p.full / p.keyOnlyBytes)} | <= 1/500 ${p.full / p.bytes >= 500 ? '(met)' : '(**not met**)'} | ${p.same ? 'yes' : '**no**'} |`),
+    ...pruning.map(
+      (p) =>
+        `| ${p.format === 'ndjson' ? 'NDJSON' : 'Parquet'} (${p.objects} of ${p.fullObjects} objects read${p.footersOnly > 0 ? `, ${p.footersOnly} more by footer only` : ''}) | ${p.bytes.toLocaleString('en-US')} | ${p.full.toLocaleString('en-US')} | 1/${Math.round(p.full / p.bytes)} | ${p.keyOnlyBytes.toLocaleString('en-US')} = 1/${Math.round(p.full / p.keyOnlyBytes)} | <= 1/500 ${p.full / p.bytes >= 500 ? '(met)' : '(**not met**)'} | ${p.same ? 'yes' : '**no**'} |`,
+    ),
     '',
-    `Load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (the machine is shared).`,
-    'Pruning lists the hourly prefixes covering the arrival window [from - buffer - 60 s skew, to + 10 min late slack] and skips objects whose key time is outside it (buffer = the objects\' span: 300 s NDJSON, 900 s Parquet).',
+    `Load average during the run: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (the machine is shared).`,
+    "Pruning lists the hourly prefixes covering the arrival window [from - buffer - 60 s skew, to + 10 min late slack] and skips objects whose key time is outside it (buffer = the objects' span: 300 s NDJSON, 900 s Parquet).",
     `Parquet objects are then read by ranges, footer first (the last ${FOOTER_FETCH_BYTES / 1024} KiB of the first objects, then the last footer's length + ${FOOTER_MARGIN_BYTES} bytes): an object whose row groups' exchange_time/scheduled_time min/max statistics show no record in [from, to) costs only that read; otherwise only the row groups that may hold one, and of those only the query columns, are fetched. Every byte fetched counts (footers included).`,
     'Key pruning alone (the baseline column: the same ranged reads with statistics pruning off) must also read the 15-minute objects on both sides of the hour (6 objects, 90 of 43,200 minutes = 1/480). Statistics rule out the object before `from` (everything in it happened before); the one after `to` holds late records from inside the hour (lateRate 0.1 %), so its statistics keep it and it is read: never skipped on doubt. NDJSON has no footer or statistics: key pruning only.',
-    'Peak RSS is VmHWM of the engine\'s process (node + tsx included); the dedup set keeps 16 bytes per record id.',
+    "Peak RSS is VmHWM of the engine's process (node + tsx included); the dedup set keeps 16 bytes per record id.",
   ];
   const docs = join(workspace, 'docs/benchmarks.md');
   const begin = '<!-- bench:query:begin -->';
   const end = '<!-- bench:query:end -->';
   const current = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
   const section = `${begin}\n${lines.join('\n')}\n${end}`;
-  const next = current.includes(begin) && current.includes(end)
-    ? current.slice(0, current.indexOf(begin)) + section + current.slice(current.indexOf(end) + end.length)
-    : `${current.trimEnd()}\n\n${section}\n`;
+  const next =
+    current.includes(begin) && current.includes(end)
+      ? current.slice(0, current.indexOf(begin)) + section + current.slice(current.indexOf(end) + end.length)
+      : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(docs, next);
   console.log(`wrote the query section of ${docs}`);
 }

@@ -16,7 +16,12 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   try {
     const { stdout, stderr } = await run(tsx, [join(workspace, 'apps/query/src/main.ts'), ...args], {
       cwd: dataDir,
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(workspace, 'apps/query/tsconfig.json'), DATA_DIR: dataDir, ...env },
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: join(workspace, 'apps/query/tsconfig.json'),
+        DATA_DIR: dataDir,
+        ...env,
+      },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -27,29 +32,67 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 
 beforeAll(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'query-cli-'));
-  writeObjectsToDir(dataDir, 'btc-etl-raw', generateObjects({ start: new Date('2026-11-27T00:00:00Z'), seconds: 2 * 3600, seed: 5, badObjectRate: 0.3 }));
+  writeObjectsToDir(
+    dataDir,
+    'btc-etl-raw',
+    generateObjects({ start: new Date('2026-11-27T00:00:00Z'), seconds: 2 * 3600, seed: 5, badObjectRate: 0.3 }),
+  );
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('query CLI', () => {
   it('writes candles as JSON to --out and reports what it read on stderr', async () => {
-    const r = await cli(['ohlc', '--product', 'BTC-USD', '--interval', '1m', '--from', '2026-11-27T00:00:00Z', '--to', '2026-11-27T01:00:00Z', '--engine', 'local', '--format', 'json', '--out', 'candles.json']);
+    const r = await cli([
+      'ohlc',
+      '--product',
+      'BTC-USD',
+      '--interval',
+      '1m',
+      '--from',
+      '2026-11-27T00:00:00Z',
+      '--to',
+      '2026-11-27T01:00:00Z',
+      '--engine',
+      'local',
+      '--format',
+      'json',
+      '--out',
+      'candles.json',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    const candles = JSON.parse(readFileSync(join(dataDir, 'candles.json'), 'utf8')) as { bucket_start: string; ticks: number }[];
+    const candles = JSON.parse(readFileSync(join(dataDir, 'candles.json'), 'utf8')) as {
+      bucket_start: string;
+      ticks: number;
+    }[];
     expect(candles).toHaveLength(60);
     expect(candles[0]?.bucket_start).toBe('2026-11-27T00:00:00.000Z');
     expect(candles.every((c) => c.ticks > 0)).toBe(true);
     expect(candles.reduce((n, c) => n + c.ticks, 0)).toBeGreaterThan(3400);
-    expect(r.stderr).toMatch(/^local: \d+ objects read .* skipped \d+ bad records \(first: btc-etl-raw\/raw\/2026\/11\/27\/0\d\/btc-etl-ticks-1-/m);
+    expect(r.stderr).toMatch(
+      /^local: \d+ objects read .* skipped \d+ bad records \(first: btc-etl-raw\/raw\/2026\/11\/27\/0\d\/btc-etl-ticks-1-/m,
+    );
   }, 30_000);
 
   it('prints CSV on stdout without --out', async () => {
-    const r = await cli(['completeness', '--product', 'BTC-USD', '--from', '2026-11-27T00:00:00Z', '--to', '2026-11-27T02:00:00Z', '--format', 'csv']);
+    const r = await cli([
+      'completeness',
+      '--product',
+      'BTC-USD',
+      '--from',
+      '2026-11-27T00:00:00Z',
+      '--to',
+      '2026-11-27T02:00:00Z',
+      '--format',
+      'csv',
+    ]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('hour,expected,ok,missed,missing,completeness');
-    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['2026-11-27T00:00:00.000Z,3600', '2026-11-27T01:00:00.000Z,3600']);
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
+      '2026-11-27T00:00:00.000Z,3600',
+      '2026-11-27T01:00:00.000Z,3600',
+    ]);
   }, 30_000);
 
   it('exits 2 with a clear message on bad input, and on a bad environment variable', async () => {

@@ -20,7 +20,9 @@ function deps(config: QueryConfig): QueryDeps {
     config,
     store: () =>
       (store ??= createObjectStore(
-        config.OBJECT_STORE === 's3' ? { kind: 's3', forcePathStyle: config.S3_FORCE_PATH_STYLE === 'true' } : { kind: 'local', root: config.DATA_DIR },
+        config.OBJECT_STORE === 's3'
+          ? { kind: 's3', forcePathStyle: config.S3_FORCE_PATH_STYLE === 'true' }
+          : { kind: 'local', root: config.DATA_DIR },
       )),
     athena: () => (athena ??= new AthenaClient({})),
   };
@@ -70,13 +72,27 @@ async function main(argv: string[]): Promise<number> {
     await new Promise<void>((ok) => server.listen(config.PORT, config.HOST, ok));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
-    logger.info({ url: `http://${config.HOST}:${port}/`, dataDir: config.DATA_DIR, raw: config.RAW_BUCKET, backup: config.BACKUP_BUCKET }, 'dashboard listening');
+    logger.info(
+      {
+        url: `http://${config.HOST}:${port}/`,
+        dataDir: config.DATA_DIR,
+        raw: config.RAW_BUCKET,
+        backup: config.BACKUP_BUCKET,
+      },
+      'dashboard listening',
+    );
     const stop = () => server.close(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     return await new Promise<number>(() => undefined);
   }
-  const result = await runQuery(command.query, command.params, command.engine, d, command.lateSlackS !== undefined ? { lateSlackS: command.lateSlackS } : {});
+  const result = await runQuery(
+    command.query,
+    command.params,
+    command.engine,
+    d,
+    command.lateSlackS !== undefined ? { lateSlackS: command.lateSlackS } : {},
+  );
   await output(formatRows(result.rows, result.columns, command.format), command.out);
   process.stderr.write(`${describeStats(result.stats)}\n`);
   return 0;

@@ -24,8 +24,16 @@ export class AthenaQueryError extends QueryError {
   readonly queryExecutionId: string | undefined;
   readonly state: string | undefined;
   readonly reason: string | undefined;
-  constructor(queryExecutionId: string | undefined, state: string | undefined, reason: string | undefined, options?: ErrorOptions) {
-    super(`Athena query ${queryExecutionId ?? '(not started)'} ${state ?? 'failed'}: ${reason ?? 'no reason given'}`, options);
+  constructor(
+    queryExecutionId: string | undefined,
+    state: string | undefined,
+    reason: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Athena query ${queryExecutionId ?? '(not started)'} ${state ?? 'failed'}: ${reason ?? 'no reason given'}`,
+      options,
+    );
     this.name = 'AthenaQueryError';
     this.queryExecutionId = queryExecutionId;
     this.state = state;

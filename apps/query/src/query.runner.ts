@@ -57,6 +57,9 @@ export function describeStats(stats: LocalQueryStats | AthenaQueryStats): string
   if (stats.engine === 'athena') {
     return `athena ${stats.queryExecutionId}: ${stats.bytesScanned} bytes scanned, $${stats.costUsd.toFixed(6)}, ${stats.states.join(' -> ')}, ${Math.round(stats.elapsedMs)} ms`;
   }
-  const bad = stats.badRecords > 0 ? `; skipped ${stats.badRecords} bad records (first: ${stats.badSamples[0]?.bucket}/${stats.badSamples[0]?.key} line ${stats.badSamples[0]?.line}: ${stats.badSamples[0]?.message})` : '';
+  const bad =
+    stats.badRecords > 0
+      ? `; skipped ${stats.badRecords} bad records (first: ${stats.badSamples[0]?.bucket}/${stats.badSamples[0]?.key} line ${stats.badSamples[0]?.line}: ${stats.badSamples[0]?.message})`
+      : '';
   return `local: ${stats.objectsRead} objects read (${stats.objectsSkipped} pruned by key time, ${stats.objectsPrunedByStatistics} Parquet by statistics after their footer, ${stats.rowGroupsPruned} row groups) under ${stats.prefixes.length} hourly prefixes, ${stats.bytesRead} bytes, ${stats.records} records, ${stats.duplicates} duplicates dropped, ${Math.round(stats.elapsedMs)} ms${bad}`;
 }

@@ -23,9 +23,11 @@ export class DuckOracle {
   /** Rows as plain JS objects (BIGINT to number). */
   async all(sql: string): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS().map((row) =>
-      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
-    );
+    return reader
+      .getRowObjectsJS()
+      .map((row) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
+      );
   }
 
   /**
@@ -53,7 +55,13 @@ export class DuckOracle {
       ORDER BY record_id, ingest_time`);
   }
 
-  ohlc(name: string, product: string, widthSeconds: number, from: string, to: string): Promise<Record<string, unknown>[]> {
+  ohlc(
+    name: string,
+    product: string,
+    widthSeconds: number,
+    from: string,
+    to: string,
+  ): Promise<Record<string, unknown>[]> {
     return this.all(`
       SELECT strftime(time_bucket(INTERVAL '${widthSeconds} seconds', date_trunc('second', ts), TIMESTAMP '2000-01-01'), '%Y-%m-%dT%H:%M:%S.000Z') AS bucket_start,
              arg_min(price, (epoch_us(ts), record_id)) AS open,
@@ -77,7 +85,12 @@ export class DuckOracle {
       GROUP BY product_id ORDER BY product_id`);
   }
 
-  freshness(stores: Record<string, string>, from: string, to: string, nowEpoch: number): Promise<Record<string, unknown>[]> {
+  freshness(
+    stores: Record<string, string>,
+    from: string,
+    to: string,
+    nowEpoch: number,
+  ): Promise<Record<string, unknown>[]> {
     const union = Object.entries(stores)
       .map(([store, name]) => `SELECT '${store}' AS store, * FROM valid_${name}`)
       .join(' UNION ALL ');

@@ -85,7 +85,14 @@ export function* generateObjects(options: GenerateOptions): Generator<GeneratedO
   const streamName = options.streamName ?? 'btc-etl-ticks';
   const startMs = options.start.getTime();
   const buckets = new Map<number, Pending>();
-  const state = products.map((product, i) => ({ product, cents: 9_700_000 + i * 1_000_00, lastExchange: '', lastPrice: '', hole: 0, trade: 1000 }));
+  const state = products.map((product, i) => ({
+    product,
+    cents: 9_700_000 + i * 1_000_00,
+    lastExchange: '',
+    lastPrice: '',
+    hole: 0,
+    trade: 1000,
+  }));
 
   const place = (arrivalMs: number, line: string, tick: PriceTick) => {
     const index = Math.floor(arrivalMs / objectMs);
@@ -115,7 +122,12 @@ export function* generateObjects(options: GenerateOptions): Generator<GeneratedO
       if (format === 'parquet') {
         yield { key, body: encodeParquet(b.ticks), records: b.records };
       } else {
-        if (rand() < badObjectRate) b.lines.splice(Math.floor(rand() * b.lines.length), 0, `${BAD_LINES[Math.floor(rand() * BAD_LINES.length)]}\n`);
+        if (rand() < badObjectRate)
+          b.lines.splice(
+            Math.floor(rand() * b.lines.length),
+            0,
+            `${BAD_LINES[Math.floor(rand() * BAD_LINES.length)]}\n`,
+          );
         yield { key, body: b.lines.join(''), records: b.records };
       }
     }
@@ -181,7 +193,11 @@ export function* generateObjects(options: GenerateOptions): Generator<GeneratedO
 }
 
 /** Write generated objects straight to `<root>/<bucket>/<key>` (the local store's layout), fast. */
-export function writeObjectsToDir(root: string, bucket: string, objects: Iterable<GeneratedObject>): { objects: number; bytes: number; records: number } {
+export function writeObjectsToDir(
+  root: string,
+  bucket: string,
+  objects: Iterable<GeneratedObject>,
+): { objects: number; bytes: number; records: number } {
   let count = 0;
   let bytes = 0;
   let records = 0;
@@ -202,7 +218,11 @@ export function writeObjectsToDir(root: string, bucket: string, objects: Iterabl
 }
 
 /** Put generated objects through an ObjectStore (S3 on moto, or a local store). */
-export async function putObjects(store: ObjectStore, bucket: string, objects: Iterable<GeneratedObject>): Promise<number> {
+export async function putObjects(
+  store: ObjectStore,
+  bucket: string,
+  objects: Iterable<GeneratedObject>,
+): Promise<number> {
   let count = 0;
   for (const o of objects) {
     await store.put(bucket, o.key, o.body);

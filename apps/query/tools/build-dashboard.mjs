@@ -25,7 +25,8 @@ export async function buildDashboard(outdir) {
     legalComments: 'none',
     logLevel: 'warning',
   });
-  for (const file of ['index.html', 'dashboard.css']) copyFileSync(join(appRoot, 'src/dashboard/public', file), join(outdir, file));
+  for (const file of ['index.html', 'dashboard.css'])
+    copyFileSync(join(appRoot, 'src/dashboard/public', file), join(outdir, file));
   return outdir;
 }
 

@@ -7,14 +7,20 @@ import { policyStatements, synthInfra, type SynthesizedInfra } from '../test/syn
 
 let infra: SynthesizedInfra;
 beforeAll(() => {
-  infra = synthInfra({ backupBatchSize: '50', backupBatchWindowSeconds: '10', backupTimeoutSeconds: '30', logRetentionDays: '7' });
+  infra = synthInfra({
+    backupBatchSize: '50',
+    backupBatchWindowSeconds: '10',
+    backupTimeoutSeconds: '30',
+    logRetentionDays: '7',
+  });
 });
 afterAll(() => infra.cleanup());
 const backup = () => infra.templates.backup;
 
 /** `{ 'Fn::ImportValue': 'BtcEtlData:ExportsOutputFnGetAttRawBucket...' }` -> true when it imports that Data resource. */
 const importsFromData = (value: unknown, logicalIdPrefix: string) =>
-  JSON.stringify(value).includes(`"Fn::ImportValue":"BtcEtlData:ExportsOutput`) && JSON.stringify(value).includes(logicalIdPrefix);
+  JSON.stringify(value).includes(`"Fn::ImportValue":"BtcEtlData:ExportsOutput`) &&
+  JSON.stringify(value).includes(logicalIdPrefix);
 
 describe('BackupStack', () => {
   it('runs the backup-lambda build output on Node.js 22, arm64, with the configured timeout', () => {
@@ -38,7 +44,10 @@ describe('BackupStack', () => {
   });
 
   it('keeps its logs in its own log group with the configured retention', () => {
-    backup().hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/btc-etl-backup', RetentionInDays: 7 });
+    backup().hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/lambda/btc-etl-backup',
+      RetentionInDays: 7,
+    });
   });
 
   it('consumes the raw-objects queue in batches with a window and reports per-message failures', () => {
@@ -68,7 +77,14 @@ describe('BackupStack', () => {
     const write = byActions['s3:PutObject,s3:AbortMultipartUpload,s3:GetObject'];
     expect(importsFromData(write, 'BackupBucket')).toBe(true);
     expect(importsFromData(write, 'RawBucket')).toBe(false);
-    expect(importsFromData(byActions['sqs:ReceiveMessage,sqs:ChangeMessageVisibility,sqs:GetQueueUrl,sqs:DeleteMessage,sqs:GetQueueAttributes'], 'RawObjectsQueue')).toBe(true);
+    expect(
+      importsFromData(
+        byActions[
+          'sqs:ReceiveMessage,sqs:ChangeMessageVisibility,sqs:GetQueueUrl,sqs:DeleteMessage,sqs:GetQueueAttributes'
+        ],
+        'RawObjectsQueue',
+      ),
+    ).toBe(true);
   });
 
   it('uses its own role, without the account-wide AWSLambdaBasicExecutionRole', () => {

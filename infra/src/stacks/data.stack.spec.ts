@@ -64,8 +64,16 @@ describe('DataStack buckets', () => {
         Bucket: { Ref: bucketLogicalId(name) },
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-            Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+            }),
           ]),
         },
       });
@@ -73,16 +81,23 @@ describe('DataStack buckets', () => {
   });
 
   it('versions only the backup bucket', () => {
-    const versioned = (name: string) => data().toJSON().Resources[bucketLogicalId(name)].Properties.VersioningConfiguration;
+    const versioned = (name: string) =>
+      data().toJSON().Resources[bucketLogicalId(name)].Properties.VersioningConfiguration;
     expect(versioned('backup')).toEqual({ Status: 'Enabled' });
     expect(versioned('raw')).toBeUndefined();
   });
 
   it('moves raw and backup objects to cheaper storage after the configured ages and expires query results', () => {
     const rules = (name: string) =>
-      data().toJSON().Resources[bucketLogicalId(name)].Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
+      data().toJSON().Resources[bucketLogicalId(name)].Properties.LifecycleConfiguration.Rules as Record<
+        string,
+        unknown
+      >[];
     expect(rules('raw')).toEqual([
-      expect.objectContaining({ Status: 'Enabled', Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 45 }] }),
+      expect.objectContaining({
+        Status: 'Enabled',
+        Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 45 }],
+      }),
     ]);
     expect(rules('backup')).toEqual([
       expect.objectContaining({
@@ -149,7 +164,9 @@ describe('DataStack S3 -> SQS', () => {
       ],
     });
     const queuePolicies = Object.keys(data().findResources('AWS::SQS::QueuePolicy'));
-    expect(raw.DependsOn).toEqual(expect.arrayContaining([queuePolicies.find((id) => id.startsWith('RawObjectsQueuePolicy'))]));
+    expect(raw.DependsOn).toEqual(
+      expect.arrayContaining([queuePolicies.find((id) => id.startsWith('RawObjectsQueuePolicy'))]),
+    );
     data().hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -177,7 +194,10 @@ describe('DataStack S3 -> SQS', () => {
         maxReceiveCount: 5,
       },
     });
-    data().hasResourceProperties('AWS::SQS::Queue', { QueueName: 'btc-etl-dev-raw-objects-dlq', MessageRetentionPeriod: 14 * 86_400 });
+    data().hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'btc-etl-dev-raw-objects-dlq',
+      MessageRetentionPeriod: 14 * 86_400,
+    });
   });
 });
 
@@ -211,7 +231,9 @@ describe('DataStack Glue and Athena', () => {
       'projection.datehour.interval.unit': 'HOURS',
     });
     const ref = { Ref: bucketLogicalId(bucket) };
-    expect(input.Parameters['storage.location.template']).toEqual({ 'Fn::Join': ['', ['s3://', ref, '/raw/${datehour}/']] });
+    expect(input.Parameters['storage.location.template']).toEqual({
+      'Fn::Join': ['', ['s3://', ref, '/raw/${datehour}/']],
+    });
     expect(input.StorageDescriptor.Location).toEqual({ 'Fn::Join': ['', ['s3://', ref, '/raw/']] });
   });
 

@@ -72,7 +72,10 @@ export class DataStack extends Stack {
         {
           id: 'raw-to-infrequent-access',
           transitions: [
-            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(config.rawTransitionDays) },
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(config.rawTransitionDays),
+            },
           ],
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
@@ -238,9 +241,12 @@ export class DataStack extends Stack {
       ['RawTable', RAW_TABLE_NAME, this.rawBucket, 'delivered by Firehose'],
       ['BackupTable', BACKUP_TABLE_NAME, this.backupBucket, 'copied to the backup bucket'],
     ] as const) {
-      this.priceTable(id, { name, bucket, description: `Price records ${what}`, projectionStart: config.projectionStart }).node.addDependency(
-        database,
-      );
+      this.priceTable(id, {
+        name,
+        bucket,
+        description: `Price records ${what}`,
+        projectionStart: config.projectionStart,
+      }).node.addDependency(database);
     }
 
     // --- Athena workgroup ----------------------------------------------------------------------------------------

@@ -31,11 +31,16 @@ describe('ExtractorStack', () => {
   it('sends to the Data stack delivery stream (SINK=firehose) and logs with retention', () => {
     const container = Object.values(extractor().findResources('AWS::ECS::TaskDefinition'))[0]?.Properties
       .ContainerDefinitions[0];
-    const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    const env = Object.fromEntries(
+      container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+    );
     expect(env.SINK).toBe('firehose');
     expect(env.FIREHOSE_STREAM_NAME).toBe('btc-etl-ticks');
     expect(container.LogConfiguration.LogDriver).toBe('awslogs');
-    extractor().hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/btc-etl-extractor', RetentionInDays: 30 });
+    extractor().hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/ecs/btc-etl-extractor',
+      RetentionInDays: 30,
+    });
   });
 
   it("builds the image from apps/extractor's Dockerfile for arm64 at deploy time (synth only stages the context)", () => {
@@ -51,7 +56,11 @@ describe('ExtractorStack', () => {
       .filter((d) => d.isFile())
       .map((d) => relative(staged, join(d.parentPath, d.name)))
       .sort();
-    expect(files).toEqual(['apps/extractor/Dockerfile', 'dist/apps/extractor/main.js', 'dist/apps/extractor/main.js.map']);
+    expect(files).toEqual([
+      'apps/extractor/Dockerfile',
+      'dist/apps/extractor/main.js',
+      'dist/apps/extractor/main.js.map',
+    ]);
     for (const file of files) {
       expect(readFileSync(join(staged, file)).equals(readFileSync(join(WORKSPACE_ROOT, file))), file).toBe(true);
     }
@@ -67,7 +76,11 @@ describe('ExtractorStack', () => {
   it('lets the task put records into that one stream and nothing else', () => {
     const taskRoleId = Object.keys(
       extractor().findResources('AWS::IAM::Role', {
-        Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })] } },
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })],
+          },
+        },
       }),
     ).find((id) => id.startsWith('TaskRole'));
     const taskStatements = policyStatements(extractor()).filter((s) =>

@@ -35,13 +35,24 @@ describe('QueryStack', () => {
     const policy = Object.values(query().findResources('AWS::IAM::ManagedPolicy'))[0]?.Properties;
     expect(policy.ManagedPolicyName).toBe('btc-etl-query-user');
     const bySid = Object.fromEntries(
-      (policy.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[]).map(
-        (s) => [s.Sid, s],
-      ),
+      (
+        policy.PolicyDocument.Statement as {
+          Sid: string;
+          Action: string | string[];
+          Resource: unknown;
+          Condition?: unknown;
+        }[]
+      ).map((s) => [s.Sid, s]),
     );
-    expect(Object.keys(bySid).sort()).toEqual(
-      ['ListResults', 'ListTablePrefixes', 'LocateBuckets', 'ReadTableMetadata', 'ReadTableObjects', 'RunQueriesInWorkGroup', 'WriteAndReadResults'],
-    );
+    expect(Object.keys(bySid).sort()).toEqual([
+      'ListResults',
+      'ListTablePrefixes',
+      'LocateBuckets',
+      'ReadTableMetadata',
+      'ReadTableObjects',
+      'RunQueriesInWorkGroup',
+      'WriteAndReadResults',
+    ]);
     expect(JSON.stringify(bySid.RunQueriesInWorkGroup?.Resource)).toContain(':workgroup/btc-etl"');
     expect(JSON.stringify(bySid.ReadTableMetadata?.Resource)).toContain(':table/btc_etl/raw_ticks"');
     expect(JSON.stringify(bySid.ReadTableMetadata?.Resource)).toContain(':table/btc_etl/backup_ticks"');
@@ -52,7 +63,8 @@ describe('QueryStack', () => {
     expect(JSON.stringify(bySid.WriteAndReadResults?.Resource)).toContain('/athena/*');
     // Writes go to the results bucket only: every Put/Abort names it.
     for (const s of Object.values(bySid)) {
-      if ([s.Action].flat().some((a) => /Put|Abort|Delete/.test(a))) expect(JSON.stringify(s.Resource)).toMatch(/AthenaResultsBucket/);
+      if ([s.Action].flat().some((a) => /Put|Abort|Delete/.test(a)))
+        expect(JSON.stringify(s.Resource)).toMatch(/AthenaResultsBucket/);
     }
     expect(JSON.stringify(policy.PolicyDocument)).not.toMatch(/s3:Delete/);
   });

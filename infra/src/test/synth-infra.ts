@@ -20,17 +20,25 @@ export interface SynthesizedInfra {
 
 export interface AssetManifest {
   files: Record<string, { displayName?: string; source: { path: string; packaging: string } }>;
-  dockerImages?: Record<string, { displayName?: string; source: { directory: string; dockerFile?: string; platform?: string } }>;
+  dockerImages?: Record<
+    string,
+    { displayName?: string; source: { directory: string; dockerFile?: string; platform?: string } }
+  >;
 }
 
 /**
  * Synthesize the whole app once (call it in `beforeAll`/module scope, once per test file): the same `buildInfra`
  * as `cdk synth`, with the workspace's real build outputs unless `assets` says otherwise.
  */
-export function synthInfra(context: Record<string, unknown> = {}, assets: InfraAssets = workspaceAssets()): SynthesizedInfra {
+export function synthInfra(
+  context: Record<string, unknown> = {},
+  assets: InfraAssets = workspaceAssets(),
+): SynthesizedInfra {
   const outdir = mkdtempSync(join(tmpdir(), 'infra-synth-'));
   // cdk.json's context first (feature flags, defaults), as `cdk synth` applies it; the test's own keys win.
-  const cdkJson = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'infra/cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'infra/cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
   const app = new App({ outdir, context: { ...cdkJson.context, ...context } });
   const stacks = buildInfra(app, assets);
   const assembly = app.synth();
@@ -46,7 +54,8 @@ export function synthInfra(context: Record<string, unknown> = {}, assets: InfraA
       extractor: template(stacks.extractor.stackName),
       query: template(stacks.query.stackName),
     },
-    assetManifest: (stackName) => JSON.parse(readFileSync(join(outdir, `${stackName}.assets.json`), 'utf8')) as AssetManifest,
+    assetManifest: (stackName) =>
+      JSON.parse(readFileSync(join(outdir, `${stackName}.assets.json`), 'utf8')) as AssetManifest,
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
@@ -55,11 +64,21 @@ export function synthInfra(context: Record<string, unknown> = {}, assets: InfraA
 export interface FoundStatement {
   logicalId: string;
   type: string;
-  statement: { Effect: string; Action?: unknown; Resource?: unknown; Principal?: unknown; Condition?: unknown; Sid?: string };
+  statement: {
+    Effect: string;
+    Action?: unknown;
+    Resource?: unknown;
+    Principal?: unknown;
+    Condition?: unknown;
+    Sid?: string;
+  };
 }
 
 export function policyStatements(template: Template): FoundStatement[] {
-  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown> }
+  >;
   const found: FoundStatement[] = [];
   for (const [logicalId, resource] of Object.entries(resources)) {
     const props = resource.Properties ?? {};
@@ -75,4 +94,5 @@ export function policyStatements(template: Template): FoundStatement[] {
 }
 
 /** `Action`/`Resource` as an array, whatever shape the template used. */
-export const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+export const asList = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];

@@ -14,7 +14,12 @@ export interface CandlePage {
  * the first is the first aligned start at or after `startMs`, the last the last one before `endMs`. Empty when the
  * range holds no bucket start.
  */
-export function candlePages(startMs: number, endMs: number, granularity: number, perPage = MAX_CANDLES_PER_REQUEST): CandlePage[] {
+export function candlePages(
+  startMs: number,
+  endMs: number,
+  granularity: number,
+  perPage = MAX_CANDLES_PER_REQUEST,
+): CandlePage[] {
   const first = Math.ceil(startMs / 1000 / granularity) * granularity;
   const last = Math.ceil(endMs / 1000 / granularity) * granularity - granularity;
   const pages: CandlePage[] = [];
@@ -28,7 +33,11 @@ export function candlePages(startMs: number, endMs: number, granularity: number,
  * Merge pages of candle records (each newest first, as Exchange sends them, possibly overlapping) into one list,
  * oldest first, one record per bucket start, keeping only buckets inside `[startMs, endMs)`. The first copy seen wins.
  */
-export function mergeCandleTicks(pages: readonly (readonly PriceTick[])[], startMs: number, endMs: number): PriceTick[] {
+export function mergeCandleTicks(
+  pages: readonly (readonly PriceTick[])[],
+  startMs: number,
+  endMs: number,
+): PriceTick[] {
   const byTime = new Map<number, PriceTick>();
   for (const page of pages) {
     for (const tick of page) {

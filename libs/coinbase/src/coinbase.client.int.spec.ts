@@ -52,7 +52,10 @@ afterAll(async () => {
 describe('polls that succeed', () => {
   it('maps the Exchange ticker to a valid ok record with the price the fake served', async () => {
     const due = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const tick = await clientFor().getExchangeTicker('BTC-USD', { scheduledTime: due, deadline: due.getTime() + 5_000 });
+    const tick = await clientFor().getExchangeTicker('BTC-USD', {
+      scheduledTime: due,
+      deadline: due.getTime() + 5_000,
+    });
     expect(PriceTickSchema.safeParse(tick).success).toBe(true);
     expect(tick).toMatchObject({ source: 'coinbase-exchange-ticker', status: 'ok', scheduled_time: due.toISOString() });
     expect(tick.price).toBe(fake.walk.priceTextAt('BTC-USD', Date.parse(tick.exchange_time ?? '')));
@@ -99,7 +102,9 @@ describe('polls that fail: typed error and miss reason', () => {
   it.each(cases)('%s', async (_name, endpoint, fault, type, reason) => {
     fake.setFaults([{ endpoint, fault }]);
     const client = clientFor();
-    const error = await caught(endpoint === 'ticker' ? client.getExchangeTicker('BTC-USD') : client.getSpotPrice('BTC-USD'));
+    const error = await caught(
+      endpoint === 'ticker' ? client.getExchangeTicker('BTC-USD') : client.getSpotPrice('BTC-USD'),
+    );
     expect(error).toBeInstanceOf(type);
     expect(missReasonOf(error)).toBe(reason);
     expect(error.url).toMatch(endpoint === 'ticker' ? /\/products\/BTC-USD\/ticker$/ : /\/v2\/prices\/BTC-USD\/spot$/);
@@ -190,8 +195,12 @@ describe('polls that fail: typed error and miss reason', () => {
   it('rejects bad arguments before sending anything', async () => {
     const client = clientFor();
     await expect(client.getExchangeTicker('btc-usd')).rejects.toThrow(CoinbaseArgumentError);
-    await expect(client.getCandles('BTC-USD', { granularity: 120 as never, start: 0, end: 1 })).rejects.toThrow(/granularity/);
-    await expect(client.getCandles('BTC-USD', { granularity: 60, start: 10_000, end: 0 })).rejects.toThrow(/before start/);
+    await expect(client.getCandles('BTC-USD', { granularity: 120 as never, start: 0, end: 1 })).rejects.toThrow(
+      /granularity/,
+    );
+    await expect(client.getCandles('BTC-USD', { granularity: 60, start: 10_000, end: 0 })).rejects.toThrow(
+      /before start/,
+    );
     expect(() => createCoinbaseClient({ exchangeUrl: 'not a url' })).toThrow(/exchangeUrl/);
     expect(fake.requests).toHaveLength(0);
   });
@@ -229,7 +238,9 @@ describe('candles', () => {
     try {
       const client = createCoinbaseClient({ exchangeUrl: gappy.exchangeUrl, rateLimiter: new HostRateLimiters() });
       const ticks = await client.getCandles('BTC-USD', { granularity: 300, start: end - 400 * 300_000, end });
-      const expected = Array.from({ length: 400 }, (_, i) => gappy.candleAt('BTC-USD', 300, (end - 400 * 300_000) / 1000 + i * 300)).filter(Boolean);
+      const expected = Array.from({ length: 400 }, (_, i) =>
+        gappy.candleAt('BTC-USD', 300, (end - 400 * 300_000) / 1000 + i * 300),
+      ).filter(Boolean);
       expect(ticks.map((t) => t.price)).toEqual(expected.map((c) => String(c?.[4])));
       expect(ticks.length).toBeLessThan(400);
     } finally {
@@ -245,7 +256,12 @@ describe('candles', () => {
     ]);
     const ticks = await clientFor().getCandles('BTC-USD', { granularity: 60, start: end - 10 * 60_000, end });
     expect(ticks).toHaveLength(10);
-    expect(fake.requestsTo({ endpoint: 'candles' }).map((r) => r.fault)).toEqual(['server-error', 'reset', 'truncated-json', null]);
+    expect(fake.requestsTo({ endpoint: 'candles' }).map((r) => r.fault)).toEqual([
+      'server-error',
+      'reset',
+      'truncated-json',
+      null,
+    ]);
   });
 
   it('honours Retry-After before retrying a 429', async () => {
@@ -256,7 +272,9 @@ describe('candles', () => {
   });
 
   it('does not retry a 4xx and gives up after maxAttempts on a bad page', async () => {
-    fake.setFaults([{ endpoint: 'candles', times: 1, fault: { kind: 'status', status: 400, message: 'Invalid start' } }]);
+    fake.setFaults([
+      { endpoint: 'candles', times: 1, fault: { kind: 'status', status: 400, message: 'Invalid start' } },
+    ]);
     const bad = await caught(clientFor().getCandles('BTC-USD', { granularity: 60, start: end - 10 * 60_000, end }));
     expect([bad instanceof CoinbaseHttpError, missReasonOf(bad)]).toEqual([true, 'http_4xx']);
     expect(fake.requestsTo({ endpoint: 'candles' })).toHaveLength(1);
@@ -264,7 +282,9 @@ describe('candles', () => {
     fake.clearRequests();
     fake.setFaults([{ endpoint: 'candles', fault: { kind: 'price', value: -1 } }]);
     const client = clientFor({ retry: { maxAttempts: 3, baseDelayMs: 1, random: () => 0 } });
-    const parse = (await caught(client.getCandles('BTC-USD', { granularity: 60, start: end - 10 * 60_000, end }))) as CoinbaseParseError;
+    const parse = (await caught(
+      client.getCandles('BTC-USD', { granularity: 60, start: end - 10 * 60_000, end }),
+    )) as CoinbaseParseError;
     expect(parse).toBeInstanceOf(CoinbaseParseError);
     expect(parse.issues[0]?.path).toBe('0.4');
     expect(fake.requestsTo({ endpoint: 'candles' })).toHaveLength(3);
@@ -281,7 +301,13 @@ describe('candles', () => {
 
     const controller = new AbortController();
     const slow = clientFor({ rateLimiter: new TokenBucket({ ratePerSecond: 0.01, burst: 1 }) });
-    const pending = slow.getCandles('BTC-USD', { granularity: 60, start: end - 900 * 60_000, end, signal: controller.signal, headroom: 0 });
+    const pending = slow.getCandles('BTC-USD', {
+      granularity: 60,
+      start: end - 900 * 60_000,
+      end,
+      signal: controller.signal,
+      headroom: 0,
+    });
     await fake.waitForRequests(4, { endpoint: 'candles' });
     controller.abort();
     expect(await caught(pending)).toBeInstanceOf(CoinbaseAbortedError);

@@ -101,7 +101,8 @@ function baseUrl(name: string, value: string): URL {
   } catch {
     throw new CoinbaseArgumentError(name, `not a URL: ${JSON.stringify(value)}`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CoinbaseArgumentError(name, `expected http(s), got ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new CoinbaseArgumentError(name, `expected http(s), got ${url.protocol}`);
   return url;
 }
 
@@ -123,7 +124,8 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
   const timeoutMs = options.timeoutMs ?? DEFAULT_COINBASE_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new CoinbaseArgumentError('timeoutMs', `must be > 0, got ${timeoutMs}`);
   const limiters = options.rateLimiter ?? sharedHostRateLimiters;
-  const limiterOf = (url: URL): TokenBucket => (limiters instanceof TokenBucket ? limiters : limiters.forHost(url.host));
+  const limiterOf = (url: URL): TokenBucket =>
+    limiters instanceof TokenBucket ? limiters : limiters.forHost(url.host);
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
 
   const http: Got = got.extend({
@@ -136,12 +138,19 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
 
   const checkProduct = (productId: string) => {
     if (!ProductId.safeParse(productId).success) {
-      throw new CoinbaseArgumentError('productId', `expected a Coinbase product id such as "BTC-USD", got ${JSON.stringify(productId)}`);
+      throw new CoinbaseArgumentError(
+        'productId',
+        `expected a Coinbase product id such as "BTC-USD", got ${JSON.stringify(productId)}`,
+      );
     }
   };
 
   /** One GET: a 2xx body as text plus the arrival time, or a typed error. */
-  const get = async (url: URL, budgetMs: number, signal: AbortSignal | undefined): Promise<{ body: string; receivedAt: Date }> => {
+  const get = async (
+    url: URL,
+    budgetMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ body: string; receivedAt: Date }> => {
     const href = url.toString();
     if (signal?.aborted) throw abortError(signal, href, budgetMs);
     if (budgetMs <= 0) throw new CoinbaseTimeoutError({ url: href, timeoutMs: 0 });
@@ -159,10 +168,12 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
       return { body: response.body, receivedAt };
     } catch (error) {
       if (error instanceof CoinbaseError) throw error;
-      if (error instanceof TimeoutError) throw new CoinbaseTimeoutError({ url: href, timeoutMs: budgetMs }, { cause: error });
+      if (error instanceof TimeoutError)
+        throw new CoinbaseTimeoutError({ url: href, timeoutMs: budgetMs }, { cause: error });
       if (signal?.aborted) throw abortError(signal, href, budgetMs, error);
       // resets, refusals, DNS failures and bodies cut off mid-transfer (ECONNRESET, ENOTFOUND, ERR_STREAM_PREMATURE_CLOSE...)
-      if (error instanceof RequestError) throw new CoinbaseNetworkError({ url: href, code: error.code ?? null }, { cause: error });
+      if (error instanceof RequestError)
+        throw new CoinbaseNetworkError({ url: href, code: error.code ?? null }, { cause: error });
       throw error;
     }
   };
@@ -204,7 +215,12 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
     const budget = deadline === undefined ? callTimeout : Math.min(callTimeout, deadline - startedAt);
     const limiter = limiterOf(url);
     if (budget > 0 && !opts.signal?.aborted && !limiter.tryTake()) {
-      throw new CoinbaseRateLimitedError({ url: url.toString(), host: url.host, ratePerSecond: limiter.ratePerSecond, burst: limiter.burst });
+      throw new CoinbaseRateLimitedError({
+        url: url.toString(),
+        host: url.host,
+        ratePerSecond: limiter.ratePerSecond,
+        burst: limiter.burst,
+      });
     }
     const { body, receivedAt } = await get(url, budget, opts.signal);
     const raw = parseJson(body, url.toString());
@@ -226,7 +242,10 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
     const budget = Math.min(timeoutMs, opts.timeoutMs ?? timeoutMs);
     for (let attempt = 1; ; attempt++) {
       try {
-        await limiter.take({ signal: opts.signal, headroom: Math.min(opts.headroom ?? DEFAULT_CANDLE_HEADROOM, limiter.burst - 1) });
+        await limiter.take({
+          signal: opts.signal,
+          headroom: Math.min(opts.headroom ?? DEFAULT_CANDLE_HEADROOM, limiter.burst - 1),
+        });
       } catch (error) {
         throw abortError(opts.signal as AbortSignal, href, budget, error);
       }
@@ -234,16 +253,29 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
         const { body, receivedAt } = await get(url, budget, opts.signal);
         const raw = parseJson(body, href, true);
         if (!Array.isArray(raw)) {
-          throw new CoinbaseParseError({ url: href, body, issues: [{ path: '', message: 'expected an array of candles' }] });
+          throw new CoinbaseParseError({
+            url: href,
+            body,
+            issues: [{ path: '', message: 'expected an array of candles' }],
+          });
         }
         return mapped(href, body, () =>
           raw.map((row, i) => {
             try {
-              return candleToPriceTick(row, { productId, granularity: opts.granularity, receivedAt, backfilled: opts.backfilled });
+              return candleToPriceTick(row, {
+                productId,
+                granularity: opts.granularity,
+                receivedAt,
+                backfilled: opts.backfilled,
+              });
             } catch (error) {
               if (!(error instanceof CoinbaseParseError)) throw error;
               // name the candle so a bad row in a page of 300 can be found
-              throw new CoinbaseParseError({ url: href, body, issues: error.issues.map((x) => ({ ...x, path: `${i}${x.path ? `.${x.path}` : ''}` })) });
+              throw new CoinbaseParseError({
+                url: href,
+                body,
+                issues: error.issues.map((x) => ({ ...x, path: `${i}${x.path ? `.${x.path}` : ''}` })),
+              });
             }
           }),
         );
@@ -268,11 +300,18 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
     async getCandles(productId, opts) {
       checkProduct(productId);
       if (!(CANDLE_GRANULARITIES as readonly number[]).includes(opts.granularity)) {
-        throw new CoinbaseArgumentError('granularity', `must be one of ${CANDLE_GRANULARITIES.join(', ')}, got ${String(opts.granularity)}`);
+        throw new CoinbaseArgumentError(
+          'granularity',
+          `must be one of ${CANDLE_GRANULARITIES.join(', ')}, got ${String(opts.granularity)}`,
+        );
       }
       const startMs = toMs(opts.start, 'start');
       const endMs = toMs(opts.end, 'end');
-      if (endMs < startMs) throw new CoinbaseArgumentError('end', `${new Date(endMs).toISOString()} is before start ${new Date(startMs).toISOString()}`);
+      if (endMs < startMs)
+        throw new CoinbaseArgumentError(
+          'end',
+          `${new Date(endMs).toISOString()} is before start ${new Date(startMs).toISOString()}`,
+        );
       const pages: PriceTick[][] = [];
       // sequential on purpose: pages share the host's bucket with the polls
       for (const page of candlePages(startMs, endMs, opts.granularity)) {
@@ -287,6 +326,7 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
 /** A caller's abort: a timeout when its reason says so (AbortSignal.timeout), otherwise not a miss. */
 function abortError(signal: AbortSignal | undefined, url: string, timeoutMs: number, cause?: unknown): CoinbaseError {
   const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new CoinbaseTimeoutError({ url, timeoutMs }, { cause: cause ?? reason });
+  if (reason instanceof Error && reason.name === 'TimeoutError')
+    return new CoinbaseTimeoutError({ url, timeoutMs }, { cause: cause ?? reason });
   return new CoinbaseAbortedError(url, { cause: cause ?? reason });
 }

@@ -36,11 +36,19 @@ export class CoinbaseHttpError extends CoinbaseError {
   /** From a `Retry-After` header (seconds or HTTP date), else null. */
   readonly retryAfterMs: number | null;
   readonly bodySnippet: string;
-  constructor(args: { status: number; url: string; retryAfterMs: number | null; body: string }, options?: ErrorOptions) {
+  constructor(
+    args: { status: number; url: string; retryAfterMs: number | null; body: string },
+    options?: ErrorOptions,
+  ) {
     const reason: MissReason = args.status === 429 ? 'http_429' : args.status >= 500 ? 'http_5xx' : 'http_4xx';
     const snippet = bodySnippetOf(args.body);
     const after = args.retryAfterMs === null ? '' : ` (retry after ${args.retryAfterMs} ms)`;
-    super(`Coinbase answered HTTP ${args.status}${after} for ${args.url}: ${JSON.stringify(snippet.slice(0, 120))}`, reason, args.url, options);
+    super(
+      `Coinbase answered HTTP ${args.status}${after} for ${args.url}: ${JSON.stringify(snippet.slice(0, 120))}`,
+      reason,
+      args.url,
+      options,
+    );
     this.name = 'CoinbaseHttpError';
     this.status = args.status;
     this.retryAfterMs = args.retryAfterMs;
@@ -75,7 +83,12 @@ export class CoinbaseParseError extends CoinbaseError {
   readonly issues: PayloadIssue[];
   constructor(args: { url: string | null; body: string; issues: PayloadIssue[] }, options?: ErrorOptions) {
     const what = args.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
-    super(`unexpected Coinbase payload${args.url ? ` from ${args.url}` : ''}: ${what}`, 'parse_error', args.url, options);
+    super(
+      `unexpected Coinbase payload${args.url ? ` from ${args.url}` : ''}: ${what}`,
+      'parse_error',
+      args.url,
+      options,
+    );
     this.name = 'CoinbaseParseError';
     this.bodySnippet = bodySnippetOf(args.body);
     this.issues = args.issues;

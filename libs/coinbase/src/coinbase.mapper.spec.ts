@@ -76,19 +76,24 @@ describe('exchangeTickerToPriceTick', () => {
   });
 
   it('rejects bad context as an argument error, not a parse error', () => {
-    expect(() => exchangeTickerToPriceTick(fixture('ok/exchange-ticker.json'), { ...polled, productId: 'btc-usd' })).toThrow(
-      CoinbaseArgumentError,
-    );
-    expect(() => exchangeTickerToPriceTick(fixture('ok/exchange-ticker.json'), { ...polled, scheduledTime: 'soon' })).toThrow(
-      /scheduledTime/,
-    );
+    expect(() =>
+      exchangeTickerToPriceTick(fixture('ok/exchange-ticker.json'), { ...polled, productId: 'btc-usd' }),
+    ).toThrow(CoinbaseArgumentError);
+    expect(() =>
+      exchangeTickerToPriceTick(fixture('ok/exchange-ticker.json'), { ...polled, scheduledTime: 'soon' }),
+    ).toThrow(/scheduledTime/);
   });
 });
 
 describe('spotToPriceTick', () => {
   it('maps a captured spot price with and without base', () => {
     const tick = spotToPriceTick(fixture('ok/spot.json'), polled);
-    expect(tick).toMatchObject({ source: 'coinbase-spot', price: '97123.45', exchange_time: null, scheduled_time: scheduledTime });
+    expect(tick).toMatchObject({
+      source: 'coinbase-spot',
+      price: '97123.45',
+      exchange_time: null,
+      scheduled_time: scheduledTime,
+    });
     expect(tick.record_id).toBe(recordId({ productId: 'BTC-USD', source: 'coinbase-spot', scheduledTime }));
     expect(spotToPriceTick(fixture('ok/spot-no-base.json'), polled).price).toBe('1015.00');
   });
@@ -116,7 +121,11 @@ describe('candleToPriceTick', () => {
     const rows = parseJsonKeepingNumberText(fixtureText('ok/candles.json')) as unknown[];
     const ticks = rows.map((row) => candleToPriceTick(row, ctx));
     expect(ticks[0]).toEqual({
-      record_id: recordId({ productId: 'BTC-USD', source: 'coinbase-candles', exchangeTime: '2026-11-27T21:54:00.000Z/60' }),
+      record_id: recordId({
+        productId: 'BTC-USD',
+        source: 'coinbase-candles',
+        exchangeTime: '2026-11-27T21:54:00.000Z/60',
+      }),
       product_id: 'BTC-USD',
       source: 'coinbase-candles',
       status: 'ok',
@@ -157,16 +166,29 @@ describe('candleToPriceTick', () => {
   });
 
   it('rejects a granularity Exchange does not offer', () => {
-    expect(() => candleToPriceTick([1795816440, 1, 1, 1, 1, 1], { ...ctx, granularity: 120 as never })).toThrow(/granularity/);
+    expect(() => candleToPriceTick([1795816440, 1, 1, 1, 1, 1], { ...ctx, granularity: 120 as never })).toThrow(
+      /granularity/,
+    );
   });
 
   it('has a not-ok fixture case for every file in not-ok/', () => {
     // keeps the folder and the tables above in step: a fixture nobody asserts on is a test that cannot fail
     const covered = [
-      'ticker-missing-price.json', 'ticker-negative-price.json', 'ticker-non-numeric-price.json', 'ticker-number-price.json',
-      'ticker-zero-price.json', 'ticker-bad-time.json', 'exchange-error-body.json', 'spot-missing-amount.json',
-      'spot-negative-amount.json', 'spot-wrong-currency.json', 'spot-rate-limit-body.json', 'candle-short-row.json',
-      'candle-negative-close.json', 'candle-non-numeric-close.json', 'candle-columns-swapped.json',
+      'ticker-missing-price.json',
+      'ticker-negative-price.json',
+      'ticker-non-numeric-price.json',
+      'ticker-number-price.json',
+      'ticker-zero-price.json',
+      'ticker-bad-time.json',
+      'exchange-error-body.json',
+      'spot-missing-amount.json',
+      'spot-negative-amount.json',
+      'spot-wrong-currency.json',
+      'spot-rate-limit-body.json',
+      'candle-short-row.json',
+      'candle-negative-close.json',
+      'candle-non-numeric-close.json',
+      'candle-columns-swapped.json',
     ];
     expect(readdirSync(join(fixtures, 'not-ok')).sort()).toEqual(covered.sort());
   });

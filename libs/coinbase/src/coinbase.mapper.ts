@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { DecimalString, IsoUtcString, ProductId, PriceTickSchema, recordId, type PriceTick } from '@btc-etl/price-schema';
+import {
+  DecimalString,
+  IsoUtcString,
+  ProductId,
+  PriceTickSchema,
+  recordId,
+  type PriceTick,
+} from '@btc-etl/price-schema';
 import { CoinbaseArgumentError, CoinbaseParseError, type PayloadIssue } from './coinbase.errors';
 import { plainDecimal } from './json-text';
 
@@ -68,7 +75,11 @@ const RawCandle = z
     const [l, h, o, c] = [low, high, open, close].map(Number) as [number, number, number, number];
     // catches a reordered column layout, which would otherwise map silently to wrong prices
     if (!(l <= Math.min(o, c) && h >= Math.max(o, c))) {
-      ctx.addIssue({ code: 'custom', path: [], message: `low ${low} / high ${high} do not bound open ${open} / close ${close}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `low ${low} / high ${high} do not bound open ${open} / close ${close}`,
+      });
     }
   });
 
@@ -96,7 +107,10 @@ function parseRaw<T extends z.ZodType>(schema: T, raw: unknown, pathPrefix = '')
 
 function checkProductId(productId: string): void {
   if (!ProductId.safeParse(productId).success) {
-    throw new CoinbaseArgumentError('productId', `expected a Coinbase product id such as "BTC-USD", got ${JSON.stringify(productId)}`);
+    throw new CoinbaseArgumentError(
+      'productId',
+      `expected a Coinbase product id such as "BTC-USD", got ${JSON.stringify(productId)}`,
+    );
   }
 }
 
@@ -111,7 +125,11 @@ function exchangeTimeOf(time: string, raw: unknown): string {
   if (IsoUtcString.safeParse(time).success) return time;
   const ms = Date.parse(time);
   if (Number.isNaN(ms)) {
-    throw new CoinbaseParseError({ url: null, body: snippet(raw), issues: [{ path: 'time', message: `not a time: ${JSON.stringify(time)}` }] });
+    throw new CoinbaseParseError({
+      url: null,
+      body: snippet(raw),
+      issues: [{ path: 'time', message: `not a time: ${JSON.stringify(time)}` }],
+    });
   }
   return new Date(ms).toISOString();
 }
@@ -166,7 +184,8 @@ export function spotToPriceTick(raw: unknown, ctx: PolledTickContext): PriceTick
   const spot = parseRaw(RawSpot, raw);
   const [base, quote] = ctx.productId.split('-');
   const issues: PayloadIssue[] = [];
-  if (spot.data.currency !== quote) issues.push({ path: 'data.currency', message: `expected ${quote}, got ${spot.data.currency}` });
+  if (spot.data.currency !== quote)
+    issues.push({ path: 'data.currency', message: `expected ${quote}, got ${spot.data.currency}` });
   if (spot.data.base !== undefined && spot.data.base !== base) {
     issues.push({ path: 'data.base', message: `expected ${base}, got ${spot.data.base}` });
   }
@@ -196,7 +215,10 @@ export function spotToPriceTick(raw: unknown, ctx: PolledTickContext): PriceTick
 export function candleToPriceTick(raw: unknown, ctx: CandleContext): PriceTick {
   checkProductId(ctx.productId);
   if (!(CANDLE_GRANULARITIES as readonly number[]).includes(ctx.granularity)) {
-    throw new CoinbaseArgumentError('granularity', `must be one of ${CANDLE_GRANULARITIES.join(', ')}, got ${ctx.granularity}`);
+    throw new CoinbaseArgumentError(
+      'granularity',
+      `must be one of ${CANDLE_GRANULARITIES.join(', ')}, got ${ctx.granularity}`,
+    );
   }
   const [time, low, high, open, close] = parseRaw(RawCandle, raw);
   const exchangeTime = new Date(time * 1000).toISOString();

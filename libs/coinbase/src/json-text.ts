@@ -27,7 +27,9 @@ export function parseJsonKeepingNumberText(text: string): unknown {
   if (hasObject) return JSON.parse(text);
   let next = 0;
   // JSON.parse visits array leaves in document order, so the n-th number is the n-th literal
-  return JSON.parse(text, (_key, value: unknown) => (typeof value === 'number' ? (literals[next++] ?? String(value)) : value));
+  return JSON.parse(text, (_key, value: unknown) =>
+    typeof value === 'number' ? (literals[next++] ?? String(value)) : value,
+  );
 }
 
 /**

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CoinbaseArgumentError, CoinbaseHttpError, CoinbaseNetworkError, CoinbaseParseError, CoinbaseTimeoutError } from './coinbase.errors';
+import {
+  CoinbaseArgumentError,
+  CoinbaseHttpError,
+  CoinbaseNetworkError,
+  CoinbaseParseError,
+  CoinbaseTimeoutError,
+} from './coinbase.errors';
 import { DEFAULT_RETRY_POLICY, isRetryable, parseRetryAfter, retryDelayMs } from './retry.policy';
 
 const http = (status: number, retryAfterMs: number | null = null) =>

@@ -38,14 +38,22 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
 /** Transient failures worth another attempt: 429, 5xx, timeouts, network errors and bodies cut short. 4xx are final. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof CoinbaseHttpError) return error.status === 429 || error.status >= 500;
-  return error instanceof CoinbaseTimeoutError || error instanceof CoinbaseNetworkError || error instanceof CoinbaseParseError;
+  return (
+    error instanceof CoinbaseTimeoutError ||
+    error instanceof CoinbaseNetworkError ||
+    error instanceof CoinbaseParseError
+  );
 }
 
 /**
  * How long to wait before attempt `attempt + 1` after `error`, or null to give up. Full jitter:
  * `random() * min(maxDelay, base * 2^(attempt-1))`; a server's Retry-After is a floor (honoured, never undercut).
  */
-export function retryDelayMs(attempt: number, error: unknown, policy: RetryPolicy = DEFAULT_RETRY_POLICY): number | null {
+export function retryDelayMs(
+  attempt: number,
+  error: unknown,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): number | null {
   if (attempt >= policy.maxAttempts || !isRetryable(error)) return null;
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.floor(policy.random() * ceiling);

@@ -16,7 +16,11 @@ describe('DataError', () => {
   });
 
   it('serializes name, message, data and cause for logs', () => {
-    const error = new ManifestConflictError('manifest changed', { key: 'm.json', etag: '"abc"' }, { cause: new RangeError('r') });
+    const error = new ManifestConflictError(
+      'manifest changed',
+      { key: 'm.json', etag: '"abc"' },
+      { cause: new RangeError('r') },
+    );
     expect(JSON.parse(JSON.stringify(error))).toEqual({
       name: 'ManifestConflictError',
       message: 'manifest changed',

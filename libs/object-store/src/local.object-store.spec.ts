@@ -136,11 +136,21 @@ describe('LocalObjectStore key safety', () => {
 
 describe('LocalObjectStore layout and sidecars', () => {
   it('keeps the exact bytes at <root>/<bucket>/<key> and a JSON sidecar under .btc-etl-meta, never listed', async () => {
-    await store.put(BUCKET, 'raw/2026/11/27/19/file', 'line\n', { contentType: 'application/x-ndjson', metadata: { Rows: '1' } });
+    await store.put(BUCKET, 'raw/2026/11/27/19/file', 'line\n', {
+      contentType: 'application/x-ndjson',
+      metadata: { Rows: '1' },
+    });
 
     expect(await readFile(join(root, BUCKET, 'raw/2026/11/27/19/file'), 'utf8')).toBe('line\n');
-    const sidecar = JSON.parse(await readFile(join(root, LOCAL_META_DIR, BUCKET, 'raw/2026/11/27/19/file'), 'utf8')) as Record<string, unknown>;
-    expect(sidecar).toMatchObject({ etag: md5('line\n'), size: 5, contentType: 'application/x-ndjson', metadata: { rows: '1' } });
+    const sidecar = JSON.parse(
+      await readFile(join(root, LOCAL_META_DIR, BUCKET, 'raw/2026/11/27/19/file'), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(sidecar).toMatchObject({
+      etag: md5('line\n'),
+      size: 5,
+      contentType: 'application/x-ndjson',
+      metadata: { rows: '1' },
+    });
     expect((await store.list(BUCKET)).objects.map((o) => o.key)).toEqual(['raw/2026/11/27/19/file']);
   });
 
@@ -189,7 +199,9 @@ describe('LocalObjectStore layout and sidecars', () => {
 
   it('lists a bucket with no folder yet as empty and rejects a forged continuation token', async () => {
     expect(await store.list('never-written')).toEqual({ objects: [] });
-    await expect(store.list(BUCKET, { continuationToken: 'not-a-token' })).rejects.toThrow(/invalid continuation token/);
+    await expect(store.list(BUCKET, { continuationToken: 'not-a-token' })).rejects.toThrow(
+      /invalid continuation token/,
+    );
   });
 });
 
@@ -207,9 +219,14 @@ describe('LocalObjectStore atomic writes', () => {
     const writer = (async () => {
       for (let i = 0; i < 30; i++) {
         const bytes = i % 2 ? a : b;
-        await store.put(BUCKET, 'hot/object', i % 3 ? bytes : Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), {
-          metadata: { v: i % 2 ? 'a' : 'b' },
-        });
+        await store.put(
+          BUCKET,
+          'hot/object',
+          i % 3 ? bytes : Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
+          {
+            metadata: { v: i % 2 ? 'a' : 'b' },
+          },
+        );
       }
       writing = false;
     })();
@@ -240,7 +257,9 @@ describe('LocalObjectStore atomic writes', () => {
     const bodies = Array.from({ length: 64 }, (_, i) => Buffer.alloc(1000 + i * 97, String.fromCharCode(48 + i)));
 
     for (let round = 0; round < 8; round++) {
-      await Promise.all(bodies.map((body, i) => store.put(BUCKET, 'contended', body, { metadata: { writer: String(i) } })));
+      await Promise.all(
+        bodies.map((body, i) => store.put(BUCKET, 'contended', body, { metadata: { writer: String(i) } })),
+      );
 
       const { body, info } = await store.get(BUCKET, 'contended');
       const winner = bodies.findIndex((candidate) => candidate.equals(body));
@@ -332,6 +351,8 @@ describe('configuration', () => {
 
   it('builds each adapter from its config', () => {
     expect(createObjectStore({ kind: 'local', root })).toBeInstanceOf(LocalObjectStore);
-    expect((createObjectStore({ kind: 'local', root: 'relative/dir' }) as LocalObjectStore).root).toBe(join(process.cwd(), 'relative/dir'));
+    expect((createObjectStore({ kind: 'local', root: 'relative/dir' }) as LocalObjectStore).root).toBe(
+      join(process.cwd(), 'relative/dir'),
+    );
   });
 });

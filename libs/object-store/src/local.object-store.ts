@@ -174,9 +174,24 @@ export class LocalObjectStore implements ObjectStore {
   constructor(options: LocalObjectStoreOptions) {
     this.root = resolve(options.root);
     this.metaRoot = join(this.root, LOCAL_META_DIR);
-    this.uploadPartSize = checkSize('uploadPartSizeBytes', options.uploadPartSizeBytes, DEFAULT_UPLOAD_PART_SIZE, S3_MIN_PART_SIZE);
-    this.copyThreshold = checkSize('multipartCopyThresholdBytes', options.multipartCopyThresholdBytes, DEFAULT_MULTIPART_COPY_THRESHOLD, 0);
-    this.copyPartSize = checkSize('multipartPartSizeBytes', options.multipartPartSizeBytes, DEFAULT_MULTIPART_PART_SIZE, S3_MIN_PART_SIZE);
+    this.uploadPartSize = checkSize(
+      'uploadPartSizeBytes',
+      options.uploadPartSizeBytes,
+      DEFAULT_UPLOAD_PART_SIZE,
+      S3_MIN_PART_SIZE,
+    );
+    this.copyThreshold = checkSize(
+      'multipartCopyThresholdBytes',
+      options.multipartCopyThresholdBytes,
+      DEFAULT_MULTIPART_COPY_THRESHOLD,
+      0,
+    );
+    this.copyPartSize = checkSize(
+      'multipartPartSizeBytes',
+      options.multipartPartSizeBytes,
+      DEFAULT_MULTIPART_PART_SIZE,
+      S3_MIN_PART_SIZE,
+    );
   }
 
   async put(bucket: string, key: string, body: Body, options: PutOptions = {}): Promise<{ etag: string }> {
@@ -227,7 +242,13 @@ export class LocalObjectStore implements ObjectStore {
     const { handle, info } = await this.snapshot('copy', source.bucket, source.key);
     try {
       if (options.ifSourceEtag !== undefined && unquoteEtag(options.ifSourceEtag) !== info.etag) {
-        throw new PreconditionFailedError('copy', source.bucket, source.key, unquoteEtag(options.ifSourceEtag), info.etag);
+        throw new PreconditionFailedError(
+          'copy',
+          source.bucket,
+          source.key,
+          unquoteEtag(options.ifSourceEtag),
+          info.etag,
+        );
       }
       const multipart = info.size > this.copyThreshold && info.size > 0;
       const stream = handle.createReadStream({ start: 0, autoClose: false });
@@ -246,7 +267,9 @@ export class LocalObjectStore implements ObjectStore {
     const maxKeys = pageSize(bucket, options);
     this.checkBucket('list', bucket);
     const after =
-      options.continuationToken !== undefined ? this.decodeToken(bucket, options.continuationToken) : options.startAfter;
+      options.continuationToken !== undefined
+        ? this.decodeToken(bucket, options.continuationToken)
+        : options.startAfter;
     const objects: ObjectInfo[] = [];
     let truncated = false;
     for await (const info of this.walk(bucket, join(this.root, bucket), '', options.prefix ?? '', after)) {
@@ -288,12 +311,18 @@ export class LocalObjectStore implements ObjectStore {
       dataPath = localObjectPath(this.root, bucket, key);
       metaPath = localObjectPath(this.metaRoot, bucket, key);
     } catch (error) {
-      if (error instanceof UnsafeKeyError) throw new InvalidObjectKeyError(operation, bucket, key, error.reason, { cause: error });
+      if (error instanceof UnsafeKeyError)
+        throw new InvalidObjectKeyError(operation, bucket, key, error.reason, { cause: error });
       throw error;
     }
     for (const segment of key.split('/')) {
       if (segment.startsWith(LOCAL_TEMP_PREFIX)) {
-        throw new InvalidObjectKeyError(operation, bucket, key, `segment starts with "${LOCAL_TEMP_PREFIX}" (reserved for temp files)`);
+        throw new InvalidObjectKeyError(
+          operation,
+          bucket,
+          key,
+          `segment starts with "${LOCAL_TEMP_PREFIX}" (reserved for temp files)`,
+        );
       }
       if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) {
         throw new InvalidObjectKeyError(operation, bucket, key, `path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
@@ -313,7 +342,8 @@ export class LocalObjectStore implements ObjectStore {
     try {
       assertBucketName(bucket);
     } catch (error) {
-      if (error instanceof UnsafeKeyError) throw new ObjectStoreError(operation, bucket, undefined, error.reason, { cause: error });
+      if (error instanceof UnsafeKeyError)
+        throw new ObjectStoreError(operation, bucket, undefined, error.reason, { cause: error });
       throw error;
     }
   }
@@ -321,7 +351,12 @@ export class LocalObjectStore implements ObjectStore {
   private decodeToken(bucket: string, token: string): string {
     const decoded = Buffer.from(token, 'base64url').toString('utf8');
     if (!decoded.startsWith('v1\0')) {
-      throw new ObjectStoreError('list', bucket, undefined, `invalid continuation token ${JSON.stringify(token.slice(0, 80))}`);
+      throw new ObjectStoreError(
+        'list',
+        bucket,
+        undefined,
+        `invalid continuation token ${JSON.stringify(token.slice(0, 80))}`,
+      );
     }
     return decoded.slice(3);
   }
@@ -334,9 +369,13 @@ export class LocalObjectStore implements ObjectStore {
     // Data and sidecar disagreed: maybe a writer was between its two renames. Writers hold the key lock across
     // both, so under it they agree, unless the file was put there by hand (or a crash came between the renames).
     // A read-only data folder cannot take the lock: then the bytes' own MD5 is still a correct ETag.
-    return this.locks.with(paths.lockPath, () => this.openWithSidecar(operation, bucket, key, paths, true) as Promise<Snapshot>, {
-      bestEffort: true,
-    });
+    return this.locks.with(
+      paths.lockPath,
+      () => this.openWithSidecar(operation, bucket, key, paths, true) as Promise<Snapshot>,
+      {
+        bestEffort: true,
+      },
+    );
   }
 
   /** The open object and its info; undefined when the sidecar does not describe these bytes and `fallback` is off. */
@@ -351,7 +390,8 @@ export class LocalObjectStore implements ObjectStore {
     try {
       handle = await open(paths.dataPath, 'r');
     } catch (error) {
-      if (NOT_FOUND_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(operation, bucket, key, { cause: error });
+      if (NOT_FOUND_CODES.has(errorCode(error) ?? ''))
+        throw new ObjectNotFoundError(operation, bucket, key, { cause: error });
       throw this.wrap(operation, bucket, key, error);
     }
     try {
@@ -372,7 +412,13 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  private infoOf(bucket: string, key: string, stats: BigIntStats, sidecar: Sidecar | undefined, etag?: string): ObjectInfo {
+  private infoOf(
+    bucket: string,
+    key: string,
+    stats: BigIntStats,
+    sidecar: Sidecar | undefined,
+    etag?: string,
+  ): ObjectInfo {
     return {
       bucket,
       key,
@@ -388,7 +434,13 @@ export class LocalObjectStore implements ObjectStore {
    * Depth-first walk yielding objects in S3 order. Sorting each folder's entries by their key bytes, with a `/`
    * after folder names, gives global UTF-8 byte order, because every key below folder `d` starts with `d/`.
    */
-  private async *walk(bucket: string, dir: string, keyPrefix: string, prefix: string, after: string | undefined): AsyncGenerator<ObjectInfo> {
+  private async *walk(
+    bucket: string,
+    dir: string,
+    keyPrefix: string,
+    prefix: string,
+    after: string | undefined,
+  ): AsyncGenerator<ObjectInfo> {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -403,7 +455,8 @@ export class LocalObjectStore implements ObjectStore {
       .sort((a, b) => compareKeys(a.path, b.path));
     for (const { entry, path } of sorted) {
       if (!(path.startsWith(prefix) || (entry.isDirectory() && prefix.startsWith(path)))) continue;
-      if (after !== undefined && compareKeys(path, after) <= 0 && !(entry.isDirectory() && after.startsWith(path))) continue;
+      if (after !== undefined && compareKeys(path, after) <= 0 && !(entry.isDirectory() && after.startsWith(path)))
+        continue;
       if (entry.isDirectory()) {
         yield* this.walk(bucket, join(dir, entry.name), path, prefix, after);
         continue;
@@ -428,7 +481,12 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /** Create `path` exclusively, making its folder first; retried because a concurrent delete may prune the folder. */
-  private async createExclusive(operation: ObjectStoreOperation, bucket: string, key: string, path: string): Promise<FileHandle> {
+  private async createExclusive(
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string,
+    path: string,
+  ): Promise<FileHandle> {
     for (let attempt = 0; ; attempt++) {
       try {
         await mkdir(dirname(path), { recursive: true });
@@ -441,7 +499,12 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  private conflict(operation: ObjectStoreOperation, bucket: string, key: string, cause: unknown): InvalidObjectKeyError {
+  private conflict(
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string,
+    cause: unknown,
+  ): InvalidObjectKeyError {
     return new InvalidObjectKeyError(
       operation,
       bucket,
@@ -517,7 +580,12 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  private wrap(operation: ObjectStoreOperation, bucket: string, key: string | undefined, error: unknown): ObjectStoreError {
+  private wrap(
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string | undefined,
+    error: unknown,
+  ): ObjectStoreError {
     if (error instanceof ObjectStoreError) return error;
     const message = error instanceof Error ? error.message : String(error);
     return new ObjectStoreError(operation, bucket, key, message, { cause: error });

@@ -33,7 +33,11 @@ export function expectedMultipartEtag(bytes: Uint8Array, partSize: number): stri
   const outer = createHash('md5');
   let parts = 0;
   for (let start = 0; start < bytes.byteLength; start += partSize, parts++) {
-    outer.update(createHash('md5').update(bytes.subarray(start, start + partSize)).digest());
+    outer.update(
+      createHash('md5')
+        .update(bytes.subarray(start, start + partSize))
+        .digest(),
+    );
   }
   return `${outer.digest('hex')}-${parts}`;
 }
@@ -184,7 +188,18 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
         );
 
         await expect(store.put(bucket, 'keep', failing)).rejects.toBeInstanceOf(ObjectStoreError);
-        await expect(store.put(bucket, 'never', Readable.from((async function* () { yield Buffer.from('x'); throw new Error('boom'); })()))).rejects.toThrow();
+        await expect(
+          store.put(
+            bucket,
+            'never',
+            Readable.from(
+              (async function* () {
+                yield Buffer.from('x');
+                throw new Error('boom');
+              })(),
+            ),
+          ),
+        ).rejects.toThrow();
 
         expect(Buffer.from((await store.get(bucket, 'keep')).body).toString()).toBe('accepted bytes');
         expect(await store.head(bucket, 'never')).toBeUndefined();
@@ -227,7 +242,10 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
       it('copies bytes, content type and metadata to another bucket', async () => {
         const { store, bucket, otherBucket } = await factory();
         const bytes = patternBytes(50_000, 13);
-        const put = await store.put(bucket, 'raw/a.json', bytes, { contentType: 'application/json', metadata: { origin: 'firehose' } });
+        const put = await store.put(bucket, 'raw/a.json', bytes, {
+          contentType: 'application/json',
+          metadata: { origin: 'firehose' },
+        });
 
         const copied = await store.copy({ bucket, key: 'raw/a.json' }, { bucket: otherBucket, key: 'backup/a.json' });
 
@@ -243,8 +261,16 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
         const { store, bucket, otherBucket } = await factory();
         const { etag } = await store.put(bucket, 'src', 'conditional bytes');
 
-        const bare = await store.copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst1' }, { ifSourceEtag: etag });
-        const quoted = await store.copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst2' }, { ifSourceEtag: `"${etag}"` });
+        const bare = await store.copy(
+          { bucket, key: 'src' },
+          { bucket: otherBucket, key: 'dst1' },
+          { ifSourceEtag: etag },
+        );
+        const quoted = await store.copy(
+          { bucket, key: 'src' },
+          { bucket: otherBucket, key: 'dst2' },
+          { ifSourceEtag: `"${etag}"` },
+        );
 
         expect(bare.etag).toBe(etag);
         expect(quoted.etag).toBe(etag);
@@ -267,16 +293,30 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
 
       it('takes a sourceSize hint without changing the outcome: copies the named version, still refuses a stale ETag', async () => {
         const { store, bucket, otherBucket } = await factory();
-        const { etag } = await store.put(bucket, 'src', 'hinted bytes', { contentType: 'application/x-ndjson', metadata: { origin: 'firehose' } });
+        const { etag } = await store.put(bucket, 'src', 'hinted bytes', {
+          contentType: 'application/x-ndjson',
+          metadata: { origin: 'firehose' },
+        });
         const size = Buffer.byteLength('hinted bytes');
 
-        const copied = await store.copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst' }, { ifSourceEtag: etag, sourceSize: size });
+        const copied = await store.copy(
+          { bucket, key: 'src' },
+          { bucket: otherBucket, key: 'dst' },
+          { ifSourceEtag: etag, sourceSize: size },
+        );
         const stale = await store
-          .copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst-stale' }, { ifSourceEtag: md5('older bytes'), sourceSize: size })
+          .copy(
+            { bucket, key: 'src' },
+            { bucket: otherBucket, key: 'dst-stale' },
+            { ifSourceEtag: md5('older bytes'), sourceSize: size },
+          )
           .catch((e: unknown) => e);
 
         expect(copied.etag).toBe(etag);
-        expect((await store.get(otherBucket, 'dst')).info).toMatchObject({ contentType: 'application/x-ndjson', metadata: { origin: 'firehose' } });
+        expect((await store.get(otherBucket, 'dst')).info).toMatchObject({
+          contentType: 'application/x-ndjson',
+          metadata: { origin: 'firehose' },
+        });
         expect(stale).toBeInstanceOf(PreconditionFailedError);
         expect(await store.head(otherBucket, 'dst-stale')).toBeUndefined();
       });
@@ -286,9 +326,9 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
         const { etag } = await store.put(bucket, 'src', 'x');
 
         for (const sourceSize of [-1, 1.5, Number.NaN]) {
-          await expect(store.copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst' }, { ifSourceEtag: etag, sourceSize })).rejects.toThrow(
-            /sourceSize must be a whole number of bytes >= 0/,
-          );
+          await expect(
+            store.copy({ bucket, key: 'src' }, { bucket: otherBucket, key: 'dst' }, { ifSourceEtag: etag, sourceSize }),
+          ).rejects.toThrow(/sourceSize must be a whole number of bytes >= 0/);
         }
         expect(await store.head(otherBucket, 'dst')).toBeUndefined();
       });
@@ -296,7 +336,9 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
       it('rejects a missing source with ObjectNotFoundError naming the source', async () => {
         const { store, bucket, otherBucket } = await factory();
 
-        const error = await store.copy({ bucket, key: 'gone' }, { bucket: otherBucket, key: 'dst' }).catch((e: unknown) => e);
+        const error = await store
+          .copy({ bucket, key: 'gone' }, { bucket: otherBucket, key: 'dst' })
+          .catch((e: unknown) => e);
 
         expect(error).toBeInstanceOf(ObjectNotFoundError);
         expect(error).toMatchObject({ bucket, key: 'gone', operation: 'copy' });
@@ -304,18 +346,32 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
       });
 
       it('copies above the threshold as multipart: ETag with -N, identical bytes, metadata kept', async () => {
-        const { store, bucket, otherBucket } = await factory({ multipartCopyThresholdBytes: 1024, multipartPartSizeBytes: 5 * MiB });
+        const { store, bucket, otherBucket } = await factory({
+          multipartCopyThresholdBytes: 1024,
+          multipartPartSizeBytes: 5 * MiB,
+        });
         const bytes = patternBytes(11 * MiB + 777, 17);
-        const put = await store.put(bucket, 'big/source.bin', bytes, { contentType: 'application/x-parquet', metadata: { kind: 'big' } });
+        const put = await store.put(bucket, 'big/source.bin', bytes, {
+          contentType: 'application/x-parquet',
+          metadata: { kind: 'big' },
+        });
 
-        const copied = await store.copy({ bucket, key: 'big/source.bin' }, { bucket: otherBucket, key: 'big/copy.bin' }, { ifSourceEtag: put.etag });
+        const copied = await store.copy(
+          { bucket, key: 'big/source.bin' },
+          { bucket: otherBucket, key: 'big/copy.bin' },
+          { ifSourceEtag: put.etag },
+        );
 
         expect(put.etag).toBe(md5(bytes));
         expect(copied.etag).toBe(expectedMultipartEtag(bytes, 5 * MiB));
         expect(copied.etag).toMatch(/^[0-9a-f]{32}-3$/);
         const got = await store.get(otherBucket, 'big/copy.bin');
         expect(Buffer.from(got.body).equals(bytes)).toBe(true);
-        expect(got.info).toMatchObject({ etag: copied.etag, contentType: 'application/x-parquet', metadata: { kind: 'big' } });
+        expect(got.info).toMatchObject({
+          etag: copied.etag,
+          contentType: 'application/x-parquet',
+          metadata: { kind: 'big' },
+        });
       });
 
       it('copies at or below the threshold in one piece', async () => {
@@ -339,7 +395,12 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
         expect(page.objects.map((o) => o.key)).toEqual(s3Order(ORDER_KEYS));
         expect(page.nextContinuationToken).toBeUndefined();
         const first = page.objects.find((o) => o.key === 'a/b') as ObjectInfo;
-        expect(first).toMatchObject({ bucket, size: Buffer.byteLength('body of a/b'), etag: md5('body of a/b'), metadata: {} });
+        expect(first).toMatchObject({
+          bucket,
+          size: Buffer.byteLength('body of a/b'),
+          etag: md5('body of a/b'),
+          metadata: {},
+        });
         expect(first.lastModified).toBeInstanceOf(Date);
       });
 
@@ -347,9 +408,20 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
         const { store, bucket } = await factory();
         for (const key of ORDER_KEYS) await store.put(bucket, key, 'x');
 
-        expect((await store.list(bucket, { prefix: 'a/' })).objects.map((o) => o.key)).toEqual(['a/b', 'a/b0', 'a/c/d']);
+        expect((await store.list(bucket, { prefix: 'a/' })).objects.map((o) => o.key)).toEqual([
+          'a/b',
+          'a/b0',
+          'a/c/d',
+        ]);
         expect((await store.list(bucket, { prefix: 'a/b' })).objects.map((o) => o.key)).toEqual(['a/b', 'a/b0']);
-        expect((await store.list(bucket, { prefix: 'a' })).objects.map((o) => o.key)).toEqual(['a-b', 'a.txt', 'a/b', 'a/b0', 'a/c/d', 'a0']);
+        expect((await store.list(bucket, { prefix: 'a' })).objects.map((o) => o.key)).toEqual([
+          'a-b',
+          'a.txt',
+          'a/b',
+          'a/b0',
+          'a/c/d',
+          'a0',
+        ]);
         expect((await store.list(bucket, { prefix: 'nothing/' })).objects).toEqual([]);
       });
 
@@ -376,9 +448,17 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
         for (const key of ORDER_KEYS) await store.put(bucket, key, 'x');
         const all = s3Order(ORDER_KEYS);
 
-        expect((await store.list(bucket, { startAfter: 'a/b' })).objects.map((o) => o.key)).toEqual(all.slice(all.indexOf('a/b') + 1));
-        expect((await store.list(bucket, { startAfter: 'a/bz' })).objects.map((o) => o.key)).toEqual(all.slice(all.indexOf('a/c/d')));
-        expect((await store.list(bucket, { startAfter: 'a/', prefix: 'a/' })).objects.map((o) => o.key)).toEqual(['a/b', 'a/b0', 'a/c/d']);
+        expect((await store.list(bucket, { startAfter: 'a/b' })).objects.map((o) => o.key)).toEqual(
+          all.slice(all.indexOf('a/b') + 1),
+        );
+        expect((await store.list(bucket, { startAfter: 'a/bz' })).objects.map((o) => o.key)).toEqual(
+          all.slice(all.indexOf('a/c/d')),
+        );
+        expect((await store.list(bucket, { startAfter: 'a/', prefix: 'a/' })).objects.map((o) => o.key)).toEqual([
+          'a/b',
+          'a/b0',
+          'a/c/d',
+        ]);
         const paged = await store.list(bucket, { startAfter: 'a.txt', maxKeys: 2 });
         expect(paged.objects.map((o) => o.key)).toEqual(['a/b', 'a/b0']);
         const rest = await store.list(bucket, { continuationToken: paged.nextContinuationToken });

@@ -4,9 +4,7 @@ import type { ObjectStore } from './object-store.port';
 import { S3ObjectStore, type S3ObjectStoreOptions } from './s3.object-store';
 
 /** Which adapter, and its options: an app's config module builds this once from env (`DATA_DIR` -> local). */
-export type ObjectStoreConfig =
-  | ({ kind: 'local' } & LocalObjectStoreOptions)
-  | ({ kind: 's3' } & S3ObjectStoreOptions);
+export type ObjectStoreConfig = ({ kind: 'local' } & LocalObjectStoreOptions) | ({ kind: 's3' } & S3ObjectStoreOptions);
 
 /**
  * Build the `ObjectStore` an app runs with.

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from './local.object-store';
-import { chunkedStream, expectedMultipartEtag, md5, objectStoreContract, patternBytes, type ContractStoreOptions } from './object-store.contract';
+import {
+  chunkedStream,
+  expectedMultipartEtag,
+  md5,
+  objectStoreContract,
+  patternBytes,
+  type ContractStoreOptions,
+} from './object-store.contract';
 import { BucketNotFoundError, PreconditionFailedError } from './object-store.errors';
 import { createObjectStore } from './object-store.factory';
 import { S3ObjectStore } from './s3.object-store';
@@ -80,7 +87,11 @@ describe('S3ObjectStore on moto', () => {
   });
 
   it('copies as multipart even in a single part when the threshold is 0 (ETag ends in -1)', async () => {
-    const store = new S3ObjectStore({ forcePathStyle: true, multipartCopyThresholdBytes: 0, multipartPartSizeBytes: 5 * MiB });
+    const store = new S3ObjectStore({
+      forcePathStyle: true,
+      multipartCopyThresholdBytes: 0,
+      multipartPartSizeBytes: 5 * MiB,
+    });
     const bucket = await freshBucket();
     const bytes = patternBytes(3 * MiB, 31);
     await store.put(bucket, 'src', bytes);
@@ -102,9 +113,17 @@ describe('trustServerConditions against moto', () => {
     const { etag: oldEtag } = await store.put(trusting.bucket, 'k', 'old bytes');
     await store.put(trusting.bucket, 'k', 'new bytes!');
 
-    const copied = await store.copy({ bucket: trusting.bucket, key: 'k' }, { bucket: trusting.otherBucket, key: 'trusted' }, { ifSourceEtag: oldEtag, sourceSize: 9 });
+    const copied = await store.copy(
+      { bucket: trusting.bucket, key: 'k' },
+      { bucket: trusting.otherBucket, key: 'trusted' },
+      { ifSourceEtag: oldEtag, sourceSize: 9 },
+    );
     const refused = await trusting.store
-      .copy({ bucket: trusting.bucket, key: 'k' }, { bucket: trusting.otherBucket, key: 'default' }, { ifSourceEtag: oldEtag, sourceSize: 9 })
+      .copy(
+        { bucket: trusting.bucket, key: 'k' },
+        { bucket: trusting.otherBucket, key: 'default' },
+        { ifSourceEtag: oldEtag, sourceSize: 9 },
+      )
       .catch((e: unknown) => e);
 
     expect(copied.etag).toBe(md5('new bytes!'));

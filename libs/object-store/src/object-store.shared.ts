@@ -14,7 +14,12 @@ export function pageSize(bucket: string, options: ListOptions): number {
   const { maxKeys } = options;
   if (maxKeys === undefined) return MAX_LIST_KEYS;
   if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > MAX_LIST_KEYS) {
-    throw new ObjectStoreError('list', bucket, undefined, `maxKeys must be an integer from 1 to ${MAX_LIST_KEYS}, got ${maxKeys}`);
+    throw new ObjectStoreError(
+      'list',
+      bucket,
+      undefined,
+      `maxKeys must be an integer from 1 to ${MAX_LIST_KEYS}, got ${maxKeys}`,
+    );
   }
   return maxKeys;
 }
@@ -23,7 +28,12 @@ export function pageSize(bucket: string, options: ListOptions): number {
 export function checkSourceSize(source: ObjectRef, options: CopyOptions): number | undefined {
   const { sourceSize } = options;
   if (sourceSize !== undefined && !(Number.isSafeInteger(sourceSize) && sourceSize >= 0)) {
-    throw new ObjectStoreError('copy', source.bucket, source.key, `sourceSize must be a whole number of bytes >= 0, got ${String(sourceSize)}`);
+    throw new ObjectStoreError(
+      'copy',
+      source.bucket,
+      source.key,
+      `sourceSize must be a whole number of bytes >= 0, got ${String(sourceSize)}`,
+    );
   }
   return sourceSize;
 }

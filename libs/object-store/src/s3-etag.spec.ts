@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { expectedMultipartEtag, patternBytes } from './object-store.contract';
 import { ObjectStoreConfigError } from './object-store.errors';
-import { checkSize, effectivePartSize, EtagHasher, multipartEtag, planParts, quoteEtag, S3_MAX_PARTS, unquoteEtag } from './s3-etag';
+import {
+  checkSize,
+  effectivePartSize,
+  EtagHasher,
+  multipartEtag,
+  planParts,
+  quoteEtag,
+  S3_MAX_PARTS,
+  unquoteEtag,
+} from './s3-etag';
 
 const MiB = 1024 * 1024;
 
@@ -48,13 +57,16 @@ describe('planParts / effectivePartSize', () => {
 describe('EtagHasher', () => {
   const bytes = patternBytes(11 * MiB + 3, 41);
 
-  it.each([997, 4093, 64 * 1024, 5 * MiB, 5 * MiB + 1, 11 * MiB + 3])('gives the same ETag whatever the chunking (%i-byte chunks)', (chunk) => {
-    const hasher = new EtagHasher(5 * MiB);
-    for (let i = 0; i < bytes.byteLength; i += chunk) hasher.update(bytes.subarray(i, i + chunk));
+  it.each([997, 4093, 64 * 1024, 5 * MiB, 5 * MiB + 1, 11 * MiB + 3])(
+    'gives the same ETag whatever the chunking (%i-byte chunks)',
+    (chunk) => {
+      const hasher = new EtagHasher(5 * MiB);
+      for (let i = 0; i < bytes.byteLength; i += chunk) hasher.update(bytes.subarray(i, i + chunk));
 
-    expect(hasher.size).toBe(bytes.byteLength);
-    expect(hasher.digest()).toBe(expectedMultipartEtag(bytes, 5 * MiB));
-  });
+      expect(hasher.size).toBe(bytes.byteLength);
+      expect(hasher.digest()).toBe(expectedMultipartEtag(bytes, 5 * MiB));
+    },
+  );
 
   it('is a plain MD5 up to one part, or without a part size, or when told it is not multipart', () => {
     const exactlyOnePart = bytes.subarray(0, 5 * MiB);

@@ -2,7 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ObjectNotFoundError, ObjectStoreConfigError, ObjectStoreError, PreconditionFailedError } from './object-store.errors';
+import {
+  ObjectNotFoundError,
+  ObjectStoreConfigError,
+  ObjectStoreError,
+  PreconditionFailedError,
+} from './object-store.errors';
 import { S3ObjectStore } from './s3.object-store';
 
 /**
@@ -35,7 +40,12 @@ async function fakeS3(handler: Handler): Promise<{ client: S3Client; seen: Seen[
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const entry = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
       seen.push(entry);
       void Promise.resolve(handler(entry, res)).catch((error: unknown) => {
         res.statusCode = 599;
@@ -85,7 +95,8 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
   it('treats a 200 OK whose body is an <Error> as a failed copy', async () => {
     const { client } = await fakeS3((req, res) => {
       if (req.method === 'HEAD') return headSource(res, 100);
-      if (isCopy(req)) return xml(res, 200, s3Error('InternalError', 'We encountered an internal error. Please try again.'));
+      if (isCopy(req))
+        return xml(res, 200, s3Error('InternalError', 'We encountered an internal error. Please try again.'));
       return xml(res, 400, s3Error('Unexpected', req.url));
     });
     const store = new S3ObjectStore({ client });
@@ -101,7 +112,11 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
   it('rejects a 200 CopyObject answer that carries no ETag', async () => {
     const { client } = await fakeS3((req, res) => {
       if (req.method === 'HEAD') return headSource(res, 100);
-      return xml(res, 200, '<CopyObjectResult><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>');
+      return xml(
+        res,
+        200,
+        '<CopyObjectResult><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>',
+      );
     });
 
     await expect(new S3ObjectStore({ client }).copy(src, dst)).rejects.toThrow(/CopyObject answered without an ETag/);
@@ -110,7 +125,11 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
   it('sends CopySourceIfMatch and the encoded source, MetadataDirective COPY, and returns the ETag unquoted', async () => {
     const { client, seen } = await fakeS3((req, res) => {
       if (req.method === 'HEAD') return headSource(res, 100);
-      return xml(res, 200, `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>`);
+      return xml(
+        res,
+        200,
+        `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>`,
+      );
     });
 
     const result = await new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG });
@@ -126,25 +145,46 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
   it('maps a 412 from S3 (source changed after the head) to PreconditionFailedError with the new ETag', async () => {
     let heads = 0;
     const { client } = await fakeS3((req, res) => {
-      if (req.method === 'HEAD') return headSource(res, 100, heads++ === 0 ? SOURCE_ETAG : 'ffffffffffffffffffffffffffffffff');
-      return xml(res, 412, s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'));
+      if (req.method === 'HEAD')
+        return headSource(res, 100, heads++ === 0 ? SOURCE_ETAG : 'ffffffffffffffffffffffffffffffff');
+      return xml(
+        res,
+        412,
+        s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'),
+      );
     });
 
-    const error = await new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: `"${SOURCE_ETAG}"` }).catch((e: unknown) => e);
+    const error = await new S3ObjectStore({ client })
+      .copy(src, dst, { ifSourceEtag: `"${SOURCE_ETAG}"` })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(PreconditionFailedError);
-    expect(error).toMatchObject({ expectedEtag: SOURCE_ETAG, actualEtag: 'ffffffffffffffffffffffffffffffff', bucket: src.bucket, key: src.key });
+    expect(error).toMatchObject({
+      expectedEtag: SOURCE_ETAG,
+      actualEtag: 'ffffffffffffffffffffffffffffffff',
+      bucket: src.bucket,
+      key: src.key,
+    });
   });
 });
 
 describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySourceIfMatch)', () => {
   const copied = (res: ServerResponse) =>
-    xml(res, 200, `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>`);
+    xml(
+      res,
+      200,
+      `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>`,
+    );
 
   it('copies a small source named by ETag and size in one CopyObject, with no HEAD before it', async () => {
-    const { client, seen } = await fakeS3((req, res) => (isCopy(req) ? copied(res) : xml(res, 400, s3Error('Unexpected', `${req.method} ${req.url}`))));
+    const { client, seen } = await fakeS3((req, res) =>
+      isCopy(req) ? copied(res) : xml(res, 400, s3Error('Unexpected', `${req.method} ${req.url}`)),
+    );
 
-    const result = await new S3ObjectStore({ client, trustServerConditions: true }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 });
+    const result = await new S3ObjectStore({ client, trustServerConditions: true }).copy(src, dst, {
+      ifSourceEtag: SOURCE_ETAG,
+      sourceSize: 100,
+    });
 
     expect(result).toEqual({ etag: SOURCE_ETAG });
     expect(seen.map((r) => r.method)).toEqual(['PUT']);
@@ -155,7 +195,11 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
   it("reads S3's 412 as PreconditionFailedError, heading the source only then to name its ETag now", async () => {
     const { client, seen } = await fakeS3((req, res) => {
       if (req.method === 'HEAD') return headSource(res, 100, 'ffffffffffffffffffffffffffffffff');
-      return xml(res, 412, s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'));
+      return xml(
+        res,
+        412,
+        s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'),
+      );
     });
 
     const error = await new S3ObjectStore({ client, trustServerConditions: true })
@@ -163,7 +207,12 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(PreconditionFailedError);
-    expect(error).toMatchObject({ expectedEtag: SOURCE_ETAG, actualEtag: 'ffffffffffffffffffffffffffffffff', bucket: src.bucket, key: src.key });
+    expect(error).toMatchObject({
+      expectedEtag: SOURCE_ETAG,
+      actualEtag: 'ffffffffffffffffffffffffffffffff',
+      bucket: src.bucket,
+      key: src.key,
+    });
     expect(seen.map((r) => r.method)).toEqual(['PUT', 'HEAD']);
   });
 
@@ -177,7 +226,9 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
     });
     const store = new S3ObjectStore({ client, trustServerConditions: true });
 
-    const noKey = await store.copy(src, { ...dst, key: 'nokey' }, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }).catch((e: unknown) => e);
+    const noKey = await store
+      .copy(src, { ...dst, key: 'nokey' }, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 })
+      .catch((e: unknown) => e);
     const noBucket = await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }).catch((e: unknown) => e);
 
     for (const error of [noKey, noBucket]) {
@@ -199,9 +250,13 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
   });
 
   it('by default heads the source even with ETag and size, and refuses a stale ETag itself (moto ignores the header)', async () => {
-    const { client, seen } = await fakeS3((req, res) => (req.method === 'HEAD' ? headSource(res, 100, 'ffffffffffffffffffffffffffffffff') : copied(res)));
+    const { client, seen } = await fakeS3((req, res) =>
+      req.method === 'HEAD' ? headSource(res, 100, 'ffffffffffffffffffffffffffffffff') : copied(res),
+    );
 
-    const error = await new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 }).catch((e: unknown) => e);
+    const error = await new S3ObjectStore({ client })
+      .copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(PreconditionFailedError);
     expect(seen.map((r) => r.method)).toEqual(['HEAD']);
@@ -217,7 +272,11 @@ describe('S3ObjectStore multipart copy', () => {
     const handler: Handler = async (req, res) => {
       if (req.method === 'HEAD') return headSource(res, size);
       if (req.method === 'POST' && req.url.includes('uploads')) {
-        return xml(res, 200, `<InitiateMultipartUploadResult><Bucket>${dst.bucket}</Bucket><Key>k</Key><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>`);
+        return xml(
+          res,
+          200,
+          `<InitiateMultipartUploadResult><Bucket>${dst.bucket}</Bucket><Key>k</Key><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>`,
+        );
       }
       if (isPartCopy(req)) {
         inFlight++;
@@ -227,11 +286,19 @@ describe('S3ObjectStore multipart copy', () => {
         const part = Number(new URL(req.url, 'http://x').searchParams.get('partNumber'));
         // A 200 with an <Error> body, as S3 documents for UploadPartCopy too.
         if (part === options.failPart) return xml(res, 200, s3Error('SlowDown', 'Please reduce your request rate.'));
-        return xml(res, 200, `<CopyPartResult><ETag>"part-${part}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyPartResult>`);
+        return xml(
+          res,
+          200,
+          `<CopyPartResult><ETag>"part-${part}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyPartResult>`,
+        );
       }
       if (req.method === 'POST' && req.url.includes('uploadId=')) {
         if (options.failComplete) return xml(res, 200, s3Error('InternalError', 'complete failed'));
-        return xml(res, 200, `<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>"deadbeefdeadbeefdeadbeefdeadbeef-3"</ETag></CompleteMultipartUploadResult>`);
+        return xml(
+          res,
+          200,
+          `<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>"deadbeefdeadbeefdeadbeefdeadbeef-3"</ETag></CompleteMultipartUploadResult>`,
+        );
       }
       if (req.method === 'DELETE' && req.url.includes('uploadId=')) {
         res.writeHead(204);
@@ -263,7 +330,11 @@ describe('S3ObjectStore multipart copy', () => {
     expect(create?.headers['content-type']).toBe('application/x-ndjson');
     expect(create?.headers['x-amz-meta-origin']).toBe('firehose');
     const complete = seen.find((r) => r.method === 'POST' && r.url.includes('uploadId='));
-    expect([...(complete?.body ?? '').matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) => m[1])).toEqual(['1', '2', '3']);
+    expect([...(complete?.body ?? '').matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) => m[1])).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
     expect(seen.some((r) => r.method === 'DELETE')).toBe(false);
   });
 
@@ -271,7 +342,9 @@ describe('S3ObjectStore multipart copy', () => {
     const fake = multipartServer({ failPart: 1 });
     const { client, seen } = await fakeS3(fake.handler);
 
-    const error = await new S3ObjectStore({ client, ...options, copyConcurrency: 1 }).copy(src, dst).catch((e: unknown) => e);
+    const error = await new S3ObjectStore({ client, ...options, copyConcurrency: 1 })
+      .copy(src, dst)
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ObjectStoreError);
     expect((error as Error).message).toMatch(/SlowDown/);
@@ -296,6 +369,8 @@ describe('S3ObjectStore options', () => {
 
     expect(() => new S3ObjectStore({ client, multipartPartSizeBytes: MiB })).toThrow(ObjectStoreConfigError);
     expect(() => new S3ObjectStore({ client, uploadPartSizeBytes: 100 })).toThrow(/uploadPartSizeBytes/);
-    expect(() => new S3ObjectStore({ client, copyConcurrency: 0 })).toThrow(/copyConcurrency must be an integer >= 1, got 0/);
+    expect(() => new S3ObjectStore({ client, copyConcurrency: 0 })).toThrow(
+      /copyConcurrency must be an integer >= 1, got 0/,
+    );
   });
 });

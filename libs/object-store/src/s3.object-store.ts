@@ -119,10 +119,25 @@ export class S3ObjectStore implements ObjectStore {
 
   constructor(options: S3ObjectStoreOptions = {}) {
     this.client = options.client ?? new S3Client({ forcePathStyle: options.forcePathStyle ?? false });
-    this.copyThreshold = checkSize('multipartCopyThresholdBytes', options.multipartCopyThresholdBytes, DEFAULT_MULTIPART_COPY_THRESHOLD, 0);
-    this.copyPartSize = checkSize('multipartPartSizeBytes', options.multipartPartSizeBytes, DEFAULT_MULTIPART_PART_SIZE, S3_MIN_PART_SIZE);
+    this.copyThreshold = checkSize(
+      'multipartCopyThresholdBytes',
+      options.multipartCopyThresholdBytes,
+      DEFAULT_MULTIPART_COPY_THRESHOLD,
+      0,
+    );
+    this.copyPartSize = checkSize(
+      'multipartPartSizeBytes',
+      options.multipartPartSizeBytes,
+      DEFAULT_MULTIPART_PART_SIZE,
+      S3_MIN_PART_SIZE,
+    );
     this.copyConcurrency = checkSize('copyConcurrency', options.copyConcurrency, DEFAULT_COPY_CONCURRENCY, 1);
-    this.uploadPartSize = checkSize('uploadPartSizeBytes', options.uploadPartSizeBytes, DEFAULT_UPLOAD_PART_SIZE, S3_MIN_PART_SIZE);
+    this.uploadPartSize = checkSize(
+      'uploadPartSizeBytes',
+      options.uploadPartSizeBytes,
+      DEFAULT_UPLOAD_PART_SIZE,
+      S3_MIN_PART_SIZE,
+    );
     this.trustServerConditions = options.trustServerConditions ?? false;
   }
 
@@ -131,7 +146,12 @@ export class S3ObjectStore implements ObjectStore {
     try {
       if (isStreamBody(body)) {
         // lib-storage sends one PutObject when the stream fits in a part, else a multipart upload it aborts on error.
-        const upload = new Upload({ client: this.client, params: { ...params, Body: body }, partSize: this.uploadPartSize, leavePartsOnError: false });
+        const upload = new Upload({
+          client: this.client,
+          params: { ...params, Body: body },
+          partSize: this.uploadPartSize,
+          leavePartsOnError: false,
+        });
         const done = await upload.done();
         return { etag: this.requireEtag('put', bucket, key, done.ETag, 'Upload') };
       }
@@ -175,7 +195,12 @@ export class S3ObjectStore implements ObjectStore {
     const sourceSize = checkSourceSize(source, options);
     // The size hint is only as good as the version it belongs to: without an ETag the server pins, the source could
     // have grown past the threshold since, so both are needed (and a server that really checks the ETag).
-    if (this.trustServerConditions && expected !== undefined && sourceSize !== undefined && !this.isMultipart(sourceSize)) {
+    if (
+      this.trustServerConditions &&
+      expected !== undefined &&
+      sourceSize !== undefined &&
+      !this.isMultipart(sourceSize)
+    ) {
       return this.singleCopy(source, destination, expected, expected);
     }
     const sourceInfo = await this.headAs('copy', source.bucket, source.key);
@@ -194,7 +219,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** One CopyObject (metadata copied by the server), pinned to `expected` when given. */
-  private async singleCopy(source: ObjectRef, destination: ObjectRef, expected: string | undefined, blameEtag: string): Promise<{ etag: string }> {
+  private async singleCopy(
+    source: ObjectRef,
+    destination: ObjectRef,
+    expected: string | undefined,
+    blameEtag: string,
+  ): Promise<{ etag: string }> {
     try {
       const res = await this.client.send(
         new CopyObjectCommand({
@@ -206,7 +236,9 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       // The SDK turns a 200 carrying an <Error> body into a thrown error; a result without an ETag is no success either.
-      return { etag: this.requireEtag('copy', destination.bucket, destination.key, res.CopyObjectResult?.ETag, 'CopyObject') };
+      return {
+        etag: this.requireEtag('copy', destination.bucket, destination.key, res.CopyObjectResult?.ETag, 'CopyObject'),
+      };
     } catch (error) {
       throw await this.copyError(error, source, destination, blameEtag);
     }
@@ -234,7 +266,9 @@ export class S3ObjectStore implements ObjectStore {
           metadata: {},
         }),
       );
-      return res.IsTruncated && res.NextContinuationToken ? { objects, nextContinuationToken: res.NextContinuationToken } : { objects };
+      return res.IsTruncated && res.NextContinuationToken
+        ? { objects, nextContinuationToken: res.NextContinuationToken }
+        : { objects };
     } catch (error) {
       throw this.mapError(error, 'list', bucket, undefined);
     }
@@ -260,7 +294,12 @@ export class S3ObjectStore implements ObjectStore {
    * source ETag, so all parts come from one version), CompleteMultipartUpload; aborted on any failure so no
    * orphaned parts keep costing storage.
    */
-  private async multipartCopy(source: ObjectRef, destination: ObjectRef, sourceInfo: ObjectInfo, expected: string | undefined): Promise<{ etag: string }> {
+  private async multipartCopy(
+    source: ObjectRef,
+    destination: ObjectRef,
+    sourceInfo: ObjectInfo,
+    expected: string | undefined,
+  ): Promise<{ etag: string }> {
     const pinnedEtag = expected ?? sourceInfo.etag;
     const parts = planParts(sourceInfo.size, effectivePartSize(sourceInfo.size, this.copyPartSize));
     let uploadId: string | undefined;
@@ -274,9 +313,17 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       uploadId = created.UploadId;
-      if (!uploadId) throw new ObjectStoreError('copy', destination.bucket, destination.key, 'CreateMultipartUpload answered without an UploadId');
+      if (!uploadId)
+        throw new ObjectStoreError(
+          'copy',
+          destination.bucket,
+          destination.key,
+          'CreateMultipartUpload answered without an UploadId',
+        );
       const activeUploadId = uploadId;
-      const completed = await mapLimit(parts, this.copyConcurrency, (part) => this.copyPart(source, destination, activeUploadId, part, pinnedEtag));
+      const completed = await mapLimit(parts, this.copyConcurrency, (part) =>
+        this.copyPart(source, destination, activeUploadId, part, pinnedEtag),
+      );
       const done = await this.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: destination.bucket,
@@ -285,12 +332,16 @@ export class S3ObjectStore implements ObjectStore {
           MultipartUpload: { Parts: completed },
         }),
       );
-      return { etag: this.requireEtag('copy', destination.bucket, destination.key, done.ETag, 'CompleteMultipartUpload') };
+      return {
+        etag: this.requireEtag('copy', destination.bucket, destination.key, done.ETag, 'CompleteMultipartUpload'),
+      };
     } catch (error) {
       const mapped = await this.copyError(error, source, destination, pinnedEtag);
       if (uploadId) {
         await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: uploadId }))
+          .send(
+            new AbortMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: uploadId }),
+          )
           .catch((abortError: unknown) => {
             // Keep the copy's own error; the failed abort is worth knowing (orphaned parts) but not instead of it.
             Object.defineProperty(mapped, 'abortError', { value: abortError, enumerable: true });
@@ -300,7 +351,13 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  private async copyPart(source: ObjectRef, destination: ObjectRef, uploadId: string, part: PartRange, pinnedEtag: string): Promise<CompletedPart> {
+  private async copyPart(
+    source: ObjectRef,
+    destination: ObjectRef,
+    uploadId: string,
+    part: PartRange,
+    pinnedEtag: string,
+  ): Promise<CompletedPart> {
     const res = await this.client.send(
       new UploadPartCopyCommand({
         Bucket: destination.bucket,
@@ -314,13 +371,23 @@ export class S3ObjectStore implements ObjectStore {
     );
     const etag = res.CopyPartResult?.ETag;
     if (!etag) {
-      throw new ObjectStoreError('copy', destination.bucket, destination.key, `UploadPartCopy of part ${part.partNumber} answered without an ETag`);
+      throw new ObjectStoreError(
+        'copy',
+        destination.bucket,
+        destination.key,
+        `UploadPartCopy of part ${part.partNumber} answered without an ETag`,
+      );
     }
     return { PartNumber: part.partNumber, ETag: etag };
   }
 
   /** A failed copy, with blame put where it belongs: a 404 or 412 is about the source, anything else the copy. */
-  private async copyError(error: unknown, source: ObjectRef, destination: ObjectRef, expectedEtag: string): Promise<ObjectStoreError> {
+  private async copyError(
+    error: unknown,
+    source: ObjectRef,
+    destination: ObjectRef,
+    expectedEtag: string,
+  ): Promise<ObjectStoreError> {
     if (error instanceof ObjectStoreError) return error;
     const { name, status } = this.describe(error);
     if (name === 'NoSuchBucket') {
@@ -335,7 +402,8 @@ export class S3ObjectStore implements ObjectStore {
       const now = await this.head(source.bucket, source.key).catch(() => undefined);
       return new PreconditionFailedError('copy', source.bucket, source.key, expectedEtag, now?.etag, { cause: error });
     }
-    if (name === 'NoSuchKey' || status === 404) return new ObjectNotFoundError('copy', source.bucket, source.key, { cause: error });
+    if (name === 'NoSuchKey' || status === 404)
+      return new ObjectNotFoundError('copy', source.bucket, source.key, { cause: error });
     return this.mapError(error, 'copy', destination.bucket, destination.key);
   }
 
@@ -344,15 +412,29 @@ export class S3ObjectStore implements ObjectStore {
     return { name: sdk.name ?? sdk.Code, status: sdk.$metadata?.httpStatusCode };
   }
 
-  private mapError(error: unknown, operation: ObjectStoreOperation, bucket: string, key: string | undefined): ObjectStoreError {
+  private mapError(
+    error: unknown,
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string | undefined,
+  ): ObjectStoreError {
     if (error instanceof ObjectStoreError) return error;
     const { name, status } = this.describe(error);
     if (name === 'NoSuchBucket') return new BucketNotFoundError(operation, bucket, key, { cause: error });
-    if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchUpload'))) {
+    if (
+      key !== undefined &&
+      (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchUpload'))
+    ) {
       return new ObjectNotFoundError(operation, bucket, key, { cause: error });
     }
     const message = error instanceof Error ? error.message : String(error);
-    return new ObjectStoreError(operation, bucket, key, `${name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${message}`, { cause: error });
+    return new ObjectStoreError(
+      operation,
+      bucket,
+      key,
+      `${name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${message}`,
+      { cause: error },
+    );
   }
 
   private async headAs(operation: ObjectStoreOperation, bucket: string, key: string): Promise<ObjectInfo | undefined> {
@@ -367,7 +449,13 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  private requireEtag(operation: ObjectStoreOperation, bucket: string, key: string, etag: string | undefined, call: string): string {
+  private requireEtag(
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string,
+    etag: string | undefined,
+    call: string,
+  ): string {
     if (!etag) throw new ObjectStoreError(operation, bucket, key, `${call} answered without an ETag`);
     return unquoteEtag(etag);
   }
@@ -375,7 +463,13 @@ export class S3ObjectStore implements ObjectStore {
   private info(
     bucket: string,
     key: string,
-    res: { ContentLength?: number; ETag?: string; LastModified?: Date; ContentType?: string; Metadata?: Record<string, string> },
+    res: {
+      ContentLength?: number;
+      ETag?: string;
+      LastModified?: Date;
+      ContentType?: string;
+      Metadata?: Record<string, string>;
+    },
   ): ObjectInfo {
     return {
       bucket,

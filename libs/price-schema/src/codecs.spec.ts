@@ -17,9 +17,22 @@ import {
 } from './index';
 
 const ticks: PriceTick[] = [
-  okTick({ scheduled_time: '2026-11-27T00:00:01.000Z', bid: '97123.44', ask: '97123.45', trade_id: 86326522, volume_24h: '12345.6' }),
+  okTick({
+    scheduled_time: '2026-11-27T00:00:01.000Z',
+    bid: '97123.44',
+    ask: '97123.45',
+    trade_id: 86326522,
+    volume_24h: '12345.6',
+  }),
   missedTick('http_429', { scheduled_time: '2026-11-27T00:00:02.000Z' }),
-  okTick({ source: 'coinbase-ws-ticker', scheduled_time: null, sequence: 2 ** 40, trade_id: 9, product_id: 'ETH-USD', price: '3000.1' }),
+  okTick({
+    source: 'coinbase-ws-ticker',
+    scheduled_time: null,
+    sequence: 2 ** 40,
+    trade_id: 9,
+    product_id: 'ETH-USD',
+    price: '3000.1',
+  }),
 ];
 
 describe('NDJSON codec', () => {
@@ -28,7 +41,9 @@ describe('NDJSON codec', () => {
     expect(text.endsWith('\n')).toBe(true);
     expect(text.split('\n')).toHaveLength(4);
     expect(Object.keys(JSON.parse(text.split('\n')[0] ?? ''))).toEqual(
-      PRICE_TICK_COLUMNS.filter((c) => c in (ticks[0] as object) && (ticks[0] as Record<string, unknown>)[c] !== undefined),
+      PRICE_TICK_COLUMNS.filter(
+        (c) => c in (ticks[0] as object) && (ticks[0] as Record<string, unknown>)[c] !== undefined,
+      ),
     );
     expect(decodeNdjson(text)).toEqual(ticks);
   });
@@ -93,10 +108,17 @@ describe('Parquet codec', () => {
       okTick({ scheduled_time: '2026-11-27T10:14:59.000Z', exchange_time: '2026-11-27T10:14:59.250000Z' }),
     ];
     const metadata = parquetMetadata(encodeParquet(timed));
-    const stats = (name: string) => metadata.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === name)?.meta_data?.statistics;
-    expect(stats('exchange_time')).toMatchObject({ min_value: '2026-11-27T10:00:00.123456789Z', max_value: '2026-11-27T10:14:59.250000Z' });
+    const stats = (name: string) =>
+      metadata.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === name)?.meta_data?.statistics;
+    expect(stats('exchange_time')).toMatchObject({
+      min_value: '2026-11-27T10:00:00.123456789Z',
+      max_value: '2026-11-27T10:14:59.250000Z',
+    });
     expect(stats('exchange_time')?.is_max_value_exact).not.toBe(false);
-    expect(stats('scheduled_time')).toMatchObject({ min_value: '2026-11-27T10:00:00.000Z', max_value: '2026-11-27T10:14:59.000Z' });
+    expect(stats('scheduled_time')).toMatchObject({
+      min_value: '2026-11-27T10:00:00.000Z',
+      max_value: '2026-11-27T10:14:59.000Z',
+    });
   });
 
   it('writes an empty file that reads back as no records', async () => {
@@ -104,7 +126,9 @@ describe('Parquet codec', () => {
   });
 
   it('names a file that is not Parquet', async () => {
-    await expect(decodeParquet(new TextEncoder().encode('{"not":"parquet"}'))).rejects.toThrow(/not a readable Parquet file/);
+    await expect(decodeParquet(new TextEncoder().encode('{"not":"parquet"}'))).rejects.toThrow(
+      /not a readable Parquet file/,
+    );
   });
 });
 

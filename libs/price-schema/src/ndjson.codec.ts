@@ -38,7 +38,9 @@ function decodeLine(line: string, lineNumber: number, validate: boolean): PriceT
   try {
     value = JSON.parse(line);
   } catch (cause) {
-    return new NdjsonLineError(lineNumber, line, [{ path: '', message: `not JSON: ${(cause as Error).message}` }], { cause });
+    return new NdjsonLineError(lineNumber, line, [{ path: '', message: `not JSON: ${(cause as Error).message}` }], {
+      cause,
+    });
   }
   if (!validate) return value as PriceTick;
   const result = PriceTickSchema.safeParse(value);

@@ -29,7 +29,13 @@ export function encodeParquet(ticks: readonly PriceTick[]): Uint8Array {
       return column.type === 'INT64' ? BigInt(value as number) : value;
     }),
   }));
-  return new Uint8Array(parquetWriteBuffer({ columnData: columnData as never, createdBy: 'bitcoin-stream-etl', statisticsTruncateLength: STATISTICS_TRUNCATE_LENGTH }));
+  return new Uint8Array(
+    parquetWriteBuffer({
+      columnData: columnData as never,
+      createdBy: 'bitcoin-stream-etl',
+      statisticsTruncateLength: STATISTICS_TRUNCATE_LENGTH,
+    }),
+  );
 }
 
 function toArrayBuffer(bytes: Uint8Array | ArrayBuffer): ArrayBuffer {

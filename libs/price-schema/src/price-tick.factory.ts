@@ -11,7 +11,13 @@ export function okTick(overrides: Partial<PriceTick> = {}): PriceTick {
   const scheduled_time = overrides.scheduled_time === undefined ? '2026-11-27T00:00:00.000Z' : overrides.scheduled_time;
   const exchange_time = overrides.exchange_time === undefined ? '2026-11-27T00:00:00.123456Z' : overrides.exchange_time;
   return {
-    record_id: recordId({ productId: product_id, source, scheduledTime: scheduled_time, exchangeTime: exchange_time, sequence: overrides.sequence ?? null }),
+    record_id: recordId({
+      productId: product_id,
+      source,
+      scheduledTime: scheduled_time,
+      exchangeTime: exchange_time,
+      sequence: overrides.sequence ?? null,
+    }),
     product_id,
     source,
     status: 'ok',

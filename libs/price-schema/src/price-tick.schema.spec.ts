@@ -55,7 +55,9 @@ describe('PriceTickSchema', () => {
   });
 
   it('accepts 29 February of a leap year', () => {
-    expect(parsePriceTick(okTick({ exchange_time: '2028-02-29T23:59:59.999999Z' })).exchange_time).toBe('2028-02-29T23:59:59.999999Z');
+    expect(parsePriceTick(okTick({ exchange_time: '2028-02-29T23:59:59.999999Z' })).exchange_time).toBe(
+      '2028-02-29T23:59:59.999999Z',
+    );
   });
 
   it('keeps the price string exactly as sent', () => {

@@ -69,7 +69,12 @@ const int64 = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
  * Glue (Athena) and Parquet types derived from it, so there is exactly one place to add a column.
  */
 export const PRICE_TICK_FIELDS = {
-  record_id: { schema: z.string().regex(/^[0-9a-f]{32}$/, 'expected 32 lowercase hex digits'), glue: 'string', parquet: 'STRING', required: true },
+  record_id: {
+    schema: z.string().regex(/^[0-9a-f]{32}$/, 'expected 32 lowercase hex digits'),
+    glue: 'string',
+    parquet: 'STRING',
+    required: true,
+  },
   product_id: { schema: ProductId, glue: 'string', parquet: 'STRING', required: true },
   source: { schema: PriceSource, glue: 'string', parquet: 'STRING', required: true },
   status: { schema: TickStatus, glue: 'string', parquet: 'STRING', required: true },
@@ -111,19 +116,22 @@ const fieldSchemas = Object.fromEntries(
  * One price record: one NDJSON line in the raw bucket. `ok` records carry a price and no reason; `missed` records
  * carry a reason and no price. Unknown keys are rejected so a typo never becomes a silent new column.
  */
-export const PriceTickSchema = z
-  .strictObject(fieldSchemas)
-  .superRefine((tick, ctx) => {
-    if (tick.status === 'ok') {
-      if (tick.price === null) ctx.addIssue({ code: 'custom', path: ['price'], message: 'an ok record needs a price' });
-      if (tick.reason !== null) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'an ok record has no reason' });
-    } else {
-      if (tick.price !== null) ctx.addIssue({ code: 'custom', path: ['price'], message: 'a missed record has no price' });
-      if (tick.reason === null) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a missed record needs a reason' });
-    }
-    if (tick.scheduled_time === null && tick.exchange_time === null) {
-      ctx.addIssue({ code: 'custom', path: ['scheduled_time'], message: 'a record needs a scheduled_time or an exchange_time' });
-    }
-  });
+export const PriceTickSchema = z.strictObject(fieldSchemas).superRefine((tick, ctx) => {
+  if (tick.status === 'ok') {
+    if (tick.price === null) ctx.addIssue({ code: 'custom', path: ['price'], message: 'an ok record needs a price' });
+    if (tick.reason !== null) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'an ok record has no reason' });
+  } else {
+    if (tick.price !== null) ctx.addIssue({ code: 'custom', path: ['price'], message: 'a missed record has no price' });
+    if (tick.reason === null)
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a missed record needs a reason' });
+  }
+  if (tick.scheduled_time === null && tick.exchange_time === null) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['scheduled_time'],
+      message: 'a record needs a scheduled_time or an exchange_time',
+    });
+  }
+});
 
 export type PriceTick = z.infer<typeof PriceTickSchema>;

@@ -27,7 +27,9 @@ export function recordId(parts: RecordIdParts): string {
           ? `e:${parts.exchangeTime}`
           : null;
   if (identity === null) {
-    throw new TypeError(`recordId(${parts.productId}, ${parts.source}) needs a scheduledTime, sequence or exchangeTime`);
+    throw new TypeError(
+      `recordId(${parts.productId}, ${parts.source}) needs a scheduledTime, sequence or exchangeTime`,
+    );
   }
   return createHash('sha256').update(`${parts.productId}|${parts.source}|${identity}`).digest('hex').slice(0, 32);
 }

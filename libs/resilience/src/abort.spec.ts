@@ -55,7 +55,10 @@ describe('raceAbort', () => {
   it('returns the value when the work wins and removes its listener', async () => {
     const controller = new AbortController();
     for (let turn = 0; turn < 100; turn++) {
-      await expect(raceAbort(Promise.resolve(turn), controller.signal)).resolves.toEqual({ aborted: false, value: turn });
+      await expect(raceAbort(Promise.resolve(turn), controller.signal)).resolves.toEqual({
+        aborted: false,
+        value: turn,
+      });
     }
     expect(listeners(controller.signal)).toBe(0);
   });

@@ -1,4 +1,12 @@
 export { type Clock, systemClock } from './clock';
-export { abortReason, type AbortWait, raceAbort, type RaceResult, sleep, type SleepOptions, waitForAbort } from './abort';
+export {
+  abortReason,
+  type AbortWait,
+  raceAbort,
+  type RaceResult,
+  sleep,
+  type SleepOptions,
+  waitForAbort,
+} from './abort';
 export { backoffCeilingMs, backoffMs, type BackoffOptions } from './backoff';
 export { retry, type RetryOptions } from './retry';

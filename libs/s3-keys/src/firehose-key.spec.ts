@@ -10,7 +10,14 @@ describe('Firehose keys', () => {
   });
 
   it('uses UTC even across a local date line, and pads every field', () => {
-    const key = buildFirehoseKey({ prefix: '', streamName: 's', version: 3, arrival: new Date('2027-01-01T00:00:00+05:00'), uuid, extension: 'parquet' });
+    const key = buildFirehoseKey({
+      prefix: '',
+      streamName: 's',
+      version: 3,
+      arrival: new Date('2027-01-01T00:00:00+05:00'),
+      uuid,
+      extension: 'parquet',
+    });
     expect(key).toBe(`2026/12/31/19/s-3-2026-12-31-19-00-00-${uuid}.parquet`);
   });
 
@@ -18,7 +25,13 @@ describe('Firehose keys', () => {
     const arrival = new Date('2026-02-28T23:59:59Z');
     const key = buildFirehoseKey({ streamName: 'my.stream_1', arrival, uuid, extension: 'gz' });
     expect(parseFirehoseKey(key)).toEqual({
-      prefix: 'raw/', streamName: 'my.stream_1', version: 1, arrival, uuid, extension: 'gz', datehour: '2026/02/28/23',
+      prefix: 'raw/',
+      streamName: 'my.stream_1',
+      version: 1,
+      arrival,
+      uuid,
+      extension: 'gz',
+      datehour: '2026/02/28/23',
     });
   });
 
@@ -68,11 +81,16 @@ describe('datehour', () => {
 describe('hourlyPrefixes', () => {
   it('covers both end hours', () => {
     expect(hourlyPrefixes('raw/', new Date('2026-11-27T22:30:00Z'), new Date('2026-11-28T01:00:00Z'))).toEqual([
-      'raw/2026/11/27/22/', 'raw/2026/11/27/23/', 'raw/2026/11/28/00/', 'raw/2026/11/28/01/',
+      'raw/2026/11/27/22/',
+      'raw/2026/11/27/23/',
+      'raw/2026/11/28/00/',
+      'raw/2026/11/28/01/',
     ]);
   });
   it('gives one prefix for a range inside one hour', () => {
-    expect(hourlyPrefixes('', new Date('2026-11-27T22:01:00Z'), new Date('2026-11-27T22:59:59Z'))).toEqual(['2026/11/27/22/']);
+    expect(hourlyPrefixes('', new Date('2026-11-27T22:01:00Z'), new Date('2026-11-27T22:59:59Z'))).toEqual([
+      '2026/11/27/22/',
+    ]);
   });
   it('crosses month and leap-day boundaries', () => {
     const out = hourlyPrefixes('raw/', new Date('2028-02-29T23:00:00Z'), new Date('2028-03-01T00:00:00Z'));
@@ -80,6 +98,8 @@ describe('hourlyPrefixes', () => {
   });
   it('rejects a reversed range and one too large', () => {
     expect(() => hourlyPrefixes('raw/', new Date('2026-11-28T00:00Z'), new Date('2026-11-27T00:00Z'))).toThrow(/after/);
-    expect(() => hourlyPrefixes('raw/', new Date('2026-01-01T00:00Z'), new Date('2026-01-03T00:00Z'), { maxHours: 24 })).toThrow(/49 hours/);
+    expect(() =>
+      hourlyPrefixes('raw/', new Date('2026-01-01T00:00Z'), new Date('2026-01-03T00:00Z'), { maxHours: 24 }),
+    ).toThrow(/49 hours/);
   });
 });

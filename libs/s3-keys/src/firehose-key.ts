@@ -66,7 +66,8 @@ export function buildFirehoseKey(parts: FirehoseKeyParts): string {
   if (prefix !== '' && !prefix.endsWith('/')) throw new S3KeyError(prefix, 'a key prefix must end in "/"');
   if (!STREAM_NAME.test(parts.streamName)) throw new S3KeyError(parts.streamName, 'not a delivery stream name');
   const version = parts.version ?? 1;
-  if (!Number.isInteger(version) || version < 1) throw new S3KeyError(String(version), 'version must be an integer >= 1');
+  if (!Number.isInteger(version) || version < 1)
+    throw new S3KeyError(String(version), 'version must be an integer >= 1');
   const uuid = parts.uuid ?? randomUUID();
   if (!UUID.test(uuid)) throw new S3KeyError(uuid, 'not a UUID');
   if (parts.extension !== undefined && !/^[a-z0-9.]+$/i.test(parts.extension)) {
@@ -86,9 +87,14 @@ const KEY =
 /** Parse a Firehose key back into its parts; throws S3KeyError naming the key when it is not one. */
 export function parseFirehoseKey(key: string): ParsedFirehoseKey {
   const m = KEY.exec(key);
-  if (!m) throw new S3KeyError(key, 'not a Firehose object key (<prefix>YYYY/MM/dd/HH/<stream>-<version>-YYYY-MM-dd-HH-mm-ss-<uuid>)');
+  if (!m)
+    throw new S3KeyError(
+      key,
+      'not a Firehose object key (<prefix>YYYY/MM/dd/HH/<stream>-<version>-YYYY-MM-dd-HH-mm-ss-<uuid>)',
+    );
   const [, prefix = '', datehour = '', streamName = '', version = '', y, mo, d, h, mi, s, uuid = '', extension] = m;
-  if (prefix !== '' && !prefix.endsWith('/')) throw new S3KeyError(key, 'the prefix before the date folders must end in "/"');
+  if (prefix !== '' && !prefix.endsWith('/'))
+    throw new S3KeyError(key, 'the prefix before the date folders must end in "/"');
   const arrival = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
   if (
     Number.isNaN(arrival.getTime()) ||
@@ -99,7 +105,8 @@ export function parseFirehoseKey(key: string): ParsedFirehoseKey {
   ) {
     throw new S3KeyError(key, 'the time in the key is not a calendar time');
   }
-  if (toDatehour(arrival) !== datehour) throw new S3KeyError(key, 'the date folders and the time in the file name disagree');
+  if (toDatehour(arrival) !== datehour)
+    throw new S3KeyError(key, 'the date folders and the time in the file name disagree');
   return {
     prefix,
     streamName,
@@ -121,7 +128,8 @@ const HOUR_MS = 3_600_000;
 export function hourlyPrefixes(prefix: string, from: Date, to: Date, options: { maxHours?: number } = {}): string[] {
   assertValidDate(from, 'hourlyPrefixes(from)');
   assertValidDate(to, 'hourlyPrefixes(to)');
-  if (from.getTime() > to.getTime()) throw new RangeError(`hourlyPrefixes: from ${from.toISOString()} is after to ${to.toISOString()}`);
+  if (from.getTime() > to.getTime())
+    throw new RangeError(`hourlyPrefixes: from ${from.toISOString()} is after to ${to.toISOString()}`);
   const maxHours = options.maxHours ?? 24 * 366 * 2;
   const first = Math.floor(from.getTime() / HOUR_MS);
   const last = Math.floor(to.getTime() / HOUR_MS);

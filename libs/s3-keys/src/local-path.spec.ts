@@ -2,7 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UnsafeKeyError, decodeS3EventKey, encodeS3EventKey, localObjectPath, unsafeKeyReason, unsafePrefixReason } from './index';
+import {
+  UnsafeKeyError,
+  decodeS3EventKey,
+  encodeS3EventKey,
+  localObjectPath,
+  unsafeKeyReason,
+  unsafePrefixReason,
+} from './index';
 
 const root = mkdtempSync(join(tmpdir(), 's3-keys-'));
 

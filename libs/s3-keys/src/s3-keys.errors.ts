@@ -14,7 +14,9 @@ export class UnsafeKeyError extends Error {
   readonly key: string;
   readonly reason: string;
   constructor(bucket: string, key: string, reason: string) {
-    super(`unsafe object key for a local store (${reason}): bucket ${JSON.stringify(bucket)}, key ${JSON.stringify(key.slice(0, 300))}`);
+    super(
+      `unsafe object key for a local store (${reason}): bucket ${JSON.stringify(bucket)}, key ${JSON.stringify(key.slice(0, 300))}`,
+    );
     this.name = 'UnsafeKeyError';
     this.bucket = bucket;
     this.key = key;

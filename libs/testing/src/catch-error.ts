@@ -7,7 +7,10 @@
  * const error = await catchError(() => client.ticker('BTC-USD'), CoinbaseHttpError);
  * expect(error.status).toBe(429);
  */
-export function catchError<E extends Error>(fn: () => Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E>;
+export function catchError<E extends Error>(
+  fn: () => Promise<unknown>,
+  type: abstract new (...args: never[]) => E,
+): Promise<E>;
 export function catchError<E extends Error>(fn: () => unknown, type: abstract new (...args: never[]) => E): E;
 export function catchError<E extends Error>(
   fn: () => unknown,
@@ -25,12 +28,9 @@ export function catchError<E extends Error>(
     return check(thrown);
   }
   if (result instanceof Promise) {
-    return result.then(
-      () => {
-        throw new Error(`expected a ${type.name} to be thrown, the promise resolved`);
-      },
-      check,
-    );
+    return result.then(() => {
+      throw new Error(`expected a ${type.name} to be thrown, the promise resolved`);
+    }, check);
   }
   throw new Error(`expected a ${type.name} to be thrown, the function returned`);
 }

@@ -11,7 +11,10 @@ const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
 const allDeps = { ...pkg.dependencies, ...pkg.devDependencies };
 
 function trackedSources(): string[] {
-  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.mjs', '*.json'], { cwd: root, encoding: 'utf8' })
+  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.mjs', '*.json'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
     .split('\n')
     .filter((f) => f && !f.includes('node_modules') && f !== 'package.json' && f !== 'package-lock.json');
 }
@@ -31,7 +34,15 @@ describe('workspace', () => {
   it('gives every package the design names a real use in the code', () => {
     const files = trackedSources().filter((f) => !f.startsWith('tools/workspace-checks/'));
     const text = files.map((f) => readFileSync(resolve(root, f), 'utf8')).join('\n');
-    const named = ['@aws-sdk/client-firehose', '@aws-sdk/client-s3', '@aws-sdk/lib-storage', 'got', 'hyparquet', 'vitest', '@nx/js:node'];
+    const named = [
+      '@aws-sdk/client-firehose',
+      '@aws-sdk/client-s3',
+      '@aws-sdk/lib-storage',
+      'got',
+      'hyparquet',
+      'vitest',
+      '@nx/js:node',
+    ];
     const unused = named.filter((name) => !new RegExp(`['"]${name.replace(/[/.]/g, '\\$&')}['"]`).test(text));
     expect(unused).toEqual([]);
   });
@@ -45,6 +56,8 @@ describe('workspace', () => {
 
   it('keeps generated output out of git', () => {
     const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n');
-    expect(tracked.filter((f) => /^(dist|coverage|data|tmp|\.nx|node_modules)\//.test(f) || /\/(dist|cdk\.out)\//.test(f))).toEqual([]);
+    expect(
+      tracked.filter((f) => /^(dist|coverage|data|tmp|\.nx|node_modules)\//.test(f) || /\/(dist|cdk\.out)\//.test(f)),
+    ).toEqual([]);
   });
 });

@@ -19,7 +19,9 @@ export const BUNDLES = {
 export function assertBundlesBuilt(): void {
   const missing = Object.values(BUNDLES).filter((b) => !existsSync(b));
   if (missing.length > 0) {
-    throw new Error(`missing builds: ${missing.join(', ')}: run npx nx run e2e:test (it builds extractor, backup-lambda and query first)`);
+    throw new Error(
+      `missing builds: ${missing.join(', ')}: run npx nx run e2e:test (it builds extractor, backup-lambda and query first)`,
+    );
   }
 }
 
@@ -55,7 +57,12 @@ export interface AppProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-export function startApp(name: string, bundle: string, env: Record<string, string>, options: { cwd?: string; args?: string[] } = {}): AppProcess {
+export function startApp(
+  name: string,
+  bundle: string,
+  env: Record<string, string>,
+  options: { cwd?: string; args?: string[] } = {},
+): AppProcess {
   const child = spawn(process.execPath, [bundle, ...(options.args ?? [])], {
     cwd: options.cwd ?? WORKSPACE_ROOT,
     env,
@@ -145,10 +152,19 @@ export interface CliResult {
 }
 
 /** Run a CLI bundle to completion. */
-export function runCli(bundle: string, args: readonly string[], env: Record<string, string>, options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  bundle: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [bundle, ...args], { cwd: options.cwd ?? WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bundle, ...args], {
+      cwd: options.cwd ?? WORKSPACE_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -190,7 +206,11 @@ export function parsePrometheus(text: string): Map<string, number> {
 }
 
 /** Sum of every series of a metric whose labels include all of `where` (`key="value"` pairs). */
-export function metricSum(metrics: ReadonlyMap<string, number>, name: string, where: Record<string, string> = {}): number {
+export function metricSum(
+  metrics: ReadonlyMap<string, number>,
+  name: string,
+  where: Record<string, string> = {},
+): number {
   let sum = 0;
   for (const [series, value] of metrics) {
     const base = series.split('{')[0];

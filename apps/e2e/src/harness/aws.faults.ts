@@ -62,7 +62,10 @@ export interface FirehoseFaultCounters {
  * failure. So a producer that does not resend exactly the failed records loses data, and one that resends too much
  * duplicates it: both show in the reconciliation.
  */
-export function firehoseFaults(plan: FirehoseFaultPlan, counters: FirehoseFaultCounters = newFirehoseCounters()): {
+export function firehoseFaults(
+  plan: FirehoseFaultPlan,
+  counters: FirehoseFaultCounters = newFirehoseCounters(),
+): {
   handler: ProxyHandler;
   counters: FirehoseFaultCounters;
 } {
@@ -74,7 +77,8 @@ export function firehoseFaults(plan: FirehoseFaultPlan, counters: FirehoseFaultC
     for (const r of body.Records) counters.recordBytes.push(Buffer.from(r.Data, 'base64').length);
     if (plan.throttleEveryCall && counters.calls % plan.throttleEveryCall === 0) {
       counters.callsThrottled++;
-      const error = counters.callsThrottled % 2 === 1 ? FIREHOSE_CALL_ERRORS.throttling() : FIREHOSE_CALL_ERRORS.unavailable();
+      const error =
+        counters.callsThrottled % 2 === 1 ? FIREHOSE_CALL_ERRORS.throttling() : FIREHOSE_CALL_ERRORS.unavailable();
       return { ...error, label: 'throttled' };
     }
     const refused = new Set<number>();
@@ -118,12 +122,23 @@ export function firehoseFaults(plan: FirehoseFaultPlan, counters: FirehoseFaultC
 }
 
 export function newFirehoseCounters(): FirehoseFaultCounters {
-  return { calls: 0, callsForwarded: 0, recordsSeen: 0, recordsFailed: 0, recordsForwarded: 0, callsThrottled: 0, callsPartial: 0, recordBytes: [] };
+  return {
+    calls: 0,
+    callsForwarded: 0,
+    recordsSeen: 0,
+    recordsFailed: 0,
+    recordsForwarded: 0,
+    callsThrottled: 0,
+    callsPartial: 0,
+    recordBytes: [],
+  };
 }
 
 /** An outage: every PutRecordBatch call's connection is reset before an answer (the endpoint is unreachable). */
 export const firehoseOutage: ProxyHandler = async (request, forward) =>
-  request.headers['x-amz-target'] === PUT_RECORD_BATCH ? { reset: true, label: 'outage' } : { ...(await forward()), label: 'forwarded' };
+  request.headers['x-amz-target'] === PUT_RECORD_BATCH
+    ? { reset: true, label: 'outage' }
+    : { ...(await forward()), label: 'forwarded' };
 
 const s3Error = (status: number, code: string, message: string): ProxiedResponse => ({
   status,
@@ -135,9 +150,15 @@ const s3Error = (status: number, code: string, message: string): ProxiedResponse
 
 /** The three ways a CopyObject fails on S3: a 500, a 503 SlowDown, and a 200 whose body is an `<Error>` (documented). */
 export const S3_COPY_ERRORS = [
-  { label: 'copy-500', answer: () => s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.') },
+  {
+    label: 'copy-500',
+    answer: () => s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.'),
+  },
   { label: 'copy-503', answer: () => s3Error(503, 'SlowDown', 'Please reduce your request rate.') },
-  { label: 'copy-200-error', answer: () => s3Error(200, 'InternalError', 'We encountered an internal error. Please try again.') },
+  {
+    label: 'copy-200-error',
+    answer: () => s3Error(200, 'InternalError', 'We encountered an internal error. Please try again.'),
+  },
 ] as const;
 
 export interface S3CopyFaultPlan {
@@ -148,7 +169,10 @@ export interface S3CopyFaultPlan {
 }
 
 /** S3 in front of moto for the backup Lambda: CopyObject (a PUT with `x-amz-copy-source`) fails as planned. */
-export function s3CopyFaults(plan: S3CopyFaultPlan): { handler: ProxyHandler; counters: { copies: number; failed: number } } {
+export function s3CopyFaults(plan: S3CopyFaultPlan): {
+  handler: ProxyHandler;
+  counters: { copies: number; failed: number };
+} {
   const counters = { copies: 0, failed: 0 };
   const handler: ProxyHandler = async (request, forward) => {
     const isCopy = request.method === 'PUT' && request.headers['x-amz-copy-source'] !== undefined;

@@ -22,11 +22,15 @@ export interface E2eConfig {
  * (scenarios of ~10-20 s), `E2E_LONG=1` for the issue's one-minute outage. A bad value names the variable.
  */
 export function loadE2eConfig(env: Record<string, string | undefined> = process.env): E2eConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('E2E_') && v !== undefined && v !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k.startsWith('E2E_') && v !== undefined && v !== ''),
+  );
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`e2e: invalid ${String(issue?.path[0] ?? 'E2E_*')}=${JSON.stringify(present[String(issue?.path[0])])}: ${issue?.message}`);
+    throw new Error(
+      `e2e: invalid ${String(issue?.path[0] ?? 'E2E_*')}=${JSON.stringify(present[String(issue?.path[0])])}: ${issue?.message}`,
+    );
   }
   const long = parsed.data.E2E_LONG === '1';
   return {
@@ -39,6 +43,7 @@ export function loadE2eConfig(env: Record<string, string | undefined> = process.
 /** moto's endpoint, started once for the suite by the moto global setup (vitest.config.ts: `moto: true`). */
 export function motoEndpoint(): string {
   const endpoint = process.env.AWS_ENDPOINT_URL;
-  if (!endpoint) throw new Error('AWS_ENDPOINT_URL is not set: run the e2e suite through its vitest config (npx nx run e2e:test)');
+  if (!endpoint)
+    throw new Error('AWS_ENDPOINT_URL is not set: run the e2e suite through its vitest config (npx nx run e2e:test)');
   return endpoint;
 }

@@ -60,14 +60,21 @@ function forwardTo(target: URL, original: ProxiedRequest): Forward {
       headers['content-length'] = String(body.length);
       headers.host = target.host;
       const req = httpRequest(
-        { host: target.hostname, port: target.port, method: override.method ?? original.method, path: override.url ?? original.url, headers },
+        {
+          host: target.hostname,
+          port: target.port,
+          method: override.method ?? original.method,
+          path: override.url ?? original.url,
+          headers,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const out: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers)) {
-              if (v !== undefined && (!HOP_BY_HOP.has(k) || k === 'content-length')) out[k] = Array.isArray(v) ? v.join(', ') : v;
+              if (v !== undefined && (!HOP_BY_HOP.has(k) || k === 'content-length'))
+                out[k] = Array.isArray(v) ? v.join(', ') : v;
             }
             resolve({ status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
           });
@@ -97,7 +104,12 @@ export async function startFaultProxy(targetUrl: string, handler: ProxyHandler):
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
+      const request: ProxiedRequest = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       const entry: ProxyLogEntry = {
         at: Date.now(),
         method: request.method,
@@ -114,7 +126,8 @@ export async function startFaultProxy(targetUrl: string, handler: ProxyHandler):
             return;
           }
           // a HEAD answer has no body but announces the object's length: keep the service's header
-          const length = request.method === 'HEAD' ? (answer.headers['content-length'] ?? '0') : String(answer.body.length);
+          const length =
+            request.method === 'HEAD' ? (answer.headers['content-length'] ?? '0') : String(answer.body.length);
           res.writeHead(answer.status, { ...answer.headers, 'content-length': length });
           res.end(answer.body);
         },

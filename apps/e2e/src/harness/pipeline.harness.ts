@@ -187,7 +187,12 @@ export class PipelineHarness {
           const m = await scrapeMetrics(opsPort);
           running.lastMetrics = m;
           spoolDepth.push([at, metricSum(m, 'extractor_spool_depth')]);
-          run.lastScrape = { at, dueByProduct: Object.fromEntries(this.products.map((p) => [p, metricSum(m, 'extractor_ticks_due_total', { product: p })])) };
+          run.lastScrape = {
+            at,
+            dueByProduct: Object.fromEntries(
+              this.products.map((p) => [p, metricSum(m, 'extractor_ticks_due_total', { product: p })]),
+            ),
+          };
         } catch {
           // the process is going away
         }
@@ -215,7 +220,12 @@ export class PipelineHarness {
       const at = Date.now();
       const m = await scrapeMetrics(running.opsPort);
       running.lastMetrics = m;
-      running.run.lastScrape = { at, dueByProduct: Object.fromEntries(this.products.map((p) => [p, metricSum(m, 'extractor_ticks_due_total', { product: p })])) };
+      running.run.lastScrape = {
+        at,
+        dueByProduct: Object.fromEntries(
+          this.products.map((p) => [p, metricSum(m, 'extractor_ticks_due_total', { product: p })]),
+        ),
+      };
     } catch {
       // keep the previous scrape
     }
@@ -265,7 +275,12 @@ export class PipelineHarness {
           receivedAt: r.receivedAt,
           answeredAt: r.answeredAt,
           fault: r.fault,
-          faultStatus: fault && 'status' in fault ? (fault.status ?? (fault.kind === 'html' ? 502 : fault.kind === 'server-error' ? 503 : null)) : fault?.kind === 'html' ? 502 : null,
+          faultStatus:
+            fault && 'status' in fault
+              ? (fault.status ?? (fault.kind === 'html' ? 502 : fault.kind === 'server-error' ? 503 : null))
+              : fault?.kind === 'html'
+                ? 502
+                : null,
           delayMs: r.delayMs,
           price: r.status === 200 && r.fault === null ? this.fake.priceAt(r.productId ?? '', r.clockAt) : null,
         };
@@ -275,7 +290,18 @@ export class PipelineHarness {
   /** `query <name> --format json` over a bucket of moto S3. */
   async query(name: 'gaps' | 'ohlc', product: string, from: number, to: number, bucket: string): Promise<unknown[]> {
     const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
-    const args = [name, '--product', product, '--from', iso(from), '--to', iso(to), '--format', 'json', ...(name === 'ohlc' ? ['--interval', '1m'] : [])];
+    const args = [
+      name,
+      '--product',
+      product,
+      '--from',
+      iso(from),
+      '--to',
+      iso(to),
+      '--format',
+      'json',
+      ...(name === 'ohlc' ? ['--interval', '1m'] : []),
+    ];
     const result = await runCli(BUNDLES.query, args, this.queryEnv(bucket));
     if (result.code !== 0) throw new Error(`query ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
     return JSON.parse(result.stdout) as unknown[];
@@ -291,11 +317,17 @@ export class PipelineHarness {
     const minuteFrom = from - (from % 60);
     const to = Math.ceil(Math.max(...runs.map((r) => r.endMs)) / 1000) + 3;
     const minuteTo = to - (to % 60) + 60;
-    const query: Record<string, { raw: { gaps: GapRowLike[]; ohlc: CandleLike[] }; backup: { gaps: GapRowLike[]; ohlc: CandleLike[] } }> = {};
+    const query: Record<
+      string,
+      { raw: { gaps: GapRowLike[]; ohlc: CandleLike[] }; backup: { gaps: GapRowLike[]; ohlc: CandleLike[] } }
+    > = {};
     // two CLI processes at a time: the machine has two cores
     for (const product of this.products) {
       const ask = async (bucket: string) => {
-        const [gaps, ohlc] = await Promise.all([this.query('gaps', product, from, to, bucket), this.query('ohlc', product, minuteFrom, minuteTo, bucket)]);
+        const [gaps, ohlc] = await Promise.all([
+          this.query('gaps', product, from, to, bucket),
+          this.query('ohlc', product, minuteFrom, minuteTo, bucket),
+        ]);
         return { gaps: gaps as GapRowLike[], ohlc: ohlc as CandleLike[] };
       };
       query[product] = { raw: await ask(this.stack.rawBucket), backup: await ask(this.stack.backupBucket) };
@@ -332,7 +364,12 @@ export class PipelineHarness {
 }
 
 /** Run the extractor for `seconds`, calling `during` (a fault schedule) meanwhile; then SIGTERM it. */
-export async function runFor(h: PipelineHarness, seconds: number, during?: (running: RunningExtractor) => Promise<void>, extra: Record<string, string> = {}): Promise<{ running: RunningExtractor; exit: ExitInfo }> {
+export async function runFor(
+  h: PipelineHarness,
+  seconds: number,
+  during?: (running: RunningExtractor) => Promise<void>,
+  extra: Record<string, string> = {},
+): Promise<{ running: RunningExtractor; exit: ExitInfo }> {
   const running = await h.startExtractor(extra);
   const until = running.app.startedAt + seconds * 1000;
   await Promise.all([during?.(running), sleep(Math.max(0, until - Date.now()))]);

@@ -1,8 +1,4 @@
-import {
-  CreateDeliveryStreamCommand,
-  DescribeDeliveryStreamCommand,
-  FirehoseClient,
-} from '@aws-sdk/client-firehose';
+import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -147,7 +143,11 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
   const out = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
   const a = out.Attributes ?? {};
@@ -162,7 +162,9 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
 export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<string[]> {
   const bodies: string[] = [];
   for (let empty = 0; empty < 2; ) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
     const messages = out.Messages ?? [];
     if (messages.length === 0) {
       empty++;
@@ -195,7 +197,12 @@ export async function listObjects(s3: S3Client, bucket: string, prefix = ''): Pr
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const o of page.Contents ?? ([] as _Object[])) {
-      out.push({ key: o.Key ?? '', size: o.Size ?? 0, etag: (o.ETag ?? '').replace(/"/g, ''), lastModified: o.LastModified?.getTime() ?? 0 });
+      out.push({
+        key: o.Key ?? '',
+        size: o.Size ?? 0,
+        etag: (o.ETag ?? '').replace(/"/g, ''),
+        lastModified: o.LastModified?.getTime() ?? 0,
+      });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -211,7 +218,11 @@ export interface BucketRecords {
 }
 
 /** Read and decode every object of a bucket under a prefix (records are validated by the schema's decoder). */
-export async function readBucketRecords(s3: S3Client, bucket: string, prefix: string = STACK_NAMES.rawPrefix): Promise<BucketRecords> {
+export async function readBucketRecords(
+  s3: S3Client,
+  bucket: string,
+  prefix: string = STACK_NAMES.rawPrefix,
+): Promise<BucketRecords> {
   const objects = (await listObjects(s3, bucket, prefix)).sort((a, b) => (a.key < b.key ? -1 : 1));
   const records: PriceTick[] = [];
   const keyOf: string[] = [];

@@ -26,14 +26,27 @@ function consistent(): ReconcileInput {
   return {
     products: ['BTC-USD'],
     intervalMs: 1000,
-    runs: [{ startMs: T0 - 300, endMs: T0 + 4500, ending: 'sigterm', lastScrape: { at: T0 + 4200, dueByProduct: { 'BTC-USD': 5 } } }],
+    runs: [
+      {
+        startMs: T0 - 300,
+        endMs: T0 + 4500,
+        ending: 'sigterm',
+        lastScrape: { at: T0 + 4200, dueByProduct: { 'BTC-USD': 5 } },
+      },
+    ],
     raw: { records, objects },
     backup: { records: [...records], objects: [...objects] },
     queryRange: { from, to },
     query: {
       'BTC-USD': {
-        raw: { gaps: expectedGaps(records, 'BTC-USD', from, to), ohlc: [{ bucket_start: at(0), ticks: 4, high: '97004.00', low: '97000.00' }] },
-        backup: { gaps: expectedGaps(records, 'BTC-USD', from, to), ohlc: [{ bucket_start: at(0), ticks: 4, high: '97004.00', low: '97000.00' }] },
+        raw: {
+          gaps: expectedGaps(records, 'BTC-USD', from, to),
+          ohlc: [{ bucket_start: at(0), ticks: 4, high: '97004.00', low: '97000.00' }],
+        },
+        backup: {
+          gaps: expectedGaps(records, 'BTC-USD', from, to),
+          ohlc: [{ bucket_start: at(0), ticks: 4, high: '97004.00', low: '97000.00' }],
+        },
       },
     },
     requests,
@@ -45,7 +58,16 @@ describe('reconcile', () => {
   it('finds nothing wrong with a consistent pipeline, and counts every stage', () => {
     const report = reconcile(consistent());
     expect(report.violations).toEqual([]);
-    expect(report.perProduct[0]).toMatchObject({ due: 5, rawDistinct: 5, ok: 4, missed: { http_429: 1 }, backupDistinct: 5, queryOkRaw: 4, queryMissedRaw: 1, metricsDue: 5 });
+    expect(report.perProduct[0]).toMatchObject({
+      due: 5,
+      rawDistinct: 5,
+      ok: 4,
+      missed: { http_429: 1 },
+      backupDistinct: 5,
+      queryOkRaw: 4,
+      queryMissedRaw: 1,
+      metricsDue: 5,
+    });
   });
 
   it('tolerates at-least-once duplicates in raw (same record_id, same content) and counts them', () => {
@@ -74,7 +96,11 @@ describe('reconcile', () => {
   it('reports a miss whose reason does not match the fault the fake injected, and a changed price', () => {
     const input = consistent();
     const records = input.raw.records.map((r) =>
-      r.scheduled_time === at(3) ? { ...r, reason: 'http_5xx' as const } : r.scheduled_time === at(1) ? { ...r, price: '1.00' } : r,
+      r.scheduled_time === at(3)
+        ? { ...r, reason: 'http_5xx' as const }
+        : r.scheduled_time === at(1)
+          ? { ...r, price: '1.00' }
+          : r,
     );
     const report = reconcile({ ...input, raw: { ...input.raw, records }, backup: { ...input.backup, records } });
     expect(report.violations.join('\n')).toMatch(/rate-limit .* should give http_429, raw holds http_5xx/);
@@ -87,7 +113,12 @@ describe('reconcile', () => {
     if (!q) throw new Error('fixture');
     const report = reconcile({
       ...input,
-      query: { 'BTC-USD': { raw: { gaps: [], ohlc: q.raw.ohlc }, backup: { gaps: q.backup.gaps, ohlc: [{ ...q.backup.ohlc[0], ticks: 3 } as (typeof q.backup.ohlc)[0]] } } },
+      query: {
+        'BTC-USD': {
+          raw: { gaps: [], ohlc: q.raw.ohlc },
+          backup: { gaps: q.backup.gaps, ohlc: [{ ...q.backup.ohlc[0], ticks: 3 } as (typeof q.backup.ohlc)[0]] },
+        },
+      },
     });
     expect(report.violations.join('\n')).toMatch(/query gaps over raw/);
     expect(report.violations.join('\n')).toMatch(/query ohlc over backup counts 3 ok ticks, raw holds 4/);
@@ -101,7 +132,12 @@ describe('reconcile', () => {
       ...input,
       raw: { ...input.raw, records },
       backup: { ...input.backup, records },
-      runs: [{ ...(input.runs[0] as ReconcileInput['runs'][0]), lastScrape: { at: T0 + 4400, dueByProduct: { 'BTC-USD': 2 } } }],
+      runs: [
+        {
+          ...(input.runs[0] as ReconcileInput['runs'][0]),
+          lastScrape: { at: T0 + 4400, dueByProduct: { 'BTC-USD': 2 } },
+        },
+      ],
     });
     expect(report.violations.join('\n')).toMatch(/10:00:30Z: a record for a second that was never due/);
     expect(report.violations.join('\n')).toMatch(/raw holds 5 due ticks, the extractor counted 2/);
@@ -109,7 +145,16 @@ describe('reconcile', () => {
 });
 
 describe('expectedOutcome', () => {
-  const req = (over: Partial<LoggedRequest>): LoggedRequest => ({ productId: 'BTC-USD', receivedAt: 0, answeredAt: 1, fault: null, faultStatus: null, delayMs: 0, price: '1', ...over });
+  const req = (over: Partial<LoggedRequest>): LoggedRequest => ({
+    productId: 'BTC-USD',
+    receivedAt: 0,
+    answeredAt: 1,
+    fault: null,
+    faultStatus: null,
+    delayMs: 0,
+    price: '1',
+    ...over,
+  });
   it.each([
     [{ fault: 'rate-limit' }, 'http_429'],
     [{ fault: 'server-error' }, 'http_5xx'],

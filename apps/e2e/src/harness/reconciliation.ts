@@ -103,7 +103,11 @@ export function expectedOutcome(r: LoggedRequest, requestTimeoutMs: number): Mis
     case 'server-error':
       return 'http_5xx';
     case 'html':
-      return r.faultStatus !== null && r.faultStatus >= 500 ? 'http_5xx' : r.faultStatus === 200 ? 'parse_error' : 'http_4xx';
+      return r.faultStatus !== null && r.faultStatus >= 500
+        ? 'http_5xx'
+        : r.faultStatus === 200
+          ? 'parse_error'
+          : 'http_4xx';
     case 'status':
       return r.faultStatus === 429 ? 'http_429' : (r.faultStatus ?? 0) >= 500 ? 'http_5xx' : 'http_4xx';
     case 'truncated-json':
@@ -129,7 +133,8 @@ export function secondStates(records: Iterable<PriceTick>, product: string, from
     if (s < from || s >= to) continue;
     const i = s - from;
     if (r.status === 'ok') states[i] = 'ok';
-    else if (states[i] !== 'ok' && (states[i] === 'no_record' || (r.reason ?? '') < (states[i] ?? ''))) states[i] = r.reason ?? 'unknown';
+    else if (states[i] !== 'ok' && (states[i] === 'no_record' || (r.reason ?? '') < (states[i] ?? '')))
+      states[i] = r.reason ?? 'unknown';
   }
   return states;
 }
@@ -154,7 +159,10 @@ export function expectedGaps(records: Iterable<PriceTick>, product: string, from
 }
 
 /** Minute candles' count, high and low from ok records (bucketed by exchange_time, else scheduled_time). */
-export function expectedCandles(records: Iterable<PriceTick>, product: string): Map<number, { count: number; high: number; low: number }> {
+export function expectedCandles(
+  records: Iterable<PriceTick>,
+  product: string,
+): Map<number, { count: number; high: number; low: number }> {
   const out = new Map<number, { count: number; high: number; low: number }>();
   for (const r of records) {
     if (r.product_id !== product || r.status !== 'ok' || r.price === null) continue;
@@ -215,24 +223,33 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
       const s = second(r.scheduled_time);
       bySecond.set(s, [...(bySecond.get(s) ?? []), r]);
     }
-    for (const [s, list] of bySecond) if (list.length > 1) v(`${product} ${isoOf(s)}: ${list.length} distinct records for one due tick`);
+    for (const [s, list] of bySecond)
+      if (list.length > 1) v(`${product} ${isoOf(s)}: ${list.length} distinct records for one due tick`);
 
     // Due ticks: every interval of every run of the extractor, from its first to its last due tick.
     let due = 0;
     let metricsDue: number | null = null;
     const dueSeconds = new Set<number>();
     for (const [n, run] of input.runs.entries()) {
-      const inRun = [...bySecond.keys()].filter((s) => s * 1000 >= run.startMs && s * 1000 <= run.endMs).sort((a, b) => a - b);
+      const inRun = [...bySecond.keys()]
+        .filter((s) => s * 1000 >= run.startMs && s * 1000 <= run.endMs)
+        .sort((a, b) => a - b);
       const first = inRun[0];
       const last = inRun.at(-1);
       if (first === undefined || last === undefined) {
         v(`${product} run ${n + 1}: no record at all`);
         continue;
       }
-      if (first * 1000 > run.startMs + bootSlack) v(`${product} run ${n + 1}: first due tick ${isoOf(first)} is ${first * 1000 - run.startMs} ms after the start`);
+      if (first * 1000 > run.startMs + bootSlack)
+        v(
+          `${product} run ${n + 1}: first due tick ${isoOf(first)} is ${first * 1000 - run.startMs} ms after the start`,
+        );
       // SIGTERM: every tick due before the signal is recorded; SIGKILL: ticks still in flight die with the process
       const tailSlack = run.ending === 'sigterm' ? 2 * input.intervalMs : input.requestTimeoutMs + 2 * input.intervalMs;
-      if (last * 1000 < run.endMs - tailSlack) v(`${product} run ${n + 1}: last due tick ${isoOf(last)} is ${run.endMs - last * 1000} ms before the ${run.ending}`);
+      if (last * 1000 < run.endMs - tailSlack)
+        v(
+          `${product} run ${n + 1}: last due tick ${isoOf(last)} is ${run.endMs - last * 1000} ms before the ${run.ending}`,
+        );
       for (let s = first; s <= last; s += step) {
         dueSeconds.add(s);
         due++;
@@ -243,11 +260,18 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         metricsDue = (metricsDue ?? 0) + scraped;
         const runDue = (last - first) / step + 1;
         const after = Math.ceil((run.endMs - run.lastScrape.at) / input.intervalMs) + 1;
-        if (scraped > runDue) v(`${product} run ${n + 1}: the extractor counted ${scraped} due ticks by ${isoOf(Math.floor(run.lastScrape.at / 1000))}, raw holds ${runDue}`);
-        if (run.ending === 'sigterm' && runDue > scraped + after) v(`${product} run ${n + 1}: raw holds ${runDue} due ticks, the extractor counted ${scraped} plus at most ${after} after its last scrape`);
+        if (scraped > runDue)
+          v(
+            `${product} run ${n + 1}: the extractor counted ${scraped} due ticks by ${isoOf(Math.floor(run.lastScrape.at / 1000))}, raw holds ${runDue}`,
+          );
+        if (run.ending === 'sigterm' && runDue > scraped + after)
+          v(
+            `${product} run ${n + 1}: raw holds ${runDue} due ticks, the extractor counted ${scraped} plus at most ${after} after its last scrape`,
+          );
       }
     }
-    for (const s of bySecond.keys()) if (!dueSeconds.has(s)) v(`${product} ${isoOf(s)}: a record for a second that was never due (outside every run)`);
+    for (const s of bySecond.keys())
+      if (!dueSeconds.has(s)) v(`${product} ${isoOf(s)}: a record for a second that was never due (outside every run)`);
 
     const missed: Partial<Record<MissReason, number>> = {};
     let ok = 0;
@@ -263,7 +287,10 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
     const kills = input.runs.filter((r) => r.ending === 'sigkill').map((r) => r.endMs);
     for (const req of requests) {
       // a request whose answer came within a moment of a kill may have died with the process
-      if (kills.some((k) => req.receivedAt <= k && (req.answeredAt ?? req.receivedAt + input.requestTimeoutMs) >= k - 200)) continue;
+      if (
+        kills.some((k) => req.receivedAt <= k && (req.answeredAt ?? req.receivedAt + input.requestTimeoutMs) >= k - 200)
+      )
+        continue;
       if (req.receivedAt > lastEnd) continue;
       const s = Math.floor(req.receivedAt / input.intervalMs) * step;
       const record = bySecond.get(s)?.[0];
@@ -274,14 +301,22 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
       }
       if (expected === undefined) continue;
       const got = record.status === 'ok' ? 'ok' : record.reason;
-      if (got !== expected) v(`${product} ${isoOf(s)}: request answered with ${req.fault ?? 'a normal answer'} (delay ${Math.round(req.delayMs)} ms) should give ${expected}, raw holds ${got}`);
-      else if (expected === 'ok' && req.price !== null && record.price !== req.price) v(`${product} ${isoOf(s)}: price ${record.price} in raw, the fake served ${req.price}`);
+      if (got !== expected)
+        v(
+          `${product} ${isoOf(s)}: request answered with ${req.fault ?? 'a normal answer'} (delay ${Math.round(req.delayMs)} ms) should give ${expected}, raw holds ${got}`,
+        );
+      else if (expected === 'ok' && req.price !== null && record.price !== req.price)
+        v(`${product} ${isoOf(s)}: price ${record.price} in raw, the fake served ${req.price}`);
     }
     const requested = new Set(requests.map((r) => Math.floor(r.receivedAt / input.intervalMs) * step));
     for (const r of mine) {
       const s = second(r.scheduled_time);
-      const needsRequest = r.status === 'ok' || ['http_429', 'http_5xx', 'http_4xx', 'parse_error', 'network'].includes(r.reason ?? '');
-      if (needsRequest && !requested.has(s)) v(`${product} ${r.scheduled_time}: ${r.status === 'ok' ? 'ok' : r.reason} record without a request to the fake in that second`);
+      const needsRequest =
+        r.status === 'ok' || ['http_429', 'http_5xx', 'http_4xx', 'parse_error', 'network'].includes(r.reason ?? '');
+      if (needsRequest && !requested.has(s))
+        v(
+          `${product} ${r.scheduled_time}: ${r.status === 'ok' ? 'ok' : r.reason} record without a request to the fake in that second`,
+        );
     }
 
     // The query app over raw and over backup agrees with the records.
@@ -296,14 +331,22 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         v(`${product}: no query answers over ${store}`);
         continue;
       }
-      const gotGaps = a.gaps.map((g) => ({ start: normIso(g.start), end: normIso(g.end), seconds: Number(g.seconds), reason: g.reason }));
+      const gotGaps = a.gaps.map((g) => ({
+        start: normIso(g.start),
+        end: normIso(g.end),
+        seconds: Number(g.seconds),
+        reason: g.reason,
+      }));
       if (JSON.stringify(gotGaps) !== JSON.stringify(expectGaps)) {
-        v(`${product}: query gaps over ${store} = ${JSON.stringify(gotGaps).slice(0, 600)}, the records give ${JSON.stringify(expectGaps).slice(0, 600)}`);
+        v(
+          `${product}: query gaps over ${store} = ${JSON.stringify(gotGaps).slice(0, 600)}, the records give ${JSON.stringify(expectGaps).slice(0, 600)}`,
+        );
       }
       const missedQ = gotGaps.filter((g) => g.reason !== 'no_record').reduce((n, g) => n + g.seconds, 0);
       for (const g of gotGaps) {
         if (g.reason !== 'no_record') continue;
-        for (let s = second(g.start); s < second(g.end); s++) if (dueSeconds.has(s) && store === 'raw') counts.noRecordInDue++;
+        for (let s = second(g.start); s < second(g.end); s++)
+          if (dueSeconds.has(s) && store === 'raw') counts.noRecordInDue++;
       }
       const okQ = a.ohlc.reduce((n, c) => n + Number(c.ticks), 0);
       if (store === 'raw') {
@@ -318,10 +361,13 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         const want = candles.get(second(c.bucket_start));
         if (!want) v(`${product}: query ohlc over ${store} has a candle at ${c.bucket_start} the records do not`);
         else if (want.count !== Number(c.ticks) || want.high !== Number(c.high) || want.low !== Number(c.low)) {
-          v(`${product}: candle ${c.bucket_start} over ${store}: ${c.ticks} ticks ${c.low}-${c.high}, records give ${want.count} ticks ${want.low}-${want.high}`);
+          v(
+            `${product}: candle ${c.bucket_start} over ${store}: ${c.ticks} ticks ${c.low}-${c.high}, records give ${want.count} ticks ${want.low}-${want.high}`,
+          );
         }
       }
-      if (a.ohlc.length !== candles.size) v(`${product}: query ohlc over ${store} has ${a.ohlc.length} candles, the records ${candles.size}`);
+      if (a.ohlc.length !== candles.size)
+        v(`${product}: query ohlc over ${store} has ${a.ohlc.length} candles, the records ${candles.size}`);
     }
     const missedTotal = Object.values(missed).reduce((n, x) => n + (x ?? 0), 0);
     if (ok + missedTotal !== due) v(`${product}: ok ${ok} + missed ${missedTotal} != due ${due}`);
@@ -355,7 +401,19 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
 
 /** The counts at each stage as a table for the test log. */
 export function formatReport(name: string, report: ReconcileReport, extra: Record<string, unknown> = {}): string {
-  const head = ['product', 'due', 'metrics due', 'fake requests', 'raw lines', 'raw distinct', 'ok', 'missed (reasons)', 'backup distinct', 'query ok raw/backup', 'query missed raw/backup'];
+  const head = [
+    'product',
+    'due',
+    'metrics due',
+    'fake requests',
+    'raw lines',
+    'raw distinct',
+    'ok',
+    'missed (reasons)',
+    'backup distinct',
+    'query ok raw/backup',
+    'query missed raw/backup',
+  ];
   const rows = report.perProduct.map((p) => [
     p.product,
     String(p.due),
@@ -375,9 +433,13 @@ export function formatReport(name: string, report: ReconcileReport, extra: Recor
     `== e2e scenario: ${name}`,
     line(head),
     ...rows.map(line),
-    `objects raw ${report.rawObjects}, backup ${report.backupObjects}; raw duplicate lines ${report.rawDuplicates}; ${Object.entries(extra)
+    `objects raw ${report.rawObjects}, backup ${report.backupObjects}; raw duplicate lines ${report.rawDuplicates}; ${Object.entries(
+      extra,
+    )
       .map(([k, x]) => `${k} ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`)
       .join('; ')}`,
-    report.violations.length === 0 ? 'reconciled: no violations' : `VIOLATIONS (${report.violations.length}):\n  ${report.violations.join('\n  ')}`,
+    report.violations.length === 0
+      ? 'reconciled: no violations'
+      : `VIOLATIONS (${report.violations.length}):\n  ${report.violations.join('\n  ')}`,
   ].join('\n');
 }

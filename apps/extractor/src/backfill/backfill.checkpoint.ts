@@ -48,7 +48,10 @@ export class CheckpointFile {
     const parsed = BackfillCheckpointSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new BackfillCheckpointError(this.path, `${issue?.path.join('.')}: ${issue?.message}; delete it to start the job over`);
+      throw new BackfillCheckpointError(
+        this.path,
+        `${issue?.path.join('.')}: ${issue?.message}; delete it to start the job over`,
+      );
     }
     return parsed.data;
   }

@@ -26,7 +26,8 @@ export function parseBackfillArgs(argv: readonly string[]): { job: BackfillJob; 
   }
   const get = (f: (typeof FLAGS)[number]) => (typeof values[f] === 'string' ? (values[f] as string) : undefined);
   const product = get('product');
-  if (!product || !ProductId.safeParse(product).success) throw new ConfigError('--product', product, 'expected a Coinbase product id such as BTC-USD');
+  if (!product || !ProductId.safeParse(product).success)
+    throw new ConfigError('--product', product, 'expected a Coinbase product id such as BTC-USD');
   const time = (f: 'from' | 'to') => {
     const v = get(f);
     const ms = v === undefined ? NaN : Date.parse(v);

@@ -30,8 +30,19 @@ afterEach(async () => {
 });
 
 async function cli(args: string[]) {
-  const env = { ...process.env, SINK: 'local', DATA_DIR: data, COINBASE_EXCHANGE_URL: fake.exchangeUrl, BUFFER_INTERVAL_S: '0', LOG_LEVEL: 'warn' };
-  return run('npx', ['tsx', '--tsconfig', 'apps/extractor/tsconfig.json', 'apps/extractor/src/backfill/backfill.main.ts', ...args], { cwd: root, env }).then(
+  const env = {
+    ...process.env,
+    SINK: 'local',
+    DATA_DIR: data,
+    COINBASE_EXCHANGE_URL: fake.exchangeUrl,
+    BUFFER_INTERVAL_S: '0',
+    LOG_LEVEL: 'warn',
+  };
+  return run(
+    'npx',
+    ['tsx', '--tsconfig', 'apps/extractor/tsconfig.json', 'apps/extractor/src/backfill/backfill.main.ts', ...args],
+    { cwd: root, env },
+  ).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -40,10 +51,24 @@ async function cli(args: string[]) {
 describe('extractor:backfill CLI', () => {
   it('writes every candle of the range through the local sink, riding out a 429 with Retry-After', async () => {
     fake.setFaults([{ endpoint: 'candles', nth: 1, fault: { kind: 'rate-limit', retryAfter: 1 } }]);
-    const out = await cli(['--product', 'BTC-USD', '--from', '2026-11-27T06:00:00Z', '--to', '2026-11-27T11:00:00Z', '--granularity', '60']);
+    const out = await cli([
+      '--product',
+      'BTC-USD',
+      '--from',
+      '2026-11-27T06:00:00Z',
+      '--to',
+      '2026-11-27T11:00:00Z',
+      '--granularity',
+      '60',
+    ]);
     expect(out.code, out.stderr).toBe(0);
     const raw = files(join(data, 'btc-etl-raw', 'raw'));
-    const records = raw.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => PriceTickSchema.parse(JSON.parse(l))));
+    const records = raw.flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => PriceTickSchema.parse(JSON.parse(l))),
+    );
     expect(new Set(records.map((r) => r.record_id)).size).toBe(300);
     expect(records.every((r) => r.source === 'coinbase-candles' && r.backfilled === true)).toBe(true);
     expect(fake.requestsTo({ endpoint: 'candles' }).map((r) => r.status)).toEqual([429, 200]);

@@ -39,13 +39,16 @@ async function main(): Promise<void> {
     config,
     logger,
     metrics,
-    ...(config.SINK === 'local' ? { store: createObjectStore({ kind: 'local', root: config.DATA_DIR }) } : { firehose: createFirehosePutter() }),
+    ...(config.SINK === 'local'
+      ? { store: createObjectStore({ kind: 'local', root: config.DATA_DIR }) }
+      : { firehose: createFirehosePutter() }),
   };
   const pipeline = new DeliveryPipeline({ spool, createSink: (cb) => createSink(deps, cb), logger, metrics });
   pipeline.start();
 
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort(new ExtractorError(`backfill interrupted (${signal})`)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => stop.abort(new ExtractorError(`backfill interrupted (${signal})`)));
   const client = createCoinbaseClient({
     exchangeUrl: config.COINBASE_EXCHANGE_URL,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -54,7 +57,12 @@ async function main(): Promise<void> {
   });
   const from = new Date(job.fromMs).toISOString();
   const to = new Date(job.toMs).toISOString();
-  const checkpoint = new CheckpointFile(join(config.DATA_DIR, '.backfill'), { productId: job.productId, granularity: job.granularity, from, to });
+  const checkpoint = new CheckpointFile(join(config.DATA_DIR, '.backfill'), {
+    productId: job.productId,
+    granularity: job.granularity,
+    from,
+    to,
+  });
   const tty = process.stderr.isTTY === true;
   const rejected = async () => (await metrics.ticksRejected.get()).values.reduce((n, v) => n + v.value, 0);
 
@@ -73,7 +81,8 @@ async function main(): Promise<void> {
           pipeline.flushSpool();
           // the checkpoint must not pass a page whose records did not reach the spool (invalid, or the spool full)
           const lost = (await rejected()) - before;
-          if (lost > 0) throw new ExtractorError(`${lost} candle records were not spooled; the page will be fetched again`);
+          if (lost > 0)
+            throw new ExtractorError(`${lost} candle records were not spooled; the page will be fetched again`);
         },
         onProgress: (p) => (tty ? process.stderr.write(`\r${progressLine(p)}`) : logger.info(p, 'backfill progress')),
       },
@@ -91,7 +100,10 @@ async function main(): Promise<void> {
   const delivered = await pipeline.drain(deadline.signal);
   pipeline.sink.close();
   spool.close();
-  logger.info({ delivered }, delivered ? 'everything delivered' : 'the rest stays in the backfill spool for the next run');
+  logger.info(
+    { delivered },
+    delivered ? 'everything delivered' : 'the rest stays in the backfill spool for the next run',
+  );
   process.exit(failed ? 1 : 0);
 }
 

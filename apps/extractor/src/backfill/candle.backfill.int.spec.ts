@@ -24,20 +24,39 @@ afterEach(async () => {
 });
 
 const client = () =>
-  createCoinbaseClient({ exchangeUrl: fake.exchangeUrl, rateLimiter: new TokenBucket({ ratePerSecond: 1000, burst: 50 }), retry: { baseDelayMs: 10 } });
-const checkpoint = () => new CheckpointFile(dir, { productId: job.productId, granularity: 60, from: new Date(job.fromMs).toISOString(), to: new Date(job.toMs).toISOString() });
+  createCoinbaseClient({
+    exchangeUrl: fake.exchangeUrl,
+    rateLimiter: new TokenBucket({ ratePerSecond: 1000, burst: 50 }),
+    retry: { baseDelayMs: 10 },
+  });
+const checkpoint = () =>
+  new CheckpointFile(dir, {
+    productId: job.productId,
+    granularity: 60,
+    from: new Date(job.fromMs).toISOString(),
+    to: new Date(job.toMs).toISOString(),
+  });
 const candleStarts = (ticks: readonly PriceTick[]) => ticks.map((t) => Date.parse(t.exchange_time as string));
 
 describe('backfillCandles against the fake Coinbase REST server', () => {
   it('pages 300 candles per request and writes every bucket once, tagged backfilled', async () => {
     const written: PriceTick[] = [];
-    const result = await backfillCandles(job, { client: client(), write: (t) => void written.push(...t), checkpoint: checkpoint() }, new AbortController().signal);
+    const result = await backfillCandles(
+      job,
+      { client: client(), write: (t) => void written.push(...t), checkpoint: checkpoint() },
+      new AbortController().signal,
+    );
     const requests = fake.requestsTo({ endpoint: 'candles' });
     expect(requests).toHaveLength(3);
     expect(requests.map((r) => r.query.granularity)).toEqual(['60', '60', '60']);
     expect(result).toMatchObject({ pagesDone: 3, pagesTotal: 3, candles: 700, resumedFromPage: 0 });
     expect(candleStarts(written)).toEqual(Array.from({ length: 700 }, (_, i) => job.fromMs + i * 60_000));
-    for (const t of written) expect(PriceTickSchema.parse(t)).toMatchObject({ source: 'coinbase-candles', backfilled: true, granularity_s: 60 });
+    for (const t of written)
+      expect(PriceTickSchema.parse(t)).toMatchObject({
+        source: 'coinbase-candles',
+        backfilled: true,
+        granularity_s: 60,
+      });
     expect(Number(written[0]?.price)).toBe(Number(fake.candleAt('BTC-USD', 60, job.fromMs / 1000)?.[4]));
     expect(checkpoint().load()).toBeNull(); // a finished job leaves nothing to resume
   });
@@ -45,7 +64,11 @@ describe('backfillCandles against the fake Coinbase REST server', () => {
   it('waits out a 429 for its Retry-After and then completes', async () => {
     fake.setFaults([{ endpoint: 'candles', nth: 2, fault: { kind: 'rate-limit', retryAfter: 1 } }]);
     const written: PriceTick[] = [];
-    await backfillCandles(job, { client: client(), write: (t) => void written.push(...t), checkpoint: checkpoint() }, new AbortController().signal);
+    await backfillCandles(
+      job,
+      { client: client(), write: (t) => void written.push(...t), checkpoint: checkpoint() },
+      new AbortController().signal,
+    );
     const requests = fake.requestsTo({ endpoint: 'candles' });
     expect(requests.map((r) => r.status)).toEqual([200, 429, 200, 200]);
     // the retry came no sooner than the server asked
@@ -61,12 +84,20 @@ describe('backfillCandles against the fake Coinbase REST server', () => {
       written.push(...ticks);
     };
     await expect(
-      backfillCandles(job, { client: client(), write: crashing, checkpoint: checkpoint() }, new AbortController().signal),
+      backfillCandles(
+        job,
+        { client: client(), write: crashing, checkpoint: checkpoint() },
+        new AbortController().signal,
+      ),
     ).rejects.toThrow('process killed');
     expect(checkpoint().load()).toMatchObject({ nextPage: 1, pagesTotal: 3, candles: 300 });
 
     fake.clearRequests();
-    const result = await backfillCandles(job, { client: client(), write: (t) => void written.push(...t), checkpoint: checkpoint() }, new AbortController().signal);
+    const result = await backfillCandles(
+      job,
+      { client: client(), write: (t) => void written.push(...t), checkpoint: checkpoint() },
+      new AbortController().signal,
+    );
     expect(result.resumedFromPage).toBe(1);
     expect(fake.requestsTo({ endpoint: 'candles' })).toHaveLength(2); // page 1 was not fetched again
     expect(new Set(written.map((t) => t.record_id)).size).toBe(700);
@@ -75,10 +106,22 @@ describe('backfillCandles against the fake Coinbase REST server', () => {
 
   it('refuses to resume from a damaged checkpoint, naming the file', async () => {
     const cp = checkpoint();
-    cp.save({ version: 1, productId: 'BTC-USD', granularity: 60, from: 'a', to: 'b', nextPage: 1, pagesTotal: 3, candles: 1, updatedAt: 'x' });
+    cp.save({
+      version: 1,
+      productId: 'BTC-USD',
+      granularity: 60,
+      from: 'a',
+      to: 'b',
+      nextPage: 1,
+      pagesTotal: 3,
+      candles: 1,
+      updatedAt: 'x',
+    });
     const { writeFileSync } = await import('node:fs');
     writeFileSync(cp.path, '{"version":1,');
-    await expect(backfillCandles(job, { client: client(), write: () => undefined, checkpoint: cp }, new AbortController().signal)).rejects.toThrow(cp.path);
+    await expect(
+      backfillCandles(job, { client: client(), write: () => undefined, checkpoint: cp }, new AbortController().signal),
+    ).rejects.toThrow(cp.path);
   });
 });
 

@@ -41,7 +41,11 @@ export interface BackfillResult extends BackfillProgress {
  * (source `coinbase-candles`, `backfilled` true) are written through the extractor's sinks, then the checkpoint
  * records the page as done. Re-running the same job after a crash resumes at the first page not written.
  */
-export async function backfillCandles(job: BackfillJob, deps: CandleBackfillDeps, signal: AbortSignal): Promise<BackfillResult> {
+export async function backfillCandles(
+  job: BackfillJob,
+  deps: CandleBackfillDeps,
+  signal: AbortSignal,
+): Promise<BackfillResult> {
   const pages = candlePages(job.fromMs, job.toMs, job.granularity);
   const from = new Date(job.fromMs).toISOString();
   const to = new Date(job.toMs).toISOString();
@@ -83,7 +87,12 @@ export async function backfillCandles(job: BackfillJob, deps: CandleBackfillDeps
  * The candle range that covers an outage: whole buckets from the one holding `start` to the one holding `end`, so
  * every second of the span lies in a backfilled candle.
  */
-export function outageJob(productId: string, startIso: string, endIso: string, granularity: CandleGranularity): BackfillJob {
+export function outageJob(
+  productId: string,
+  startIso: string,
+  endIso: string,
+  granularity: CandleGranularity,
+): BackfillJob {
   const g = granularity * 1000;
   const fromMs = Math.floor(Date.parse(startIso) / g) * g;
   const toMs = Math.floor(Date.parse(endIso) / g) * g + g;

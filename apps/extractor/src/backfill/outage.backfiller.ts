@@ -59,7 +59,12 @@ export class OutageBackfiller {
     if (this.abort.signal.aborted) return;
     const job = outageJob(productId, start, end, this.granularity);
     this.options.logger.info(
-      { productId, from: new Date(job.fromMs).toISOString(), to: new Date(job.toMs).toISOString(), granularity: job.granularity },
+      {
+        productId,
+        from: new Date(job.fromMs).toISOString(),
+        to: new Date(job.toMs).toISOString(),
+        granularity: job.granularity,
+      },
       'outage backfill scheduled',
     );
     this.later({ job, attempt: 0 }, Math.max(0, job.toMs + this.settleMs - this.clock.now()));
@@ -86,7 +91,12 @@ export class OutageBackfiller {
 
   private async runOne(item: Queued): Promise<void> {
     const { job } = item;
-    const log = { productId: job.productId, from: new Date(job.fromMs).toISOString(), to: new Date(job.toMs).toISOString(), attempt: item.attempt + 1 };
+    const log = {
+      productId: job.productId,
+      from: new Date(job.fromMs).toISOString(),
+      to: new Date(job.toMs).toISOString(),
+      attempt: item.attempt + 1,
+    };
     try {
       const result = await backfillCandles(
         job,
@@ -106,7 +116,11 @@ export class OutageBackfiller {
       const attempt = item.attempt + 1;
       if (attempt >= this.maxAttempts) {
         this.options.logger.error(
-          { ...log, err: error, command: `npx nx run extractor:backfill -- --product ${job.productId} --from ${log.from} --to ${log.to} --granularity ${job.granularity}` },
+          {
+            ...log,
+            err: error,
+            command: `npx nx run extractor:backfill -- --product ${job.productId} --from ${log.from} --to ${log.to} --granularity ${job.granularity}`,
+          },
           'outage backfill gave up: run the command to fill the gap',
         );
         return;

@@ -5,7 +5,14 @@ import { SecondSampler } from './second.sampler';
 const T0 = Date.parse('2026-11-27T00:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const trade = (seq: number, atMs: number, price: string): PriceTick =>
-  okTick({ source: 'coinbase-ws-ticker', scheduled_time: null, exchange_time: iso(atMs), sequence: seq, trade_id: seq, price });
+  okTick({
+    source: 'coinbase-ws-ticker',
+    scheduled_time: null,
+    exchange_time: iso(atMs),
+    sequence: seq,
+    trade_id: seq,
+    price,
+  });
 
 describe('SecondSampler', () => {
   let out: PriceTick[];

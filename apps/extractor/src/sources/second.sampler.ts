@@ -53,7 +53,8 @@ export class SecondSampler {
     this.intervalMs = options.intervalMs ?? 1_000;
     this.graceMs = options.graceMs ?? 1_500;
     if (!(this.intervalMs > 0)) throw new RangeError(`intervalMs must be > 0, got ${this.intervalMs}`);
-    for (const p of options.productIds) this.products.set(p, { carry: null, recent: [], aliveAtMs: Number.NEGATIVE_INFINITY });
+    for (const p of options.productIds)
+      this.products.set(p, { carry: null, recent: [], aliveAtMs: Number.NEGATIVE_INFINITY });
   }
 
   /** An `ok` trade record from the stream. */

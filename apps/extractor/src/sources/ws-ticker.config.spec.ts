@@ -7,7 +7,9 @@ describe('config of SOURCE=ws-ticker', () => {
     const c = parseConfig(['--also-sample', '1s'], { SOURCE: 'ws-ticker', PRODUCTS: 'BTC-USD,ETH-USD' }, '/tmp');
     expect(c.COINBASE_WS_URL).toBe('wss://ws-feed.exchange.coinbase.com');
     expect(c.ALSO_SAMPLE).toBe(1_000);
-    expect(parseConfig([], { SOURCE: 'ws-ticker', COINBASE_WS_URL: 'ws://127.0.0.1:9999' }, '/tmp').ALSO_SAMPLE).toBeUndefined();
+    expect(
+      parseConfig([], { SOURCE: 'ws-ticker', COINBASE_WS_URL: 'ws://127.0.0.1:9999' }, '/tmp').ALSO_SAMPLE,
+    ).toBeUndefined();
   });
 
   it('does not apply the polling budget to a stream: 20 products are fine', () => {
@@ -16,7 +18,9 @@ describe('config of SOURCE=ws-ticker', () => {
   });
 
   it('names the variable of a bad value', () => {
-    expect(() => parseConfig([], { SOURCE: 'ws-ticker', COINBASE_WS_URL: 'http://x' }, '/tmp')).toThrow(/COINBASE_WS_URL/);
+    expect(() => parseConfig([], { SOURCE: 'ws-ticker', COINBASE_WS_URL: 'http://x' }, '/tmp')).toThrow(
+      /COINBASE_WS_URL/,
+    );
     expect(() => parseConfig(['--also-sample', 'often'], { SOURCE: 'ws-ticker' }, '/tmp')).toThrow(/ALSO_SAMPLE/);
     const e = (() => {
       try {

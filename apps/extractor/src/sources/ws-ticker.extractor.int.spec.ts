@@ -38,11 +38,19 @@ describe('extractor with SOURCE=ws-ticker, local delivery stream', () => {
       BUFFER_INTERVAL_S: '900',
     });
     const source = new WsTickerSource({
-      feed: new CoinbaseWsFeed({ url: config.COINBASE_WS_URL, productIds: config.PRODUCTS, heartbeatTimeoutMs: 400, backoffBaseMs: 50 }),
+      feed: new CoinbaseWsFeed({
+        url: config.COINBASE_WS_URL,
+        productIds: config.PRODUCTS,
+        heartbeatTimeoutMs: 400,
+        backoffBaseMs: 50,
+      }),
       productIds: config.PRODUCTS,
       logger: silentLogger,
       sampleEveryMs: config.ALSO_SAMPLE ?? null,
-      backfill: { client: createCoinbaseClient({ exchangeUrl: rest.exchangeUrl, rateLimiter: new TokenBucket() }), settleMs: -60_000 },
+      backfill: {
+        client: createCoinbaseClient({ exchangeUrl: rest.exchangeUrl, rateLimiter: new TokenBucket() }),
+        settleMs: -60_000,
+      },
     });
     running = await startExtractor({
       config,
@@ -75,7 +83,9 @@ describe('extractor with SOURCE=ws-ticker, local delivery stream', () => {
     running = undefined;
 
     const { records } = await readLocalRaw(config.DATA_DIR);
-    const trades = records.filter((r) => r.source === 'coinbase-ws-ticker' && r.status === 'ok' && r.scheduled_time === null);
+    const trades = records.filter(
+      (r) => r.source === 'coinbase-ws-ticker' && r.status === 'ok' && r.scheduled_time === null,
+    );
     const btcSeq = new Set(trades.filter((r) => r.product_id === 'BTC-USD').map((r) => r.sequence));
     // 60 sent before the stall, 2 of them dropped on the way; of the 3 traded during the stall the last comes back as
     // the ticker snapshot on re-subscribing; then the one after
@@ -84,10 +94,15 @@ describe('extractor with SOURCE=ws-ticker, local delivery stream', () => {
     // at-least-once: the snapshot after re-subscribing repeats ETH's last trade, with the same record_id
     expect(new Set(trades.filter((r) => r.product_id === 'ETH-USD').map((r) => r.record_id)).size).toBe(5);
     const gaps = records.filter((r) => r.reason === 'sequence_gap');
-    expect(gaps.map((g) => [g.product_id, g.gap_from_sequence, g.gap_to_sequence])).toEqual([['BTC-USD', 1_000_051, 1_000_052]]);
+    expect(gaps.map((g) => [g.product_id, g.gap_from_sequence, g.gap_to_sequence])).toEqual([
+      ['BTC-USD', 1_000_051, 1_000_052],
+    ]);
     const outages = records.filter((r) => r.reason === 'disconnected' && r.scheduled_time === null);
     expect(outages.map((o) => o.product_id).sort()).toEqual(['BTC-USD', 'ETH-USD']);
-    expect(outages.find((o) => o.product_id === 'BTC-USD')).toMatchObject({ gap_from_sequence: 1_000_061, gap_to_sequence: 1_000_062 });
+    expect(outages.find((o) => o.product_id === 'BTC-USD')).toMatchObject({
+      gap_from_sequence: 1_000_061,
+      gap_to_sequence: 1_000_062,
+    });
     expect(records.filter((r) => r.source === 'coinbase-candles' && r.backfilled === true).length).toBeGreaterThan(0);
     expect(records.some((r) => r.scheduled_time !== null && r.source === 'coinbase-ws-ticker')).toBe(true);
   });

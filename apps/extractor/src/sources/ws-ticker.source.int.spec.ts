@@ -26,18 +26,30 @@ describe('WsTickerSource (SOURCE=ws-ticker) against the fake feed and the fake R
     rest = await startFakeCoinbase();
     const out: PriceTick[] = [];
     const source = new WsTickerSource({
-      feed: new CoinbaseWsFeed({ url: ws.url, productIds: ['BTC-USD'], heartbeatTimeoutMs: 500, backoffBaseMs: 50, backoffCapMs: 200 }),
+      feed: new CoinbaseWsFeed({
+        url: ws.url,
+        productIds: ['BTC-USD'],
+        heartbeatTimeoutMs: 500,
+        backoffBaseMs: 50,
+        backoffCapMs: 200,
+      }),
       productIds: ['BTC-USD'],
       logger: silentLogger,
       sampleEveryMs: 1_000,
       // fetch at once instead of waiting for the outage's last minute to close (that is up to a minute)
-      backfill: { client: createCoinbaseClient({ exchangeUrl: rest.exchangeUrl, rateLimiter: new TokenBucket() }), settleMs: -60_000 },
+      backfill: {
+        client: createCoinbaseClient({ exchangeUrl: rest.exchangeUrl, rateLimiter: new TokenBucket() }),
+        settleMs: -60_000,
+      },
     });
     const stop = new AbortController();
     const running = source.run((t) => out.push(t), stop.signal);
     await until('subscribed', () => ws?.received.length === 1);
     ws.trades('BTC-USD', 3);
-    await until('3 trades', () => out.filter((t) => t.sequence !== undefined && t.scheduled_time === null).length === 3);
+    await until(
+      '3 trades',
+      () => out.filter((t) => t.sequence !== undefined && t.scheduled_time === null).length === 3,
+    );
     ws.closeAll({ abrupt: true });
     ws.trades('BTC-USD', 2);
     await until('outage record', () => out.some((t) => t.reason === 'disconnected' && t.scheduled_time === null));
@@ -48,7 +60,11 @@ describe('WsTickerSource (SOURCE=ws-ticker) against the fake feed and the fake R
 
     for (const t of out) expect(PriceTickSchema.parse(t)).toEqual(t);
     const outage = out.find((t) => t.reason === 'disconnected' && t.scheduled_time === null);
-    expect(outage).toMatchObject({ source: 'coinbase-ws-ticker', gap_from_sequence: 1_000_004, gap_to_sequence: 1_000_004 });
+    expect(outage).toMatchObject({
+      source: 'coinbase-ws-ticker',
+      gap_from_sequence: 1_000_004,
+      gap_to_sequence: 1_000_004,
+    });
     const candles = out.filter((t) => t.source === 'coinbase-candles');
     expect(candles.every((c) => c.backfilled === true && c.granularity_s === 60)).toBe(true);
     // the candles cover the outage: the minute holding its start is among them

@@ -78,7 +78,12 @@ export class WsTickerSource implements StreamingSource {
             onRecord?.(event.tick, event.receivedAtMs);
             emit(event.tick);
             logger.warn(
-              { connectionId: event.connectionId, productId: event.gap.productId, reason: event.gap.reason, gap: event.gap },
+              {
+                connectionId: event.connectionId,
+                productId: event.gap.productId,
+                reason: event.gap.reason,
+                gap: event.gap,
+              },
               event.gap.reason === 'disconnected' ? 'feed outage recorded' : 'sequence gap recorded',
             );
             if (event.gap.reason === 'disconnected') {
@@ -87,22 +92,42 @@ export class WsTickerSource implements StreamingSource {
             }
             return;
           case 'connecting':
-            logger.info({ connectionId: event.connectionId, url: event.url, attempt: event.attempt }, 'feed connecting');
+            logger.info(
+              { connectionId: event.connectionId, url: event.url, attempt: event.attempt },
+              'feed connecting',
+            );
             return;
           case 'subscribed':
             logger.info({ connectionId: event.connectionId, productIds: event.productIds }, 'feed subscribed');
             return;
           case 'disconnected':
-            logger.warn({ connectionId: event.connectionId, err: event.error, subscribedForMs: event.subscribedForMs }, 'feed disconnected');
+            logger.warn(
+              { connectionId: event.connectionId, err: event.error, subscribedForMs: event.subscribedForMs },
+              'feed disconnected',
+            );
             return;
           case 'reconnecting':
-            logger.info({ connectionId: event.connectionId, attempt: event.attempt, delayMs: event.delayMs }, 'feed reconnecting');
+            logger.info(
+              { connectionId: event.connectionId, attempt: event.attempt, delayMs: event.delayMs },
+              'feed reconnecting',
+            );
             return;
           case 'late':
-            logger.debug({ connectionId: event.connectionId, productId: event.productId, sequence: event.sequence, lastSequence: event.lastSequence }, 'late feed message');
+            logger.debug(
+              {
+                connectionId: event.connectionId,
+                productId: event.productId,
+                sequence: event.sequence,
+                lastSequence: event.lastSequence,
+              },
+              'late feed message',
+            );
             return;
           case 'feed_error':
-            logger.error({ connectionId: event.connectionId, message: event.message, reason: event.reason }, 'feed error message');
+            logger.error(
+              { connectionId: event.connectionId, message: event.message, reason: event.reason },
+              'feed error message',
+            );
             return;
           case 'parse_error':
             // the message is lost; the next sequence number turns it into a sequence_gap record

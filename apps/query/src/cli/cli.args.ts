@@ -11,7 +11,15 @@ export type CliCommand =
   | { kind: 'help' }
   | { kind: 'serve' }
   | { kind: 'named-queries'; out?: string }
-  | { kind: 'query'; query: QueryName; params: unknown; engine: EngineName; format: OutputFormat; out?: string; lateSlackS?: number };
+  | {
+      kind: 'query';
+      query: QueryName;
+      params: unknown;
+      engine: EngineName;
+      format: OutputFormat;
+      out?: string;
+      lateSlackS?: number;
+    };
 
 export const USAGE = `usage: node dist/apps/query/main.js <command> [flags]
   (or: npx nx run query:cli -- <command> [flags])
@@ -73,14 +81,19 @@ const COMMON = ['engine', 'format', 'out', 'late-slack', 'help'];
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) throw new QueryInputError(flag, value, `expected one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new QueryInputError(flag, value, `expected one of ${allowed.join(', ')}`);
   return value as T;
 }
 
 function zodToInput(error: z.ZodError): QueryInputError {
   const issue = error.issues[0];
   const field = issue?.path[0];
-  return new QueryInputError(field === undefined ? '(arguments)' : `--${String(field)}`, undefined, issue?.message ?? 'invalid');
+  return new QueryInputError(
+    field === undefined ? '(arguments)' : `--${String(field)}`,
+    undefined,
+    issue?.message ?? 'invalid',
+  );
 }
 
 /**
@@ -101,18 +114,24 @@ export function parseCli(argv: readonly string[], nowMs: number = Date.now()): C
   if (command === 'serve') return { kind: 'serve' };
   if (command === 'named-queries') return { kind: 'named-queries', ...(values.out ? { out: values.out } : {}) };
   if (!isQueryName(command)) {
-    throw new QueryInputError('command', command, `expected one of ${[...QUERY_NAMES, 'serve', 'named-queries'].join(', ')}`);
+    throw new QueryInputError(
+      'command',
+      command,
+      `expected one of ${[...QUERY_NAMES, 'serve', 'named-queries'].join(', ')}`,
+    );
   }
   const allowed = new Set([...QUERY_FLAGS[command], ...COMMON]);
   for (const [flag, value] of Object.entries(values)) {
-    if (value !== undefined && !allowed.has(flag)) throw new QueryInputError(`--${flag}`, value, `not a flag of ${command}`);
+    if (value !== undefined && !allowed.has(flag))
+      throw new QueryInputError(`--${flag}`, value, `not a flag of ${command}`);
   }
   const nowSec = Math.floor(nowMs / 1000);
   const to = values.to ?? new Date(nowSec * 1000).toISOString();
   let from = values.from;
   if (from === undefined) {
     const toMs = Date.parse(to);
-    if (Number.isNaN(toMs)) throw new QueryInputError('--to', to, 'expected an ISO-8601 UTC time such as 2026-11-27T00:00:00Z');
+    if (Number.isNaN(toMs))
+      throw new QueryInputError('--to', to, 'expected an ISO-8601 UTC time such as 2026-11-27T00:00:00Z');
     from = new Date(toMs - DEFAULT_SPAN_S[command] * 1000).toISOString();
   }
   const raw: Record<string, unknown> = { from, to };

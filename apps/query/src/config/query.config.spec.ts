@@ -13,14 +13,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ RAW_PREFIX: prefix }).RAW_PREFIX).toBe(prefix || 'raw/');
   });
 
-  it.each(['../../secret/', 'raw/../../', 'raw//', '%2e%2e/', 'raw', '/abs/'])('refuses RAW_PREFIX %j and names it', (prefix) => {
-    let error: unknown;
-    try {
-      loadConfig({ RAW_PREFIX: prefix });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(QueryInputError);
-    expect((error as Error).message).toContain('RAW_PREFIX');
-  });
+  it.each(['../../secret/', 'raw/../../', 'raw//', '%2e%2e/', 'raw', '/abs/'])(
+    'refuses RAW_PREFIX %j and names it',
+    (prefix) => {
+      let error: unknown;
+      try {
+        loadConfig({ RAW_PREFIX: prefix });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(QueryInputError);
+      expect((error as Error).message).toContain('RAW_PREFIX');
+    },
+  );
 });

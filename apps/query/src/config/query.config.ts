@@ -25,7 +25,10 @@ const EnvSchema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
   ATHENA_WORKGROUP: z.string().min(1).default('btc-etl'),
   ATHENA_DATABASE: identifier.default('btc_etl'),
-  ATHENA_OUTPUT_LOCATION: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'expected s3://bucket/prefix/').optional(),
+  ATHENA_OUTPUT_LOCATION: z
+    .string()
+    .regex(/^s3:\/\/[^/]+\/.*$/, 'expected s3://bucket/prefix/')
+    .optional(),
   ATHENA_RAW_TABLE: identifier.default('raw_ticks'),
   ATHENA_BACKUP_TABLE: identifier.default('backup_ticks'),
   /** How late a record may arrive after its own time and still be found (see arrival-window.ts). */

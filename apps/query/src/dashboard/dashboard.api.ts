@@ -63,7 +63,11 @@ export function parseDashboardRequest(search: URLSearchParams): z.infer<typeof D
  * Everything the page shows in one response, from the same query definitions the CLI runs. The range ends at the
  * current minute's end so the forming candle is included.
  */
-export async function dashboardData(request: z.infer<typeof DashboardRequest>, nowMs: number, run: RunNamed): Promise<DashboardData> {
+export async function dashboardData(
+  request: z.infer<typeof DashboardRequest>,
+  nowMs: number,
+  run: RunNamed,
+): Promise<DashboardData> {
   const started = performance.now();
   const nowSec = Math.floor(nowMs / 1000);
   const width = INTERVALS[request.interval];
@@ -74,11 +78,20 @@ export async function dashboardData(request: z.infer<typeof DashboardRequest>, n
   const gapsFrom = Math.max(alignedFrom, to - GAPS_WINDOW_S);
   const product = request.product;
   const [candles, latest, completeness, gaps, freshness] = await Promise.all([
-    run('ohlc', QUERIES.ohlc.params.parse({ product, interval: request.interval, from: iso(alignedFrom), to: iso(to) })),
+    run(
+      'ohlc',
+      QUERIES.ohlc.params.parse({ product, interval: request.interval, from: iso(alignedFrom), to: iso(to) }),
+    ),
     run('latest', QUERIES.latest.params.parse({ product, from: iso(to - 86_400), to: iso(to), now: iso(nowSec) })),
-    run('completeness', QUERIES.completeness.params.parse({ product, from: iso(gapsFrom - (gapsFrom % 3600)), to: iso(to) })),
+    run(
+      'completeness',
+      QUERIES.completeness.params.parse({ product, from: iso(gapsFrom - (gapsFrom % 3600)), to: iso(to) }),
+    ),
     run('gaps', QUERIES.gaps.params.parse({ product, from: iso(gapsFrom - (gapsFrom % 3600)), to: iso(to) })),
-    run('freshness', QUERIES.freshness.params.parse({ product, from: iso(to - 86_400), to: iso(to), now: iso(nowSec) })),
+    run(
+      'freshness',
+      QUERIES.freshness.params.parse({ product, from: iso(to - 86_400), to: iso(to), now: iso(nowSec) }),
+    ),
   ]);
   const settled = (gaps.rows as GapRow[]).filter((g) => Date.parse(g.start) < nowMs - 5_000);
   return {
@@ -95,7 +108,8 @@ export async function dashboardData(request: z.infer<typeof DashboardRequest>, n
     gapCount: settled.length,
     gapSeconds: settled.reduce((n, g) => n + g.seconds, 0),
     freshness: freshness.rows as FreshnessRow[],
-    badRecords: candles.badRecords + latest.badRecords + completeness.badRecords + gaps.badRecords + freshness.badRecords,
+    badRecords:
+      candles.badRecords + latest.badRecords + completeness.badRecords + gaps.badRecords + freshness.badRecords,
     elapsedMs: Math.round(performance.now() - started),
   };
 }

@@ -34,10 +34,23 @@ async function run(name: QueryName, params: unknown) {
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'query-e2e-'));
-  const objects = [...generateObjects({ start: START, seconds: 3 * 3600 - 30, seed: 3, missRate: 0.01, holeRate: 0.001, badObjectRate: 0.05 })];
+  const objects = [
+    ...generateObjects({
+      start: START,
+      seconds: 3 * 3600 - 30,
+      seed: 3,
+      missRate: 0.01,
+      holeRate: 0.001,
+      badObjectRate: 0.05,
+    }),
+  ];
   writeObjectsToDir(root, buckets.raw, objects);
   // the backup is 20 minutes behind
-  writeObjectsToDir(root, buckets.backup, objects.filter((o) => parseFirehoseKey(o.key).arrival.getTime() < NOW - 20 * 60_000));
+  writeObjectsToDir(
+    root,
+    buckets.backup,
+    objects.filter((o) => parseFirehoseKey(o.key).arrival.getTime() < NOW - 20 * 60_000),
+  );
   const publicDir = join(root, 'public');
   await buildDashboard(publicDir);
   server = createDashboardServer({ publicDir, run, refreshS: 1, now: () => NOW });
@@ -48,7 +61,16 @@ beforeAll(async () => {
   browser = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 900 },
     deviceScaleFactor: 1,
   });
@@ -74,7 +96,10 @@ describe('dashboard in headless Chromium', () => {
       from: string;
       to: string;
     };
-    const candles = await run('ohlc', QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: api.from, to: api.to }));
+    const candles = await run(
+      'ohlc',
+      QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: api.from, to: api.to }),
+    );
     const last = candles.rows[candles.rows.length - 1] as Record<string, string | number>;
     expect(candles.rows.length).toBeGreaterThan(170);
     expect(await page.getAttribute('#chart', 'data-candles')).toBe(String(candles.rows.length));
@@ -87,14 +112,27 @@ describe('dashboard in headless Chromium', () => {
     const canvas = await page.$('#chart canvas');
     expect((await canvas?.boundingBox())?.width ?? 0).toBeGreaterThan(800);
 
-    const latest = await run('latest', QUERIES.latest.params.parse({ product: 'BTC-USD', from: '2026-11-26T12:00:00Z', to: '2026-11-27T12:00:00Z', now: new Date(NOW) }));
+    const latest = await run(
+      'latest',
+      QUERIES.latest.params.parse({
+        product: 'BTC-USD',
+        from: '2026-11-26T12:00:00Z',
+        to: '2026-11-27T12:00:00Z',
+        now: new Date(NOW),
+      }),
+    );
     expect(await page.textContent('[data-testid="latest-price"]')).toBe(latest.rows[0]?.price);
 
-    const cells = await page.$$eval('[data-testid="completeness-strip"] .cell', (els) => els.map((e) => Number((e as HTMLElement).dataset.completeness)));
+    const cells = await page.$$eval('[data-testid="completeness-strip"] .cell', (els) =>
+      els.map((e) => Number((e as HTMLElement).dataset.completeness)),
+    );
     expect(cells.length).toBe(3);
     expect(cells.every((c) => c > 0.9 && c < 1)).toBe(true);
     expect(await page.$$eval('[data-testid="gaps"] tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
-    const gaps = await run('gaps', QUERIES.gaps.params.parse({ product: 'BTC-USD', from: '2026-11-27T09:00:00Z', to: api.to }));
+    const gaps = await run(
+      'gaps',
+      QUERIES.gaps.params.parse({ product: 'BTC-USD', from: '2026-11-27T09:00:00Z', to: api.to }),
+    );
     const settled = gaps.rows.filter((g) => Date.parse(g.start as string) < NOW - 5_000);
     expect(await page.textContent('[data-testid="gap-count"]')).toContain(`${settled.length} gaps`);
 
@@ -110,14 +148,26 @@ describe('dashboard in headless Chromium', () => {
     // switching the interval redraws with 5m candles
     await page.click('[data-interval="5m"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="legend"]')?.textContent?.startsWith('5m'));
-    const api5 = (await (await fetch(`${base}/api/dashboard?product=BTC-USD&interval=5m`)).json()) as { from: string; to: string };
-    const candles5 = await run('ohlc', QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '5m', from: api5.from, to: api5.to }));
+    const api5 = (await (await fetch(`${base}/api/dashboard?product=BTC-USD&interval=5m`)).json()) as {
+      from: string;
+      to: string;
+    };
+    const candles5 = await run(
+      'ohlc',
+      QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '5m', from: api5.from, to: api5.to }),
+    );
     expect(await page.getAttribute('#chart', 'data-candles')).toBe(String(candles5.rows.length));
     expect(await page.getAttribute('[data-interval="5m"]', 'aria-pressed')).toBe('true');
 
     // it refreshes by itself (every second here)
     const first = await page.getAttribute('[data-testid="status"]', 'data-updated');
-    await page.waitForFunction((prev) => document.querySelector('[data-testid="status"]')?.textContent !== prev, await page.textContent('[data-testid="status"]'), { timeout: 5_000 }).catch(() => undefined);
+    await page
+      .waitForFunction(
+        (prev) => document.querySelector('[data-testid="status"]')?.textContent !== prev,
+        await page.textContent('[data-testid="status"]'),
+        { timeout: 5_000 },
+      )
+      .catch(() => undefined);
     const refreshes: string[] = [];
     page.on('request', (r) => refreshes.push(r.url()));
     await page.waitForTimeout(2_200);

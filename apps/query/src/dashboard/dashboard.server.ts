@@ -27,7 +27,8 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   res.end(body);
 }
-const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
+const json = (res: ServerResponse, status: number, value: unknown) =>
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
 
 /**
  * The dashboard: static page and client bundle, plus `GET /api/dashboard?product=&interval=` answering from the

@@ -17,10 +17,19 @@ describe('arrival window', () => {
       'raw/2026/11/27/10/',
       'raw/2026/11/27/11/',
     ]);
-    expect(datehourBounds(sec('2026-11-27T10:30:00Z'), sec('2026-11-27T11:00:00Z'), slack)).toEqual({ from: '2026/11/27/10', to: '2026/11/27/11' });
+    expect(datehourBounds(sec('2026-11-27T10:30:00Z'), sec('2026-11-27T11:00:00Z'), slack)).toEqual({
+      from: '2026/11/27/10',
+      to: '2026/11/27/11',
+    });
   });
 
   it('reads only the asked hours with no slack at all', () => {
-    expect(prunedPrefixes('raw/', sec('2026-11-27T10:00:00Z'), sec('2026-11-27T10:59:59Z'), { lateS: 0, bufferS: 0, skewS: 0 })).toEqual(['raw/2026/11/27/10/']);
+    expect(
+      prunedPrefixes('raw/', sec('2026-11-27T10:00:00Z'), sec('2026-11-27T10:59:59Z'), {
+        lateS: 0,
+        bufferS: 0,
+        skewS: 0,
+      }),
+    ).toEqual(['raw/2026/11/27/10/']);
   });
 });

@@ -18,7 +18,10 @@ async function seedResults(rows: (string | null)[][]): Promise<void> {
   const res = await fetch(`${endpoint}/moto-api/static/athena/query-results`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ region: 'us-east-1', results: [{ rows: rows.map((r) => ({ Data: r.map(cell) })), column_info: [] }] }),
+    body: JSON.stringify({
+      region: 'us-east-1',
+      results: [{ rows: rows.map((r) => ({ Data: r.map(cell) })), column_info: [] }],
+    }),
   });
   expect(res.status).toBe(201);
 }
@@ -46,8 +49,15 @@ function options(): AthenaEngineOptions {
 
 beforeAll(async () => {
   expect(endpoint, 'moto global setup sets AWS_ENDPOINT_URL').toMatch(/^http:\/\/127\.0\.0\.1:/);
-  await new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: resultsBucket }));
-  await athena.send(new CreateWorkGroupCommand({ Name: workGroup, Configuration: { ResultConfiguration: { OutputLocation: `s3://${resultsBucket}/athena/` } } }));
+  await new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true }).send(
+    new CreateBucketCommand({ Bucket: resultsBucket }),
+  );
+  await athena.send(
+    new CreateWorkGroupCommand({
+      Name: workGroup,
+      Configuration: { ResultConfiguration: { OutputLocation: `s3://${resultsBucket}/athena/` } },
+    }),
+  );
   await slowExecutions();
 });
 
@@ -58,13 +68,32 @@ describe('Athena engine on moto', () => {
       ['2026-11-27T00:00:00.000Z', '97000.10', '97010.00', '96990.5', '97005.00', '60'],
       ['2026-11-27T00:01:00.000Z', '97005.00', '97006.00', '97001.00', '97002.25', '58'],
     ]);
-    const params = QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z' });
+    const params = QUERIES.ohlc.params.parse({
+      product: 'BTC-USD',
+      interval: '1m',
+      from: '2026-11-27T00:00:00Z',
+      to: '2026-11-27T01:00:00Z',
+    });
 
     const { rows, stats } = await runAthenaQuery(QUERIES.ohlc, params, options());
 
     expect(rows).toEqual([
-      { bucket_start: '2026-11-27T00:00:00.000Z', open: '97000.10', high: '97010.00', low: '96990.5', close: '97005.00', ticks: 60 },
-      { bucket_start: '2026-11-27T00:01:00.000Z', open: '97005.00', high: '97006.00', low: '97001.00', close: '97002.25', ticks: 58 },
+      {
+        bucket_start: '2026-11-27T00:00:00.000Z',
+        open: '97000.10',
+        high: '97010.00',
+        low: '96990.5',
+        close: '97005.00',
+        ticks: 60,
+      },
+      {
+        bucket_start: '2026-11-27T00:01:00.000Z',
+        open: '97005.00',
+        high: '97006.00',
+        low: '97001.00',
+        close: '97002.25',
+        ticks: 58,
+      },
     ]);
     expect(stats.states).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
     expect(stats.polls).toBeGreaterThanOrEqual(3);
@@ -72,10 +101,20 @@ describe('Athena engine on moto', () => {
     expect(stats.bytesScanned).toBe(0);
     expect(stats.costUsd).toBeCloseTo(athenaCostUsd(10 * 2 ** 20), 12);
 
-    const { QueryExecution: sent } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: stats.queryExecutionId }));
+    const { QueryExecution: sent } = await athena.send(
+      new GetQueryExecutionCommand({ QueryExecutionId: stats.queryExecutionId }),
+    );
     expect(sent?.Query).toContain('FROM "raw_ticks"');
     expect(sent?.Query).not.toContain('BTC-USD');
-    expect(sent?.ExecutionParameters).toEqual(["'2026/11/26/23'", "'2026/11/27/01'", "'BTC-USD'", "'BTC-USD'", '60', String(params.from), String(params.to)]);
+    expect(sent?.ExecutionParameters).toEqual([
+      "'2026/11/26/23'",
+      "'2026/11/27/01'",
+      "'BTC-USD'",
+      "'BTC-USD'",
+      '60',
+      String(params.from),
+      String(params.to),
+    ]);
     expect(sent?.Query?.split('?').length).toBe((sent?.ExecutionParameters?.length ?? 0) + 1);
     expect(sent?.QueryExecutionContext?.Database).toBe('btc_etl');
   });
@@ -88,13 +127,28 @@ describe('Athena engine on moto', () => {
     const params = QUERIES.summary.params.parse({ product: 'BTC-USD', from: '2026-11-27', to: '2026-11-28' });
     const { rows } = await runAthenaQuery(QUERIES.summary, params, options());
     expect(rows).toEqual([
-      { day: '2026-11-27T00:00:00.000Z', ticks: 1, min: '97000.10', max: '97000.10', mean: 97000.1, stddev: null, open: '97000.10', close: '97000.10', return: 0 },
+      {
+        day: '2026-11-27T00:00:00.000Z',
+        ticks: 1,
+        min: '97000.10',
+        max: '97000.10',
+        mean: 97000.1,
+        stddev: null,
+        open: '97000.10',
+        close: '97000.10',
+        return: 0,
+      },
     ]);
   });
 
   it('refuses a result whose header is not the query columns', async () => {
     await seedResults([['something_else'], ['1']]);
-    const params = QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1h', from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z' });
+    const params = QUERIES.ohlc.params.parse({
+      product: 'BTC-USD',
+      interval: '1h',
+      from: '2026-11-27T00:00:00Z',
+      to: '2026-11-27T01:00:00Z',
+    });
     await expect(runAthenaQuery(QUERIES.ohlc, params, options())).rejects.toThrow(/expected columns bucket_start,open/);
   });
 });

@@ -28,10 +28,17 @@ const options = (): AthenaEngineOptions => ({
   },
 });
 const execution = (State: QueryExecutionState, bytes = 0, reason?: string) => ({
-  QueryExecution: { Status: { State, ...(reason ? { StateChangeReason: reason } : {}) }, Statistics: { DataScannedInBytes: bytes, EngineExecutionTimeInMillis: 1234 } },
+  QueryExecution: {
+    Status: { State, ...(reason ? { StateChangeReason: reason } : {}) },
+    Statistics: { DataScannedInBytes: bytes, EngineExecutionTimeInMillis: 1234 },
+  },
 });
 const row = (...values: string[]) => ({ Data: values.map((v) => ({ VarCharValue: v })) });
-const params = QUERIES.latest.params.parse({ from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z', now: '2026-11-27T01:00:00Z' });
+const params = QUERIES.latest.params.parse({
+  from: '2026-11-27T00:00:00Z',
+  to: '2026-11-27T01:00:00Z',
+  now: '2026-11-27T01:00:00Z',
+});
 
 beforeEach(() => {
   athena.reset();
@@ -50,7 +57,15 @@ describe('runAthenaQuery', () => {
       .resolves(execution('SUCCEEDED', 3 * 2 ** 30));
     athena
       .on(GetQueryResultsCommand)
-      .resolvesOnce({ ResultSet: { Rows: [row('product_id', 'price', 'tick_time', 'age_s'), row('BTC-USD', '97000.01', '2026-11-27T00:59:59.5Z', '1')] }, NextToken: 't2' })
+      .resolvesOnce({
+        ResultSet: {
+          Rows: [
+            row('product_id', 'price', 'tick_time', 'age_s'),
+            row('BTC-USD', '97000.01', '2026-11-27T00:59:59.5Z', '1'),
+          ],
+        },
+        NextToken: 't2',
+      })
       .resolvesOnce({ ResultSet: { Rows: [row('ETH-USD', '3000.5', '2026-11-27T00:59:58Z', '2')] }, NextToken: 't3' })
       .resolvesOnce({ ResultSet: { Rows: [row('SOL-USD', '150', '2026-11-27T00:59:57Z', '3')] } });
 
@@ -60,7 +75,11 @@ describe('runAthenaQuery', () => {
     expect(rows[2]).toEqual({ product_id: 'SOL-USD', price: '150', tick_time: '2026-11-27T00:59:57Z', age_s: 3 });
     expect(stats.states).toEqual(['QUEUED', 'RUNNING', 'QUEUED', 'RUNNING', 'SUCCEEDED']);
     expect(stats.pages).toBe(3);
-    expect(athena.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 't2', 't3']);
+    expect(athena.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input.NextToken)).toEqual([
+      undefined,
+      't2',
+      't3',
+    ]);
     // capped exponential backoff with +-20% jitter: ~100, ~200, ~400, ~400
     expect(waits).toHaveLength(4);
     expect(waits[0]).toBeGreaterThanOrEqual(80);
@@ -88,7 +107,9 @@ describe('runAthenaQuery', () => {
 
   it('rejects a value that does not fit its column', async () => {
     athena.on(GetQueryExecutionCommand).resolves(execution('SUCCEEDED'));
-    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [row('product_id', 'price', 'tick_time', 'age_s'), row('BTC-USD', '1', 't', 'soon')] } });
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: { Rows: [row('product_id', 'price', 'tick_time', 'age_s'), row('BTC-USD', '1', 't', 'soon')] },
+    });
     await expect(runAthenaQuery(QUERIES.latest, params, options())).rejects.toThrow(/age_s: not an integer/);
   });
 });

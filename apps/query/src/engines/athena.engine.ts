@@ -73,8 +73,10 @@ export function toTypedValue(column: ColumnSpec, cell: string | undefined): Resu
       return n;
     }
     case 'double': {
-      const n = cell === 'NaN' ? Number.NaN : cell === 'Infinity' ? Infinity : cell === '-Infinity' ? -Infinity : Number(cell);
-      if (cell.trim() === '' || (Number.isNaN(n) && cell !== 'NaN')) throw new AthenaResultError(column.name, cell, 'not a number');
+      const n =
+        cell === 'NaN' ? Number.NaN : cell === 'Infinity' ? Infinity : cell === '-Infinity' ? -Infinity : Number(cell);
+      if (cell.trim() === '' || (Number.isNaN(n) && cell !== 'NaN'))
+        throw new AthenaResultError(column.name, cell, 'not a number');
       return n;
     }
   }
@@ -85,7 +87,11 @@ function rowValues(row: Row): (string | undefined)[] {
 }
 
 /** The statement a definition runs on Athena for these parameters (partition bounds from the arrival slack). */
-export function athenaStatement<P>(definition: QueryDefinition<P, ResultRow>, params: P, options: Pick<AthenaEngineOptions, 'rawTable' | 'backupTable' | 'slack'>): AthenaStatement {
+export function athenaStatement<P>(
+  definition: QueryDefinition<P, ResultRow>,
+  params: P,
+  options: Pick<AthenaEngineOptions, 'rawTable' | 'backupTable' | 'slack'>,
+): AthenaStatement {
   const plan = definition.plan(params);
   const bounds = datehourBounds(plan.fromSec, plan.toSec, options.slack ?? DEFAULT_SLACK);
   return definition.athena(params, {
@@ -129,7 +135,9 @@ export async function runAthenaQuery<P, R extends ResultRow>(
   let bytesScanned = 0;
   let engineMs: number | undefined;
   for (;;) {
-    const { QueryExecution: execution } = await options.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
+    const { QueryExecution: execution } = await options.client.send(
+      new GetQueryExecutionCommand({ QueryExecutionId: id }),
+    );
     polls++;
     const state = execution?.Status?.State ?? 'UNKNOWN';
     if (states[states.length - 1] !== state) states.push(state);
@@ -137,7 +145,11 @@ export async function runAthenaQuery<P, R extends ResultRow>(
     engineMs = execution?.Statistics?.EngineExecutionTimeInMillis ?? engineMs;
     if (state === 'SUCCEEDED') break;
     if (state === 'FAILED' || state === 'CANCELLED') {
-      throw new AthenaQueryError(id, state, execution?.Status?.StateChangeReason ?? execution?.Status?.AthenaError?.ErrorMessage);
+      throw new AthenaQueryError(
+        id,
+        state,
+        execution?.Status?.StateChangeReason ?? execution?.Status?.AthenaError?.ErrorMessage,
+      );
     }
     if (performance.now() - started > poll.timeoutMs) {
       await options.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
@@ -152,7 +164,9 @@ export async function runAthenaQuery<P, R extends ResultRow>(
   let token: string | undefined;
   let pages = 0;
   do {
-    const page = await options.client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 }));
+    const page = await options.client.send(
+      new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 }),
+    );
     const resultRows = page.ResultSet?.Rows ?? [];
     let first = 0;
     if (pages === 0) {

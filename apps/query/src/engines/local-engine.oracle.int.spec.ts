@@ -46,13 +46,29 @@ function expectSameRows(actual: ResultRow[], expected: Record<string, unknown>[]
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'query-oracle-'));
-  const common = { start: START, seconds: 6 * 3600, products: ['BTC-USD', 'ETH-USD'], missRate: 0.02, holeRate: 0.002, dupRate: 0.01, lateRate: 0.01 };
+  const common = {
+    start: START,
+    seconds: 6 * 3600,
+    products: ['BTC-USD', 'ETH-USD'],
+    missRate: 0.02,
+    holeRate: 0.002,
+    dupRate: 0.01,
+    lateRate: 0.01,
+  };
   const ndjson: GeneratedObject[] = [...generateObjects({ ...common, seed: 7, badObjectRate: 0.2 })];
   writeObjectsToDir(root, bucket.ndjson, ndjson);
   // the backup lags: objects that arrived in the last 50 minutes are not copied yet
   const cutoff = Date.parse('2026-11-27T05:10:00Z');
-  writeObjectsToDir(root, bucket.backup, ndjson.filter((o) => parseFirehoseKey(o.key).arrival.getTime() < cutoff));
-  writeObjectsToDir(root, bucket.parquet, generateObjects({ ...common, seed: 11, format: 'parquet', objectSeconds: 900 }));
+  writeObjectsToDir(
+    root,
+    bucket.backup,
+    ndjson.filter((o) => parseFirehoseKey(o.key).arrival.getTime() < cutoff),
+  );
+  writeObjectsToDir(
+    root,
+    bucket.parquet,
+    generateObjects({ ...common, seed: 11, format: 'parquet', objectSeconds: 900 }),
+  );
   oracle = await DuckOracle.open(1);
   const glob = (b: string) => join(root, b, 'raw', '*', '*', '*', '*', '*');
   await oracle.source('nd', glob(bucket.ndjson), 'ndjson');
@@ -66,12 +82,21 @@ afterAll(() => {
 });
 
 describe('local engine vs DuckDB on generated raw data', () => {
-  for (const [format, name, raw, bufferS] of [['NDJSON', 'nd', bucket.ndjson, 300], ['Parquet', 'pq', bucket.parquet, 900]] as const) {
+  for (const [format, name, raw, bufferS] of [
+    ['NDJSON', 'nd', bucket.ndjson, 300],
+    ['Parquet', 'pq', bucket.parquet, 900],
+  ] as const) {
     for (const interval of Object.keys(INTERVALS) as (keyof typeof INTERVALS)[]) {
       it(`ohlc ${interval} over ${format} matches`, async () => {
         const params = QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval, from: iso(FROM), to: iso(TO) });
         const { rows, stats } = await runLocalQuery(QUERIES.ohlc, params, options(raw, undefined, bufferS));
-        const expected = await oracle.ohlc(name, 'BTC-USD', INTERVALS[interval], FROM.replace('T', ' '), TO.replace('T', ' '));
+        const expected = await oracle.ohlc(
+          name,
+          'BTC-USD',
+          INTERVALS[interval],
+          FROM.replace('T', ' '),
+          TO.replace('T', ' '),
+        );
         expect(rows.length).toBeGreaterThan(0);
         expectSameRows(rows, expected);
         expect(stats.duplicates).toBeGreaterThan(0);
@@ -99,14 +124,24 @@ describe('local engine vs DuckDB on generated raw data', () => {
       expectSameRows(gaps.rows, await oracle.gaps(name, 'BTC-USD', FROM.replace('T', ' '), TO.replace('T', ' ')));
       const completeness = await runLocalQuery(QUERIES.completeness, params, options(raw, undefined, bufferS));
       expect(completeness.rows).toHaveLength(5);
-      expectSameRows(completeness.rows, await oracle.completeness(name, 'BTC-USD', FROM.replace('T', ' '), TO.replace('T', ' ')));
+      expectSameRows(
+        completeness.rows,
+        await oracle.completeness(name, 'BTC-USD', FROM.replace('T', ' '), TO.replace('T', ' ')),
+      );
     });
   }
 
   it('freshness of raw and backup matches, and the backup is behind', async () => {
-    const params = QUERIES.freshness.params.parse({ from: '2026-11-27T04:00:00Z', to: '2026-11-27T06:10:00Z', now: new Date(NOW * 1000) });
+    const params = QUERIES.freshness.params.parse({
+      from: '2026-11-27T04:00:00Z',
+      to: '2026-11-27T06:10:00Z',
+      now: new Date(NOW * 1000),
+    });
     const { rows } = await runLocalQuery(QUERIES.freshness, params, options(bucket.ndjson));
-    expectSameRows(rows, await oracle.freshness({ backup: 'bk', raw: 'nd' }, '2026-11-27 04:00:00', '2026-11-27 06:10:00', NOW));
+    expectSameRows(
+      rows,
+      await oracle.freshness({ backup: 'bk', raw: 'nd' }, '2026-11-27 04:00:00', '2026-11-27 06:10:00', NOW),
+    );
     const age = (store: string) => rows.find((r) => r.store === store && r.product_id === 'BTC-USD')?.age_s as number;
     expect(age('backup')).toBeGreaterThan(age('raw') + 40 * 60);
   });
@@ -135,7 +170,10 @@ describe('local engine vs DuckDB on generated raw data', () => {
         const definition = query as typeof QUERIES.ohlc;
         const params = definition.params.parse(input);
         const withStats = await runLocalQuery(definition, params, options(bucket.parquet, bucket.parquet, 900));
-        const without = await runLocalQuery(definition, params, { ...options(bucket.parquet, bucket.parquet, 900), statisticsPruning: false });
+        const without = await runLocalQuery(definition, params, {
+          ...options(bucket.parquet, bucket.parquet, 900),
+          statisticsPruning: false,
+        });
         expect(without.rows.length, `${query.name} ${from}..${to}`).toBeGreaterThan(0);
         expect(withStats.rows, `${query.name} ${from}..${to}`).toEqual(without.rows);
         pruned += withStats.stats.objectsPrunedByStatistics;
@@ -148,14 +186,27 @@ describe('local engine vs DuckDB on generated raw data', () => {
   });
 
   it('reads only the pruned hours and reports bad lines', async () => {
-    const params = QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: '2026-11-27T02:00:00Z', to: '2026-11-27T03:00:00Z' });
+    const params = QUERIES.ohlc.params.parse({
+      product: 'BTC-USD',
+      interval: '1m',
+      from: '2026-11-27T02:00:00Z',
+      to: '2026-11-27T03:00:00Z',
+    });
     const { stats } = await runLocalQuery(QUERIES.ohlc, params, options(bucket.ndjson));
     // arrival window [01:54, 03:10]: hours 01, 02 and 03 are listed, most of 01 and 03 skipped by key time
     expect(stats.prefixes).toEqual(['01', '02', '03'].map((h) => `${bucket.ndjson}/raw/2026/11/27/${h}/`));
     expect(stats.objectsSkipped).toBeGreaterThan(0);
     expect(stats.objectsRead).toBeLessThanOrEqual(17);
-    const all = await runLocalQuery(QUERIES.ohlc, QUERIES.ohlc.params.parse({ ...params, from: '2026-11-26T23:00:00Z', to: '2026-11-27T07:00:00Z' }), options(bucket.ndjson));
+    const all = await runLocalQuery(
+      QUERIES.ohlc,
+      QUERIES.ohlc.params.parse({ ...params, from: '2026-11-26T23:00:00Z', to: '2026-11-27T07:00:00Z' }),
+      options(bucket.ndjson),
+    );
     expect(all.stats.badRecords).toBeGreaterThan(0);
-    expect(all.stats.badSamples[0]).toMatchObject({ bucket: bucket.ndjson, line: expect.any(Number), message: expect.any(String) });
+    expect(all.stats.badSamples[0]).toMatchObject({
+      bucket: bucket.ndjson,
+      line: expect.any(Number),
+      message: expect.any(String),
+    });
   });
 });

@@ -96,7 +96,13 @@ interface Listed {
 type Opened = { kind: 'stream'; stream: Readable } | { kind: 'parquet-tail'; tail: Uint8Array; tailStart: number };
 
 /** The objects under the pruned hourly prefixes whose key time falls in the arrival window, in key order. */
-async function listObjects(options: LocalEngineOptions, bucket: string, fromSec: number, toSec: number, stats: LocalQueryStats): Promise<Listed[]> {
+async function listObjects(
+  options: LocalEngineOptions,
+  bucket: string,
+  fromSec: number,
+  toSec: number,
+  stats: LocalQueryStats,
+): Promise<Listed[]> {
   const slack = options.slack ?? DEFAULT_SLACK;
   const prefixes = prunedPrefixes(options.prefix ?? RAW_PREFIX, fromSec, toSec, slack);
   const { lo, hi } = arrivalWindow(fromSec, toSec, slack);
@@ -151,7 +157,9 @@ async function readObject(stream: Readable, object: Listed, sink: TickSink, stat
       await readNdjson(format === 'ndjson-gzip' ? gunzip(all()) : all(), where, sink);
     }
   } catch (error) {
-    throw new ObjectReadError(object.bucket, object.key, `cannot read ${format}: ${(error as Error).message}`, { cause: error });
+    throw new ObjectReadError(object.bucket, object.key, `cannot read ${format}: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     stats.bytesRead += bytes;
   }
@@ -168,8 +176,15 @@ function endsWithPar1(tail: Uint8Array): boolean {
  * The object as hyparquet's AsyncBuffer: slices inside the fetched tail come from it, anything else is one ranged
  * read (counted in the stats), minus the part the tail already holds.
  */
-function rangedFile(object: Listed, tail: Uint8Array, tailStart: number, readRange: RangeReader, stats: LocalQueryStats): AsyncBuffer {
-  const copy = (bytes: Uint8Array, from: number, to: number) => bytes.buffer.slice(bytes.byteOffset + from, bytes.byteOffset + to) as ArrayBuffer;
+function rangedFile(
+  object: Listed,
+  tail: Uint8Array,
+  tailStart: number,
+  readRange: RangeReader,
+  stats: LocalQueryStats,
+): AsyncBuffer {
+  const copy = (bytes: Uint8Array, from: number, to: number) =>
+    bytes.buffer.slice(bytes.byteOffset + from, bytes.byteOffset + to) as ArrayBuffer;
   return {
     byteLength: object.size,
     async slice(start: number, end = object.size): Promise<ArrayBuffer> {
@@ -207,7 +222,10 @@ async function readParquetRanged(
     const file = rangedFile(object, tail, tailStart, options.readRange, stats);
     const metadata = await parquetMetadataAsync(file, { initialFetchSize: object.size - tailStart });
     const all = metadata.row_groups.map((_, i) => i);
-    const prune = options.statisticsPruning !== false && plan.recordTime !== undefined && missingQueryColumns(metadata).length === 0;
+    const prune =
+      options.statisticsPruning !== false &&
+      plan.recordTime !== undefined &&
+      missingQueryColumns(metadata).length === 0;
     const recordTime = plan.recordTime ?? [];
     const mayHold = (i: number) => {
       const group = metadata.row_groups[i];
@@ -223,7 +241,9 @@ async function readParquetRanged(
     await readParquetSource({ file, metadata }, where, sink, groups);
     return true;
   } catch (error) {
-    throw new ObjectReadError(object.bucket, object.key, `cannot read parquet: ${(error as Error).message}`, { cause: error });
+    throw new ObjectReadError(object.bucket, object.key, `cannot read parquet: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -293,13 +313,21 @@ export async function runLocalQuery<P, R extends ResultRow>(
       let p: Promise<Opened>;
       if (readRange !== undefined && object.key.endsWith('.parquet') && object.size > 0) {
         const tailStart = Math.max(0, object.size - footerGuess);
-        p = readRange(object.bucket, object.key, tailStart, object.size, object.etag).then((tail) => ({ kind: 'parquet-tail', tail, tailStart }));
+        p = readRange(object.bucket, object.key, tailStart, object.size, object.etag).then((tail) => ({
+          kind: 'parquet-tail',
+          tail,
+          tailStart,
+        }));
       } else p = openStream(object);
       p.catch(() => undefined); // observed when its turn comes
       opened.push(p);
     };
     const release = (from: number) => {
-      for (const later of opened.slice(from)) later.then((o) => (o.kind === 'stream' ? o.stream.destroy() : undefined), () => undefined);
+      for (const later of opened.slice(from))
+        later.then(
+          (o) => (o.kind === 'stream' ? o.stream.destroy() : undefined),
+          () => undefined,
+        );
     };
     for (let i = 0; i < Math.min(readAhead, objects.length); i++) open(i);
     for (const [i, object] of objects.entries()) {
@@ -308,7 +336,9 @@ export async function runLocalQuery<P, R extends ResultRow>(
         ready = await (opened[i] as Promise<Opened>);
       } catch (error) {
         release(i + 1);
-        throw new ObjectReadError(object.bucket, object.key, `cannot open: ${(error as Error).message}`, { cause: error });
+        throw new ObjectReadError(object.bucket, object.key, `cannot open: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       open(i + readAhead);
       try {
@@ -316,12 +346,17 @@ export async function runLocalQuery<P, R extends ResultRow>(
           stats.bytesRead += ready.tail.byteLength;
           if (readRange !== undefined && endsWithPar1(ready.tail)) {
             footerGuess = nextFooterGuess(ready.tail, footerGuess);
-            if (await readParquetRanged(object, ready.tail, ready.tailStart, plan, { ...options, readRange }, sink, stats)) stats.objectsRead++;
+            if (
+              await readParquetRanged(object, ready.tail, ready.tailStart, plan, { ...options, readRange }, sink, stats)
+            )
+              stats.objectsRead++;
             continue;
           }
           // named .parquet but not Parquet at the end: read it whole and let its first bytes tell what it is
           ready = await openStream(object).catch((error: unknown) => {
-            throw new ObjectReadError(object.bucket, object.key, `cannot open: ${(error as Error).message}`, { cause: error });
+            throw new ObjectReadError(object.bucket, object.key, `cannot open: ${(error as Error).message}`, {
+              cause: error,
+            });
           });
         }
         const { stream } = ready as { stream: Readable };

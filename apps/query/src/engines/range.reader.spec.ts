@@ -18,7 +18,8 @@ describe('localRangeReader', () => {
     await store.put('b-1', 'raw/2026/11/27/10/x', '0123456789');
     const read = rangeReaderFor(store);
     expect(read).toBeDefined();
-    const text = async (start: number, end: number) => new TextDecoder().decode(await read?.('b-1', 'raw/2026/11/27/10/x', start, end));
+    const text = async (start: number, end: number) =>
+      new TextDecoder().decode(await read?.('b-1', 'raw/2026/11/27/10/x', start, end));
     expect(await text(2, 5)).toBe('234');
     expect(await text(7, 10)).toBe('789');
     expect(await text(4, 4)).toBe('');

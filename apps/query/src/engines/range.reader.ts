@@ -7,7 +7,13 @@ import { open } from 'node:fs/promises';
  * Reads bytes `[start, end)` of one object. `etag` (from the listing) pins the version where the store can check it,
  * so a footer and the data pages it points at come from the same bytes.
  */
-export type RangeReader = (bucket: string, key: string, start: number, end: number, etag?: string) => Promise<Uint8Array>;
+export type RangeReader = (
+  bucket: string,
+  key: string,
+  start: number,
+  end: number,
+  etag?: string,
+) => Promise<Uint8Array>;
 
 function checkRange(bucket: string, key: string, start: number, end: number): void {
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
@@ -41,7 +47,12 @@ export function s3RangeReader(client: S3Client): RangeReader {
     checkRange(bucket, key, start, end);
     if (end === start) return new Uint8Array(0);
     const res = await client.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}`, ...(etag ? { IfMatch: `"${etag}"` } : {}) }),
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Range: `bytes=${start}-${end - 1}`,
+        ...(etag ? { IfMatch: `"${etag}"` } : {}),
+      }),
     );
     if (!res.Body) throw new Error(`GetObject ${bucket}/${key} answered without a body`);
     const bytes = await res.Body.transformToByteArray();

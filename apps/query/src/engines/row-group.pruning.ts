@@ -19,13 +19,20 @@ export function isoSecondPrefix(sec: number): string {
  * hold for truncated statistics too (Parquet's min is then a lower bound, its max an upper bound), they just prune
  * less.
  */
-export function rowGroupMayHold(group: RowGroup, columns: readonly TimeColumn[], fromSec: number, toSec: number): boolean {
+export function rowGroupMayHold(
+  group: RowGroup,
+  columns: readonly TimeColumn[],
+  fromSec: number,
+  toSec: number,
+): boolean {
   if (columns.length === 0) return true;
   const lo = isoSecondPrefix(fromSec);
   const hi = isoSecondPrefix(toSec);
   const rows = BigInt(group.num_rows);
   for (const name of columns) {
-    const meta = group.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name)?.meta_data;
+    const meta = group.columns.find(
+      (c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name,
+    )?.meta_data;
     if (meta === undefined || meta.type !== 'BYTE_ARRAY') return true;
     const stats = meta.statistics;
     if (stats === undefined) return true;
@@ -33,7 +40,8 @@ export function rowGroupMayHold(group: RowGroup, columns: readonly TimeColumn[],
     if (stats.null_count !== undefined && BigInt(stats.null_count) === rows) continue;
     const min = stats.min_value;
     const max = stats.max_value;
-    if (typeof min !== 'string' || typeof max !== 'string' || !PRINTABLE_ASCII.test(min) || !PRINTABLE_ASCII.test(max)) return true;
+    if (typeof min !== 'string' || typeof max !== 'string' || !PRINTABLE_ASCII.test(min) || !PRINTABLE_ASCII.test(max))
+      return true;
     if (max < lo || min >= hi) continue;
     return true;
   }

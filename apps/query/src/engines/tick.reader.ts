@@ -57,7 +57,12 @@ export function hasValidQueryFields(v: Record<string, unknown>): boolean {
 
 /** Validate one decoded value: the record, or the reason it is not one. */
 export function toTick(value: unknown): PriceTick | string {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && hasValidQueryFields(value as Record<string, unknown>)) {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    hasValidQueryFields(value as Record<string, unknown>)
+  ) {
     return value as PriceTick;
   }
   const result = PriceTickSchema.safeParse(value);
@@ -78,7 +83,11 @@ export function sniffFormat(head: Uint8Array): ObjectFormat {
  * Stream NDJSON chunks into the sink, one line at a time (memory: one chunk plus one line). A line that is not JSON
  * or not a record is reported and skipped; the rest of the object still counts.
  */
-export async function readNdjson(chunks: AsyncIterable<Uint8Array>, where: { bucket: string; key: string }, sink: TickSink): Promise<number> {
+export async function readNdjson(
+  chunks: AsyncIterable<Uint8Array>,
+  where: { bucket: string; key: string },
+  sink: TickSink,
+): Promise<number> {
   const decoder = new TextDecoder('utf-8');
   let pending = '';
   let lineNumber = 0;
@@ -174,7 +183,12 @@ function rowRuns(metadata: FileMetaData, groups: readonly number[]): { rowStart:
  * rows to the sink through one reused object (no per-row allocation: 2.6 million rows stay cheap). Bad rows are
  * reported with their 1-based row number in the file.
  */
-export async function readParquetSource(source: ParquetSource, where: { bucket: string; key: string }, sink: TickSink, groups?: readonly number[]): Promise<number> {
+export async function readParquetSource(
+  source: ParquetSource,
+  where: { bucket: string; key: string },
+  sink: TickSink,
+  groups?: readonly number[],
+): Promise<number> {
   const { file, metadata } = source;
   const missing = missingQueryColumns(metadata);
   if (missing.length > 0) {
@@ -188,7 +202,14 @@ export async function readParquetSource(source: ParquetSource, where: { bucket: 
   return records;
 }
 
-async function readRows(file: AsyncBuffer, metadata: FileMetaData, rowStart: number, rowEnd: number, where: { bucket: string; key: string }, sink: TickSink): Promise<number> {
+async function readRows(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  rowStart: number,
+  rowEnd: number,
+  where: { bucket: string; key: string },
+  sink: TickSink,
+): Promise<number> {
   const rows = rowEnd - rowStart;
   const columns: Record<string, unknown[]> = {};
   for (const name of QUERY_COLUMNS) columns[name] = new Array<unknown>(rows);
@@ -244,7 +265,11 @@ async function readRows(file: AsyncBuffer, metadata: FileMetaData, rowStart: num
 }
 
 /** {@link readParquetSource} over a whole file in memory. */
-export async function readParquet(bytes: Uint8Array, where: { bucket: string; key: string }, sink: TickSink): Promise<number> {
+export async function readParquet(
+  bytes: Uint8Array,
+  where: { bucket: string; key: string },
+  sink: TickSink,
+): Promise<number> {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   return readParquetSource({ file, metadata: parquetMetadata(file) }, where, sink);
 }

@@ -31,10 +31,17 @@ const EXAMPLES: Record<(typeof QUERY_NAMES)[number], Record<string, unknown>> = 
 export const ATHENA_NAMED_QUERIES: readonly AthenaNamedQuery[] = QUERY_NAMES.map((name) => {
   const definition = QUERIES[name] as unknown as QueryDefinition<unknown, ResultRow>;
   const params = definition.params.parse(EXAMPLES[name]);
-  const statement = athenaStatement(definition, params, { rawTable: ATHENA_TABLES.raw, backupTable: ATHENA_TABLES.backup, slack: DEFAULT_SLACK });
+  const statement = athenaStatement(definition, params, {
+    rawTable: ATHENA_TABLES.raw,
+    backupTable: ATHENA_TABLES.backup,
+    slack: DEFAULT_SLACK,
+  });
   return {
     name: `btc-etl-${name}`,
-    description: `${definition.description}. ExecutionParameters, e.g.: ${statement.parameters.join(', ')}`.slice(0, 1024),
+    description: `${definition.description}. ExecutionParameters, e.g.: ${statement.parameters.join(', ')}`.slice(
+      0,
+      1024,
+    ),
     sql: statement.sql,
   };
 });

@@ -36,9 +36,20 @@ describe('Athena named queries', () => {
   });
 
   it('never varies its SQL text with the parameters', () => {
-    const ctx = { rawTable: 'raw_ticks', backupTable: 'backup_ticks', datehourFrom: '2026/01/01/00', datehourTo: '2026/01/02/00' };
-    const a = QUERIES.ohlc.athena(QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: '2026-01-01', to: '2026-01-02' }), ctx);
-    const b = QUERIES.ohlc.athena(QUERIES.ohlc.params.parse({ product: 'ETH-EUR', interval: '1d', from: '2026-01-01', to: '2026-01-03' }), ctx);
+    const ctx = {
+      rawTable: 'raw_ticks',
+      backupTable: 'backup_ticks',
+      datehourFrom: '2026/01/01/00',
+      datehourTo: '2026/01/02/00',
+    };
+    const a = QUERIES.ohlc.athena(
+      QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: '2026-01-01', to: '2026-01-02' }),
+      ctx,
+    );
+    const b = QUERIES.ohlc.athena(
+      QUERIES.ohlc.params.parse({ product: 'ETH-EUR', interval: '1d', from: '2026-01-01', to: '2026-01-03' }),
+      ctx,
+    );
     expect(a.sql).toBe(b.sql);
     expect(a.parameters).not.toEqual(b.parameters);
   });

@@ -35,7 +35,10 @@ export function ident(name: string): SqlRaw {
  * @example athenaSql`SELECT * FROM ${ident('raw_ticks')} WHERE product_id = ${str('BTC-USD')}`
  *   // { sql: 'SELECT * FROM "raw_ticks" WHERE product_id = ?', parameters: ["'BTC-USD'"] }
  */
-export function athenaSql(strings: TemplateStringsArray, ...values: (SqlParam | SqlRaw | AthenaStatement)[]): AthenaStatement {
+export function athenaSql(
+  strings: TemplateStringsArray,
+  ...values: (SqlParam | SqlRaw | AthenaStatement)[]
+): AthenaStatement {
   let sql = strings[0] ?? '';
   const parameters: string[] = [];
   values.forEach((value, i) => {

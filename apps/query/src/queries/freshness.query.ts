@@ -20,7 +20,10 @@ export interface FreshnessRow extends Record<string, string | number> {
 }
 
 function freshnessAccumulator(params: FreshnessParams): Accumulator<FreshnessRow> {
-  const newest = new Map<string, { store: StoreName; product: string; sec: number; nanos: number; id: string; time: string }>();
+  const newest = new Map<
+    string,
+    { store: StoreName; product: string; sec: number; nanos: number; id: string; time: string }
+  >();
   return {
     add(tick: PriceTick, store: StoreName) {
       if (params.product !== '*' && tick.product_id !== params.product) return;
@@ -35,7 +38,17 @@ function freshnessAccumulator(params: FreshnessParams): Accumulator<FreshnessRow
     },
     finish() {
       return [...newest.values()]
-        .sort((a, b) => (a.store !== b.store ? (a.store < b.store ? -1 : 1) : a.product < b.product ? -1 : a.product > b.product ? 1 : 0))
+        .sort((a, b) =>
+          a.store !== b.store
+            ? a.store < b.store
+              ? -1
+              : 1
+            : a.product < b.product
+              ? -1
+              : a.product > b.product
+                ? 1
+                : 0,
+        )
         .map((n) => ({ store: n.store, product_id: n.product, newest_ingest_time: n.time, age_s: params.now - n.sec }));
     },
   };

@@ -80,7 +80,12 @@ function gapsAccumulator(params: GapsParams): Accumulator<GapRow> {
         }
         let j = i + 1;
         while (j < states.length && states[j] === code) j++;
-        rows.push({ start: secondToIso(params.from + i), end: secondToIso(params.from + j), seconds: j - i, reason: reasonOf(code) });
+        rows.push({
+          start: secondToIso(params.from + i),
+          end: secondToIso(params.from + j),
+          seconds: j - i,
+          reason: reasonOf(code),
+        });
         i = j;
       }
       return rows;
@@ -107,7 +112,14 @@ function completenessAccumulator(params: GapsParams): Accumulator<CompletenessRo
           if (code === OK) ok++;
           else if (code === NONE) missing++;
         }
-        rows.push({ hour: secondToIso(sec - (sec % 3600)), expected: n, ok, missed: n - ok - missing, missing, completeness: ok / n });
+        rows.push({
+          hour: secondToIso(sec - (sec % 3600)),
+          expected: n,
+          ok,
+          missed: n - ok - missing,
+          missing,
+          completeness: ok / n,
+        });
         i += n;
       }
       return rows;
@@ -149,7 +161,8 @@ WITH src AS (
 
 export const gapsQuery: QueryDefinition<GapsParams, GapRow> = {
   name: 'gaps',
-  description: 'Runs of due seconds of one product without an ok record: missed ticks with their reason, and missing seconds (no_record)',
+  description:
+    'Runs of due seconds of one product without an ok record: missed ticks with their reason, and missing seconds (no_record)',
   params: GapsParams,
   columns: [
     { name: 'start', type: 'timestamp' },
@@ -157,7 +170,13 @@ export const gapsQuery: QueryDefinition<GapsParams, GapRow> = {
     { name: 'seconds', type: 'integer' },
     { name: 'reason', type: 'string' },
   ],
-  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, productIds: [p.product], recordTime: ['scheduled_time'] }),
+  plan: (p) => ({
+    stores: ['raw'],
+    fromSec: p.from,
+    toSec: p.to,
+    productIds: [p.product],
+    recordTime: ['scheduled_time'],
+  }),
   athena: (p, ctx) =>
     statesSql(
       p,
@@ -178,7 +197,8 @@ ORDER BY min(sec)`,
 
 export const completenessQuery: QueryDefinition<GapsParams, CompletenessRow> = {
   name: 'completeness',
-  description: 'Per UTC hour of one product: expected due seconds, ok, missed and missing seconds, and completeness (ok / expected)',
+  description:
+    'Per UTC hour of one product: expected due seconds, ok, missed and missing seconds, and completeness (ok / expected)',
   params: GapsParams,
   columns: [
     { name: 'hour', type: 'timestamp' },

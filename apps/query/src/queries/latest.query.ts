@@ -55,7 +55,13 @@ export const latestQuery: QueryDefinition<LatestParams, LatestRow> = {
     { name: 'tick_time', type: 'string' },
     { name: 'age_s', type: 'integer' },
   ],
-  plan: (p) => ({ stores: ['raw'], fromSec: p.from, toSec: p.to, recordTime: TICK_TIME, ...(p.product === '*' ? {} : { productIds: [p.product] }) }),
+  plan: (p) => ({
+    stores: ['raw'],
+    fromSec: p.from,
+    toSec: p.to,
+    recordTime: TICK_TIME,
+    ...(p.product === '*' ? {} : { productIds: [p.product] }),
+  }),
   athena: (p, ctx) => athenaSql`
 ${okTicksSql(ctx, p.product)}, ranked AS (
   SELECT *, row_number() OVER (PARTITION BY product_id ORDER BY sec DESC, nanos DESC, record_id DESC) AS rn

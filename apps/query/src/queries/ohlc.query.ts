@@ -3,7 +3,17 @@ import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
 import { INTERVALS, IntervalSchema, ProductParam, isoOf, okTicksSql, withRange } from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
-import { compareDecimal, compareOrder, isoNanos, isoSecond, newFirstLast, secondToIso, updateFirstLast, type FirstLast, TICK_TIME } from './tick-values';
+import {
+  compareDecimal,
+  compareOrder,
+  isoNanos,
+  isoSecond,
+  newFirstLast,
+  secondToIso,
+  updateFirstLast,
+  type FirstLast,
+  TICK_TIME,
+} from './tick-values';
 
 export const OhlcParams = withRange({ product: ProductParam, interval: IntervalSchema });
 export type OhlcParams = z.infer<typeof OhlcParams>;
@@ -57,8 +67,16 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
         candles.set(bucket, {
           ticks: 1,
           fl: newFirstLast(price, sec, nanos, id),
-          high: price, highF: priceF, highSec: sec, highNanos: nanos, highId: id,
-          low: price, lowF: priceF, lowSec: sec, lowNanos: nanos, lowId: id,
+          high: price,
+          highF: priceF,
+          highSec: sec,
+          highNanos: nanos,
+          highId: id,
+          low: price,
+          lowF: priceF,
+          lowSec: sec,
+          lowNanos: nanos,
+          lowId: id,
         });
         return;
       }
@@ -67,14 +85,28 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
       // a float comparison settles almost every case; equal floats fall back to the exact decimal comparison
       if (priceF >= c.highF) {
         const cmp = priceF > c.highF ? 1 : compareDecimal(price, c.high);
-        if (cmp > 0 || (cmp === 0 && compareOrder(sec, nanos, id, { sec: c.highSec, nanos: c.highNanos, id: c.highId }) < 0)) {
-          c.high = price; c.highF = priceF; c.highSec = sec; c.highNanos = nanos; c.highId = id;
+        if (
+          cmp > 0 ||
+          (cmp === 0 && compareOrder(sec, nanos, id, { sec: c.highSec, nanos: c.highNanos, id: c.highId }) < 0)
+        ) {
+          c.high = price;
+          c.highF = priceF;
+          c.highSec = sec;
+          c.highNanos = nanos;
+          c.highId = id;
         }
       }
       if (priceF <= c.lowF) {
         const cmp = priceF < c.lowF ? -1 : compareDecimal(price, c.low);
-        if (cmp < 0 || (cmp === 0 && compareOrder(sec, nanos, id, { sec: c.lowSec, nanos: c.lowNanos, id: c.lowId }) < 0)) {
-          c.low = price; c.lowF = priceF; c.lowSec = sec; c.lowNanos = nanos; c.lowId = id;
+        if (
+          cmp < 0 ||
+          (cmp === 0 && compareOrder(sec, nanos, id, { sec: c.lowSec, nanos: c.lowNanos, id: c.lowId }) < 0)
+        ) {
+          c.low = price;
+          c.lowF = priceF;
+          c.lowSec = sec;
+          c.lowNanos = nanos;
+          c.lowId = id;
         }
       }
     },
@@ -95,7 +127,8 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
 
 export const ohlcQuery: QueryDefinition<OhlcParams, Candle> = {
   name: 'ohlc',
-  description: 'OHLC candles (bucket start, open, high, low, close, tick count) of one product at 1m/5m/15m/1h/1d from ok records, duplicates counted once',
+  description:
+    'OHLC candles (bucket start, open, high, low, close, tick count) of one product at 1m/5m/15m/1h/1d from ok records, duplicates counted once',
   params: OhlcParams,
   columns: [
     { name: 'bucket_start', type: 'timestamp' },

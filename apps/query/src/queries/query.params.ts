@@ -13,29 +13,30 @@ export const IntervalSchema = z.enum(Object.keys(INTERVALS) as [Interval, ...Int
 const ISO_INPUT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.0+)?)?)?(Z|[+-]\d{2}:\d{2})?$/;
 
 /** A time given as ISO-8601 (date, or date-time with `Z` or an offset), whole seconds; epoch seconds out. */
-export const EpochSecondInput = z
-  .union([z.string(), z.date()])
-  .transform((value, ctx) => {
-    if (value instanceof Date) {
-      const ms = value.getTime();
-      if (Number.isNaN(ms) || ms % 1000 !== 0) {
-        ctx.addIssue({ code: 'custom', message: 'expected a valid time on a whole second' });
-        return z.NEVER;
-      }
-      return ms / 1000;
-    }
-    if (!ISO_INPUT.test(value)) {
-      ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 UTC time on a whole second such as 2026-11-27T00:00:00Z' });
-      return z.NEVER;
-    }
-    const hasZone = /(Z|[+-]\d{2}:\d{2})$/.test(value);
-    const ms = Date.parse(value.length === 10 || hasZone ? value : `${value}Z`);
-    if (Number.isNaN(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'not a calendar time' });
+export const EpochSecondInput = z.union([z.string(), z.date()]).transform((value, ctx) => {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms) || ms % 1000 !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'expected a valid time on a whole second' });
       return z.NEVER;
     }
     return ms / 1000;
-  });
+  }
+  if (!ISO_INPUT.test(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected an ISO-8601 UTC time on a whole second such as 2026-11-27T00:00:00Z',
+    });
+    return z.NEVER;
+  }
+  const hasZone = /(Z|[+-]\d{2}:\d{2})$/.test(value);
+  const ms = Date.parse(value.length === 10 || hasZone ? value : `${value}Z`);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'not a calendar time' });
+    return z.NEVER;
+  }
+  return ms / 1000;
+});
 
 export const MAX_RANGE_DAYS = 400;
 

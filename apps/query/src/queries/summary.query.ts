@@ -3,7 +3,16 @@ import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
 import { ProductParam, isoOf, okTicksSql, withRange } from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
-import { compareDecimal, isoNanos, isoSecond, newFirstLast, secondToIso, updateFirstLast, type FirstLast, TICK_TIME } from './tick-values';
+import {
+  compareDecimal,
+  isoNanos,
+  isoSecond,
+  newFirstLast,
+  secondToIso,
+  updateFirstLast,
+  type FirstLast,
+  TICK_TIME,
+} from './tick-values';
 
 export const SummaryParams = withRange({ product: ProductParam });
 export type SummaryParams = z.infer<typeof SummaryParams>;
@@ -51,7 +60,13 @@ function summaryAccumulator(params: SummaryParams): Accumulator<SummaryRow> {
       const d = days.get(day);
       if (d === undefined) {
         days.set(day, {
-          n: 1, mean: x, m2: 0, min: price, minF: x, max: price, maxF: x,
+          n: 1,
+          mean: x,
+          m2: 0,
+          min: price,
+          minF: x,
+          max: price,
+          maxF: x,
           fl: newFirstLast(price, sec, nanos, id),
         });
         return;
@@ -62,8 +77,14 @@ function summaryAccumulator(params: SummaryParams): Accumulator<SummaryRow> {
       d.m2 += delta * (x - d.mean);
       // min/max return one of the recorded strings; equal values written differently ("1.5" vs "1.50") could pick
       // either copy, which Coinbase never produces within one product (its increment fixes the digits)
-      if (x < d.minF || (x === d.minF && compareDecimal(price, d.min) < 0)) { d.min = price; d.minF = x; }
-      if (x > d.maxF || (x === d.maxF && compareDecimal(price, d.max) > 0)) { d.max = price; d.maxF = x; }
+      if (x < d.minF || (x === d.minF && compareDecimal(price, d.min) < 0)) {
+        d.min = price;
+        d.minF = x;
+      }
+      if (x > d.maxF || (x === d.maxF && compareDecimal(price, d.max) > 0)) {
+        d.max = price;
+        d.maxF = x;
+      }
       updateFirstLast(d.fl, price, sec, nanos, id);
     },
     finish() {
@@ -86,7 +107,8 @@ function summaryAccumulator(params: SummaryParams): Accumulator<SummaryRow> {
 
 export const summaryQuery: QueryDefinition<SummaryParams, SummaryRow> = {
   name: 'summary',
-  description: 'Per UTC day of one product: tick count, min, max, mean, sample standard deviation, open, close and return',
+  description:
+    'Per UTC day of one product: tick count, min, max, mean, sample standard deviation, open, close and return',
   params: SummaryParams,
   columns: [
     { name: 'day', type: 'timestamp' },

@@ -24,8 +24,14 @@ function digits(s: string, at: number, n: number): number {
 /** Whole UTC epoch seconds of an ISO-8601 `...Z` string as the price schema admits it (fraction ignored). */
 export function isoSecond(iso: string): number {
   return (
-    Date.UTC(digits(iso, 0, 4), digits(iso, 5, 2) - 1, digits(iso, 8, 2), digits(iso, 11, 2), digits(iso, 14, 2), digits(iso, 17, 2)) /
-    1000
+    Date.UTC(
+      digits(iso, 0, 4),
+      digits(iso, 5, 2) - 1,
+      digits(iso, 8, 2),
+      digits(iso, 11, 2),
+      digits(iso, 14, 2),
+      digits(iso, 17, 2),
+    ) / 1000
   );
 }
 
@@ -102,14 +108,29 @@ export interface FirstLast {
 }
 
 export function newFirstLast(price: string, sec: number, nanos: number, id: string): FirstLast {
-  return { first: price, firstSec: sec, firstNanos: nanos, firstId: id, last: price, lastSec: sec, lastNanos: nanos, lastId: id };
+  return {
+    first: price,
+    firstSec: sec,
+    firstNanos: nanos,
+    firstId: id,
+    last: price,
+    lastSec: sec,
+    lastNanos: nanos,
+    lastId: id,
+  };
 }
 
 export function updateFirstLast(s: FirstLast, price: string, sec: number, nanos: number, id: string): void {
   if (compareOrder(sec, nanos, id, { sec: s.firstSec, nanos: s.firstNanos, id: s.firstId }) < 0) {
-    s.first = price; s.firstSec = sec; s.firstNanos = nanos; s.firstId = id;
+    s.first = price;
+    s.firstSec = sec;
+    s.firstNanos = nanos;
+    s.firstId = id;
   }
   if (compareOrder(sec, nanos, id, { sec: s.lastSec, nanos: s.lastNanos, id: s.lastId }) > 0) {
-    s.last = price; s.lastSec = sec; s.lastNanos = nanos; s.lastId = id;
+    s.last = price;
+    s.lastSec = sec;
+    s.lastNanos = nanos;
+    s.lastId = id;
   }
 }

@@ -17,11 +17,13 @@ function runFeed(server: FakeCoinbaseWs, options: Partial<CoinbaseWsFeedOptions>
     ...options,
   });
   const done = feed.run((e) => events.push(e), controller.signal);
-  const of = <T extends WsFeedEvent['type']>(type: T) => events.filter((e): e is Extract<WsFeedEvent, { type: T }> => e.type === type);
+  const of = <T extends WsFeedEvent['type']>(type: T) =>
+    events.filter((e): e is Extract<WsFeedEvent, { type: T }> => e.type === type);
   async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!check()) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; events: ${events.map((e) => e.type).join(',')}`);
+      if (Date.now() > until)
+        throw new Error(`timed out waiting for ${what}; events: ${events.map((e) => e.type).join(',')}`);
       await new Promise((r) => setTimeout(r, 5));
     }
   }
@@ -41,7 +43,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(serverOptions: Parameters<typeof startFakeCoinbaseWs>[0] = {}, feedOptions: Partial<CoinbaseWsFeedOptions> = {}) {
+async function setup(
+  serverOptions: Parameters<typeof startFakeCoinbaseWs>[0] = {},
+  feedOptions: Partial<CoinbaseWsFeedOptions> = {},
+) {
   server = await startFakeCoinbaseWs({ heartbeatIntervalMs: 100, ...serverOptions });
   const feed = runFeed(server, feedOptions);
   stopFeed = feed.stop;
@@ -76,7 +81,14 @@ describe('CoinbaseWsFeed against the fake Exchange feed', () => {
     server.trades('BTC-USD', 4);
     await waitFor('ticks', () => of('tick').length === 3);
     expect(of('gap').map((e) => e.tick)).toEqual([
-      expect.objectContaining({ status: 'missed', reason: 'sequence_gap', gap_from_sequence: 1_000_003, gap_to_sequence: 1_000_005, gap_from_trade_id: 100_003, gap_to_trade_id: 100_005 }),
+      expect.objectContaining({
+        status: 'missed',
+        reason: 'sequence_gap',
+        gap_from_sequence: 1_000_003,
+        gap_to_sequence: 1_000_005,
+        gap_from_trade_id: 100_003,
+        gap_to_trade_id: 100_005,
+      }),
     ]);
     expect(PriceTickSchema.parse(of('gap')[0]?.tick)).toBeTruthy();
   });
@@ -87,7 +99,11 @@ describe('CoinbaseWsFeed against the fake Exchange feed', () => {
     server.dropNext('ETH-USD', 2);
     server.trades('ETH-USD', 2);
     await waitFor('gap from heartbeat', () => of('gap').length === 1);
-    expect(of('gap')[0]?.tick).toMatchObject({ product_id: 'ETH-USD', gap_from_sequence: 2_000_002, gap_to_sequence: 2_000_003 });
+    expect(of('gap')[0]?.tick).toMatchObject({
+      product_id: 'ETH-USD',
+      gap_from_sequence: 2_000_002,
+      gap_to_sequence: 2_000_003,
+    });
   });
 
   it('records out-of-order tickers as late data without inventing a gap', async () => {
@@ -135,11 +151,17 @@ describe('CoinbaseWsFeed against the fake Exchange feed', () => {
     await waitFor('disconnect records', () => of('gap').length === 2);
     expect(of('disconnected')[0]?.error).toMatchObject({ name: 'WsClosedError', code: 1006 });
     const btc = of('gap').find((e) => e.gap.productId === 'BTC-USD');
-    expect(btc?.tick).toMatchObject({ reason: 'disconnected', gap_from_sequence: 1_000_003, gap_to_sequence: 1_000_004 });
+    expect(btc?.tick).toMatchObject({
+      reason: 'disconnected',
+      gap_from_sequence: 1_000_003,
+      gap_to_sequence: 1_000_004,
+    });
     // the snapshot ticker after re-subscribing brings the last trade (...005); nothing else is missing
     await waitFor('snapshot', () => of('tick').some((e) => e.tick.sequence === 1_000_005));
     expect(of('gap').filter((e) => e.gap.reason === 'sequence_gap')).toEqual([]);
-    expect(of('connecting').map((e) => e.connectionId)).toEqual([...new Set(of('connecting').map((e) => e.connectionId))]);
+    expect(of('connecting').map((e) => e.connectionId)).toEqual([
+      ...new Set(of('connecting').map((e) => e.connectionId)),
+    ]);
   });
 
   it('backs off exponentially while the endpoint keeps failing, and never gives up', async () => {

@@ -8,7 +8,13 @@ import {
   WsStaleConnectionError,
   WsSubscribeError,
 } from './ws-feed.errors';
-import { feedGapToPriceTick, parseFeedMessage, wsTickerToPriceTick, type FeedGap, type FeedMessage } from './ws-feed.mapper';
+import {
+  feedGapToPriceTick,
+  parseFeedMessage,
+  wsTickerToPriceTick,
+  type FeedGap,
+  type FeedMessage,
+} from './ws-feed.mapper';
 import { SequenceGapDetector, type GapVerdict } from './ws-gap.detector';
 
 /** Coinbase Exchange's public feed. */
@@ -94,7 +100,9 @@ export class CoinbaseWsFeed {
 
   /** Reconnect delay of attempt `attempt` (0-based): uniform in [0, min(cap, base * 2^attempt)]. */
   backoffMs(attempt: number): number {
-    return Math.floor(this.o.random() * Math.min(this.o.backoffCapMs, this.o.backoffBaseMs * 2 ** Math.min(attempt, 30)));
+    return Math.floor(
+      this.o.random() * Math.min(this.o.backoffCapMs, this.o.backoffBaseMs * 2 ** Math.min(attempt, 30)),
+    );
   }
 
   /**
@@ -125,7 +133,8 @@ export class CoinbaseWsFeed {
   /** Mark every product without an open outage as out since its last message (or since the run began). */
   private openOutage(runStart: string): void {
     for (const productId of this.productIds) {
-      if (!this.pending.has(productId)) this.pending.set(productId, { start: this.detector.last(productId).time ?? runStart });
+      if (!this.pending.has(productId))
+        this.pending.set(productId, { start: this.detector.last(productId).time ?? runStart });
     }
   }
 
@@ -144,7 +153,13 @@ export class CoinbaseWsFeed {
         start: p.start,
         end,
       };
-      onEvent({ type: 'gap', connectionId: `${this.runId}-${this.connections}`, tick: feedGapToPriceTick(gap, new Date(nowMs)), gap, receivedAtMs: nowMs });
+      onEvent({
+        type: 'gap',
+        connectionId: `${this.runId}-${this.connections}`,
+        tick: feedGapToPriceTick(gap, new Date(nowMs)),
+        gap,
+        receivedAtMs: nowMs,
+      });
     }
     this.pending.clear();
   }
@@ -204,17 +219,40 @@ export class CoinbaseWsFeed {
             const verdict = this.detector.ticker(message.product_id, message.sequence, message.trade_id, message.time);
             this.reportGap(connectionId, message.product_id, verdict, message.time, receivedAtMs, emit);
             if (verdict.late) {
-              emit({ type: 'late', connectionId, productId: message.product_id, sequence: message.sequence, lastSequence: this.detector.last(message.product_id).sequence });
+              emit({
+                type: 'late',
+                connectionId,
+                productId: message.product_id,
+                sequence: message.sequence,
+                lastSequence: this.detector.last(message.product_id).sequence,
+              });
             }
             // a late ticker is still a real trade: it is recorded (its record_id dedupes a re-delivery)
-            emit({ type: 'tick', connectionId, tick: wsTickerToPriceTick(message, new Date(receivedAtMs)), receivedAtMs });
+            emit({
+              type: 'tick',
+              connectionId,
+              tick: wsTickerToPriceTick(message, new Date(receivedAtMs)),
+              receivedAtMs,
+            });
             return;
           }
           case 'heartbeat': {
             lastHeartbeat.set(message.product_id, receivedAtMs);
-            const verdict = this.detector.heartbeat(message.product_id, message.sequence, message.last_trade_id, message.time);
+            const verdict = this.detector.heartbeat(
+              message.product_id,
+              message.sequence,
+              message.last_trade_id,
+              message.time,
+            );
             this.reportGap(connectionId, message.product_id, verdict, message.time, receivedAtMs, emit);
-            emit({ type: 'heartbeat', connectionId, productId: message.product_id, sequence: message.sequence, lastTradeId: message.last_trade_id, receivedAtMs });
+            emit({
+              type: 'heartbeat',
+              connectionId,
+              productId: message.product_id,
+              sequence: message.sequence,
+              lastTradeId: message.last_trade_id,
+              receivedAtMs,
+            });
             return;
           }
           case 'subscriptions': {
@@ -231,7 +269,8 @@ export class CoinbaseWsFeed {
               const now = o.now();
               for (const productId of this.productIds) {
                 const silentMs = now - (lastHeartbeat.get(productId) ?? (subscribedAt as number));
-                if (silentMs > o.heartbeatTimeoutMs) return fail(new WsStaleConnectionError(productId, silentMs, o.heartbeatTimeoutMs));
+                if (silentMs > o.heartbeatTimeoutMs)
+                  return fail(new WsStaleConnectionError(productId, silentMs, o.heartbeatTimeoutMs));
               }
             }, every);
             emit({ type: 'subscribed', connectionId, productIds: [...this.productIds] });
@@ -290,7 +329,8 @@ export class CoinbaseWsFeed {
         end: Date.parse(time) < Date.parse(outage.start) ? outage.start : time,
       };
     }
-    if (gap) emit({ type: 'gap', connectionId, tick: feedGapToPriceTick(gap, new Date(receivedAtMs)), gap, receivedAtMs });
+    if (gap)
+      emit({ type: 'gap', connectionId, tick: feedGapToPriceTick(gap, new Date(receivedAtMs)), gap, receivedAtMs });
   }
 }
 

@@ -9,8 +9,16 @@ const fixture = (name: string) => readFileSync(join(import.meta.dirname, '__fixt
 
 describe('parseFeedMessage', () => {
   it('parses a captured-format ticker, heartbeat and subscriptions reply', () => {
-    expect(parseFeedMessage(fixture('ticker.json'))).toMatchObject({ type: 'ticker', sequence: 37475248783, trade_id: 86326522 });
-    expect(parseFeedMessage(fixture('heartbeat.json'))).toMatchObject({ type: 'heartbeat', sequence: 90, last_trade_id: 20 });
+    expect(parseFeedMessage(fixture('ticker.json'))).toMatchObject({
+      type: 'ticker',
+      sequence: 37475248783,
+      trade_id: 86326522,
+    });
+    expect(parseFeedMessage(fixture('heartbeat.json'))).toMatchObject({
+      type: 'heartbeat',
+      sequence: 90,
+      last_trade_id: 20,
+    });
     expect(parseFeedMessage(fixture('subscriptions.json'))).toMatchObject({ type: 'subscriptions' });
   });
 
@@ -65,7 +73,9 @@ describe('wsTickerToPriceTick', () => {
       scheduled_time: null,
       ingest_time: '2026-11-27T19:53:15.200Z',
     });
-    expect(tick.record_id).toBe(recordId({ productId: 'BTC-USD', source: 'coinbase-ws-ticker', sequence: 37475248783 }));
+    expect(tick.record_id).toBe(
+      recordId({ productId: 'BTC-USD', source: 'coinbase-ws-ticker', sequence: 37475248783 }),
+    );
   });
 });
 
@@ -83,7 +93,15 @@ describe('feedGapToPriceTick', () => {
     };
     const tick = feedGapToPriceTick(gap, new Date('2026-11-27T19:53:16.100Z'));
     expect(PriceTickSchema.parse(tick)).toEqual(tick);
-    expect(tick).toMatchObject({ status: 'missed', reason: 'sequence_gap', price: null, gap_from_sequence: 11, gap_to_sequence: 14, gap_from_trade_id: 3, gap_to_trade_id: 6 });
+    expect(tick).toMatchObject({
+      status: 'missed',
+      reason: 'sequence_gap',
+      price: null,
+      gap_from_sequence: 11,
+      gap_to_sequence: 14,
+      gap_from_trade_id: 3,
+      gap_to_trade_id: 6,
+    });
     expect(feedGapToPriceTick(gap, new Date()).record_id).toBe(tick.record_id);
     expect(feedGapToPriceTick({ ...gap, toSequence: 15 }, new Date()).record_id).not.toBe(tick.record_id);
   });

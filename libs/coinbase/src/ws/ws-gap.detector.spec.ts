@@ -57,6 +57,11 @@ describe('SequenceGapDetector', () => {
     d.ticker('BTC-USD', 10, 100, T(1));
     expect(d.ticker('BTC-USD', 25, 101, T(2)).gap).toBeNull();
     expect(d.heartbeat('BTC-USD', 40, 101, T(3)).gap).toBeNull();
-    expect(d.heartbeat('BTC-USD', 41, 104, T(4)).gap).toMatchObject({ fromSequence: null, toSequence: null, fromTradeId: 102, toTradeId: 104 });
+    expect(d.heartbeat('BTC-USD', 41, 104, T(4)).gap).toMatchObject({
+      fromSequence: null,
+      toSequence: null,
+      fromTradeId: 102,
+      toTradeId: 104,
+    });
   });
 });

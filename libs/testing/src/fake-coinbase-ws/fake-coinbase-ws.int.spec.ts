@@ -47,8 +47,17 @@ describe('fake Coinbase Exchange feed', () => {
       ],
     });
     // the ticker channel opens with the last trade, like the real one
-    expect(messages[1]).toMatchObject({ type: 'ticker', sequence: 1_000_002, trade_id: 100_002, price: fakeTradePrice('BTC-USD', 100_002) });
-    expect(messages.find((m) => m.type === 'heartbeat')).toMatchObject({ sequence: 1_000_002, last_trade_id: 100_002, product_id: 'BTC-USD' });
+    expect(messages[1]).toMatchObject({
+      type: 'ticker',
+      sequence: 1_000_002,
+      trade_id: 100_002,
+      price: fakeTradePrice('BTC-USD', 100_002),
+    });
+    expect(messages.find((m) => m.type === 'heartbeat')).toMatchObject({
+      sequence: 1_000_002,
+      last_trade_id: 100_002,
+      product_id: 'BTC-USD',
+    });
     socket.close();
   });
 
@@ -57,7 +66,11 @@ describe('fake Coinbase Exchange feed', () => {
     const { socket, messages } = await client(server.url);
     socket.send(JSON.stringify({ type: 'subscribe', product_ids: ['DOGE-XYZ'], channels: ['ticker'] }));
     await until(() => messages.length > 0);
-    expect(messages[0]).toEqual({ type: 'error', message: 'Failed to subscribe', reason: 'DOGE-XYZ is not a valid product' });
+    expect(messages[0]).toEqual({
+      type: 'error',
+      message: 'Failed to subscribe',
+      reason: 'DOGE-XYZ is not a valid product',
+    });
     socket.close();
   });
 

@@ -300,7 +300,11 @@ export class FakeCoinbaseWs {
       return;
     }
     if (message.type !== 'subscribe') {
-      this.send(client, { type: 'error', message: 'Failed to subscribe', reason: `unsupported type ${String(message.type)}` });
+      this.send(client, {
+        type: 'error',
+        message: 'Failed to subscribe',
+        reason: `unsupported type ${String(message.type)}`,
+      });
       return;
     }
     // channels are names, or objects { name, product_ids } as the real feed also accepts
@@ -309,7 +313,10 @@ export class FakeCoinbaseWs {
     const wanted: Array<{ name: string; productIds: string[] }> = channels.map((ch) =>
       typeof ch === 'string'
         ? { name: ch, productIds: top }
-        : { name: String((ch as { name?: unknown }).name), productIds: ((ch as { product_ids?: string[] }).product_ids ?? top) },
+        : {
+            name: String((ch as { name?: unknown }).name),
+            productIds: (ch as { product_ids?: string[] }).product_ids ?? top,
+          },
     );
     for (const { name, productIds } of wanted) {
       if (name !== 'ticker' && name !== 'heartbeat') {

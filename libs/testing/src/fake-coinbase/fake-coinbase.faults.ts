@@ -95,7 +95,8 @@ export interface InstalledFaultRule extends FaultRule {
 
 const asList = <T>(value: T | T[] | undefined): T[] | undefined =>
   value === undefined ? undefined : Array.isArray(value) ? value : [value];
-const asMs = (value: number | Date | undefined): number | undefined => (value instanceof Date ? value.getTime() : value);
+const asMs = (value: number | Date | undefined): number | undefined =>
+  value instanceof Date ? value.getTime() : value;
 
 function passesFilters(rule: FaultRule, target: FaultTarget): boolean {
   if (rule.api !== undefined && rule.api !== target.api) return false;
@@ -127,10 +128,7 @@ export function installFaultRules(rules: readonly FaultRule[], firstIndex: numbe
     const id = rule.id ?? `rule-${firstIndex + i + 1}`;
     const latency = rule.delayMs;
     if (latency !== undefined) {
-      const bad =
-        typeof latency === 'number'
-          ? !(latency >= 0)
-          : !(latency.min >= 0 && latency.max >= latency.min);
+      const bad = typeof latency === 'number' ? !(latency >= 0) : !(latency.min >= 0 && latency.max >= latency.min);
       if (bad) throw new RangeError(`fault rule ${id}: delayMs must be >= 0 or { min >= 0, max >= min }`);
     }
     if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times > 0)) {
@@ -144,7 +142,10 @@ export function installFaultRules(rules: readonly FaultRule[], firstIndex: numbe
 }
 
 /** The first rule that takes this request, counting it on every rule whose filters it passes. */
-export function pickFaultRule(rules: readonly InstalledFaultRule[], target: FaultTarget): InstalledFaultRule | undefined {
+export function pickFaultRule(
+  rules: readonly InstalledFaultRule[],
+  target: FaultTarget,
+): InstalledFaultRule | undefined {
   let picked: InstalledFaultRule | undefined;
   for (const rule of rules) {
     if (!passesFilters(rule, target)) continue;

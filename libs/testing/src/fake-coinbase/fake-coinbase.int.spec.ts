@@ -84,14 +84,18 @@ describe('documented shapes', () => {
   it('serves the v2 spot price, also for a historic date', async () => {
     const now = JSON.parse((await getJson(`${fake.apiUrl}/v2/prices/BTC-USD/spot`)).text) as unknown;
     expect(now).toEqual({ data: { amount: fake.priceAt('BTC-USD'), base: 'BTC', currency: 'USD' } });
-    const old = JSON.parse((await getJson(`${fake.apiUrl}/v2/prices/ETH-USD/spot?date=2026-01-02`)).text) as { data: { amount: string } };
+    const old = JSON.parse((await getJson(`${fake.apiUrl}/v2/prices/ETH-USD/spot?date=2026-01-02`)).text) as {
+      data: { amount: string };
+    };
     expect(old.data.amount).toBe(fake.priceAt('ETH-USD', Date.parse('2026-01-02T00:00:00Z')));
   });
 
   it('serves candles newest first, ending at the current bucket', async () => {
     const start = new Date(NOW - 10 * 60_000).toISOString();
     const end = new Date(NOW + 10 * 60_000).toISOString();
-    const { status, text } = await getJson(`${fake.exchangeUrl}/products/BTC-USD/candles?granularity=60&start=${start}&end=${end}`);
+    const { status, text } = await getJson(
+      `${fake.exchangeUrl}/products/BTC-USD/candles?granularity=60&start=${start}&end=${end}`,
+    );
     expect(status).toBe(200);
     const rows = JSON.parse(text) as number[][];
     const times = rows.map((r) => r[0]);
@@ -121,7 +125,10 @@ describe('documented shapes', () => {
   });
 
   it('answers unknown products and paths with each API error shape', async () => {
-    expect(await getJson(`${fake.exchangeUrl}/products/DOGE-XYZ/ticker`)).toMatchObject({ status: 404, text: '{"message":"NotFound"}' });
+    expect(await getJson(`${fake.exchangeUrl}/products/DOGE-XYZ/ticker`)).toMatchObject({
+      status: 404,
+      text: '{"message":"NotFound"}',
+    });
     const v2 = await getJson(`${fake.apiUrl}/v2/prices/DOGE-XYZ/spot`);
     expect(v2.status).toBe(404);
     expect(JSON.parse(v2.text)).toMatchObject({ errors: [{ id: 'not_found' }] });
@@ -196,13 +203,19 @@ describe('faults', () => {
     const ticker = `${fake.exchangeUrl}/products/BTC-USD/ticker`;
     fake.setFaults([{ fault: { kind: 'html' } }]);
     const html = await getJson(ticker);
-    expect([html.status, html.headers.get('content-type'), html.text.startsWith('<!DOCTYPE html>')]).toEqual([502, 'text/html; charset=UTF-8', true]);
+    expect([html.status, html.headers.get('content-type'), html.text.startsWith('<!DOCTYPE html>')]).toEqual([
+      502,
+      'text/html; charset=UTF-8',
+      true,
+    ]);
     fake.setFaults([{ fault: { kind: 'truncated-json', bytes: 10 } }]);
     expect(await getJson(ticker)).toMatchObject({ status: 200, text: '{"trade_id' });
     fake.setFaults([{ fault: { kind: 'missing-field', field: 'price' } }]);
     expect(JSON.parse((await getJson(ticker)).text)).not.toHaveProperty('price');
     fake.setFaults([{ fault: { kind: 'missing-field', field: 'amount' } }]);
-    expect(JSON.parse((await getJson(`${fake.apiUrl}/v2/prices/BTC-USD/spot`)).text)).toEqual({ data: { base: 'BTC', currency: 'USD' } });
+    expect(JSON.parse((await getJson(`${fake.apiUrl}/v2/prices/BTC-USD/spot`)).text)).toEqual({
+      data: { base: 'BTC', currency: 'USD' },
+    });
     fake.setFaults([{ fault: { kind: 'price', value: '-5.00' } }]);
     expect(JSON.parse((await getJson(ticker)).text)).toMatchObject({ price: '-5.00' });
     const candles = `${fake.exchangeUrl}/products/BTC-USD/candles?granularity=60`;
@@ -230,7 +243,9 @@ describe('faults', () => {
     fake.setFaults([{ fault: { kind: 'reset' } }]);
     await expect(fetch(`${fake.exchangeUrl}/products/BTC-USD/ticker`)).rejects.toThrow();
     fake.setFaults([{ fault: { kind: 'hang' } }]);
-    await expect(fetch(`${fake.exchangeUrl}/products/BTC-USD/ticker`, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    await expect(
+      fetch(`${fake.exchangeUrl}/products/BTC-USD/ticker`, { signal: AbortSignal.timeout(100) }),
+    ).rejects.toThrow();
     expect(fake.requests.map((r) => [r.fault, r.status])).toEqual([
       ['reset', null],
       ['hang', null],

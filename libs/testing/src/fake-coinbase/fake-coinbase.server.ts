@@ -117,7 +117,9 @@ const HTML_PAGE = (status: number) =>
 const exchangeError = (message: string) => ({ message });
 const v2Error = (id: string, message: string) => ({ errors: [{ id, message }] });
 const apiError = (api: FakeApi, status: number, message: string) =>
-  api === 'exchange' ? exchangeError(message) : v2Error(status === 429 ? 'rate_limit_exceeded' : `http_${status}`, message);
+  api === 'exchange'
+    ? exchangeError(message)
+    : v2Error(status === 429 ? 'rate_limit_exceeded' : `http_${status}`, message);
 
 interface Routed {
   endpoint: FakeEndpoint;
@@ -206,7 +208,8 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
       return { status: 400, body: exchangeError('start and end must both be given') };
     }
     const endMs = query.end === undefined ? now : Date.parse(query.end);
-    const startMs = query.start === undefined ? now - (FAKE_MAX_CANDLES - 1) * granularity * 1000 : Date.parse(query.start);
+    const startMs =
+      query.start === undefined ? now - (FAKE_MAX_CANDLES - 1) * granularity * 1000 : Date.parse(query.start);
     if (Number.isNaN(startMs)) return { status: 400, body: exchangeError('Invalid start') };
     if (Number.isNaN(endMs)) return { status: 400, body: exchangeError('Invalid end') };
     if (endMs < startMs) return { status: 400, body: exchangeError('start must be before end') };
@@ -215,7 +218,11 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
     if ((last - first) / granularity + 1 > FAKE_MAX_CANDLES) {
       return {
         status: 400,
-        body: apiError(api, 400, 'granularity too small for the requested time range. Count of aggregations requested exceeds 300'),
+        body: apiError(
+          api,
+          400,
+          'granularity too small for the requested time range. Count of aggregations requested exceeds 300',
+        ),
       };
     }
     const newest = Math.min(last, Math.floor(now / 1000 / granularity) * granularity);
@@ -247,7 +254,8 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
     if (!walk.products.has(productId)) {
       return {
         status: 404,
-        body: api === 'exchange' ? exchangeError('NotFound') : v2Error('not_found', `Invalid currency pair (${productId})`),
+        body:
+          api === 'exchange' ? exchangeError('NotFound') : v2Error('not_found', `Invalid currency pair (${productId})`),
       };
     }
     if (endpoint === 'ticker') return ticker(productId, now);
@@ -274,7 +282,8 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
   };
 
   const withPrice = (endpoint: FakeEndpoint, body: Json, value: unknown): Json => {
-    if (endpoint === 'candles' && Array.isArray(body)) return body.map((row: unknown[]) => [...row.slice(0, 4), value, ...row.slice(5)]);
+    if (endpoint === 'candles' && Array.isArray(body))
+      return body.map((row: unknown[]) => [...row.slice(0, 4), value, ...row.slice(5)]);
     if (endpoint === 'spot') return { data: { ...(body as { data: object }).data, amount: value } };
     return { ...(body as object), price: value };
   };
@@ -283,7 +292,13 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
     retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
 
   // ---- HTTP -----------------------------------------------------------------------------------------------------
-  const write = (res: ServerResponse, record: FakeRequest, status: number, text: string, headers: Record<string, string> = {}) => {
+  const write = (
+    res: ServerResponse,
+    record: FakeRequest,
+    status: number,
+    text: string,
+    headers: Record<string, string> = {},
+  ) => {
     if (res.destroyed || res.writableEnded) return;
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -302,7 +317,13 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
     const url = new URL(req.url ?? '/', 'http://fake');
     const routed = route(api, url.pathname);
     const query = Object.fromEntries(url.searchParams);
-    const rule = pickFaultRule(rules, { api, endpoint: routed.endpoint, productId: routed.productId, path: url.pathname, now: clockAt });
+    const rule = pickFaultRule(rules, {
+      api,
+      endpoint: routed.endpoint,
+      productId: routed.productId,
+      path: url.pathname,
+      now: clockAt,
+    });
     const n = ++seq;
     const delayMs = drawLatency(rule?.delayMs, n);
     const record: FakeRequest = {
@@ -342,7 +363,12 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
     }
     if (fault?.kind === 'server-error' || fault?.kind === 'status') {
       const status = fault.status ?? 503;
-      const message = fault.kind === 'status' && fault.message ? fault.message : status >= 500 ? 'Service Unavailable' : 'Bad Request';
+      const message =
+        fault.kind === 'status' && fault.message
+          ? fault.message
+          : status >= 500
+            ? 'Service Unavailable'
+            : 'Bad Request';
       write(res, record, status, JSON.stringify(apiError(api, status, message)), retryAfterHeader(fault.retryAfter));
       return;
     }
@@ -358,7 +384,8 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
 
     const answer = normalAnswer(api, routed, query, clockAt);
     let body = answer.body;
-    if (answer.status === 200 && fault?.kind === 'missing-field') body = withoutField(routed.endpoint, body, fault.field);
+    if (answer.status === 200 && fault?.kind === 'missing-field')
+      body = withoutField(routed.endpoint, body, fault.field);
     if (answer.status === 200 && fault?.kind === 'price') body = withPrice(routed.endpoint, body, fault.value);
     const text = JSON.stringify(body);
     if (fault?.kind === 'truncated-json') {
@@ -422,7 +449,11 @@ export async function startFakeCoinbase(options: StartFakeCoinbaseOptions = {}):
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`fake Coinbase: ${count} requests matching ${JSON.stringify(filter)} did not arrive within ${timeoutMs} ms`));
+          reject(
+            new Error(
+              `fake Coinbase: ${count} requests matching ${JSON.stringify(filter)} did not arrive within ${timeoutMs} ms`,
+            ),
+          );
         }, timeoutMs);
         if (!check()) waiters.add(check);
       });

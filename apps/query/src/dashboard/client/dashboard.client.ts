@@ -12,7 +12,11 @@ const $ = (selector: string): HTMLElement => {
 };
 
 const params = new URLSearchParams(location.search);
-const state = { product: params.get('product') ?? 'BTC-USD', interval: params.get('interval') ?? '1m', data: undefined as DashboardData | undefined };
+const state = {
+  product: params.get('product') ?? 'BTC-USD',
+  interval: params.get('interval') ?? '1m',
+  data: undefined as DashboardData | undefined,
+};
 
 const chart = createChart($('#chart'), {
   autoSize: true,
@@ -89,7 +93,8 @@ function render(data: DashboardData): void {
     price.dataset.value = data.latest.price;
     price.classList.toggle('up', previous !== undefined && Number(data.latest.price) > Number(previous));
     price.classList.toggle('down', previous !== undefined && Number(data.latest.price) < Number(previous));
-    $('[data-testid="latest-time"]').textContent = `at ${hhmmss(data.latest.tick_time)} UTC · ${age(data.latest.age_s)} ago`;
+    $('[data-testid="latest-time"]').textContent =
+      `at ${hhmmss(data.latest.tick_time)} UTC · ${age(data.latest.age_s)} ago`;
   } else {
     price.textContent = '–';
     $('[data-testid="latest-time"]').textContent = 'no price in the last 24 h';
@@ -133,7 +138,11 @@ function render(data: DashboardData): void {
   body.innerHTML = '';
   for (const g of data.gaps.slice(0, 8)) {
     const tr = document.createElement('tr');
-    for (const [text, cls] of [[g.start.slice(0, 19).replace('T', ' '), ''], [String(g.seconds), ''], [g.reason, `reason ${g.reason}`]]) {
+    for (const [text, cls] of [
+      [g.start.slice(0, 19).replace('T', ' '), ''],
+      [String(g.seconds), ''],
+      [g.reason, `reason ${g.reason}`],
+    ]) {
       const td = document.createElement('td');
       td.textContent = text ?? '';
       if (cls) td.className = cls;
@@ -141,7 +150,8 @@ function render(data: DashboardData): void {
     }
     body.append(tr);
   }
-  $('[data-testid="gap-count"]').textContent = `${data.gapCount} gaps, ${data.gapSeconds} s since ${data.completeness[0] ? hhmm(data.completeness[0].hour) : '–'} UTC`;
+  $('[data-testid="gap-count"]').textContent =
+    `${data.gapCount} gaps, ${data.gapSeconds} s since ${data.completeness[0] ? hhmm(data.completeness[0].hour) : '–'} UTC`;
 
   const status = $('[data-testid="status"]');
   status.classList.remove('error');
@@ -152,7 +162,9 @@ function render(data: DashboardData): void {
 let fitPending = true;
 async function refresh(): Promise<void> {
   try {
-    const res = await fetch(`/api/dashboard?product=${encodeURIComponent(state.product)}&interval=${encodeURIComponent(state.interval)}`);
+    const res = await fetch(
+      `/api/dashboard?product=${encodeURIComponent(state.product)}&interval=${encodeURIComponent(state.interval)}`,
+    );
     const body = (await res.json()) as DashboardData | { error: string };
     if (!res.ok || 'error' in body) throw new Error('error' in body ? body.error : `HTTP ${res.status}`);
     render(body);
