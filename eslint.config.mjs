@@ -29,6 +29,18 @@ export default [
     rules: {
       '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: true, allow: [], depConstraints }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@btc-etl/*/testing'],
+              message:
+                "a lib's testing door (factories, fakes) is for specs, fixtures and benches, not production code",
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -38,6 +50,7 @@ export default [
         'error',
         { enforceBuildableLibDependency: true, allow: [], depConstraints: withTestUtils },
       ],
+      'no-restricted-imports': 'off',
     },
   },
   {

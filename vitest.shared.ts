@@ -5,14 +5,18 @@ import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
-/** `@btc-etl/*` aliases read from tsconfig.base.json, so tests and the build resolve libs the same way. */
-function workspaceAliases(): Record<string, string> {
+/**
+ * `@btc-etl/*` aliases read from tsconfig.base.json, so tests and the build resolve libs the same way. Each matches its
+ * whole specifier: `@btc-etl/price-schema` must not swallow `@btc-etl/price-schema/testing`.
+ */
+function workspaceAliases(): { find: RegExp; replacement: string }[] {
   const base = JSON.parse(readFileSync(resolve(root, 'tsconfig.base.json'), 'utf8')) as {
     compilerOptions: { paths: Record<string, string[]> };
   };
-  return Object.fromEntries(
-    Object.entries(base.compilerOptions.paths).map(([name, [target]]) => [name, resolve(root, target ?? '')]),
-  );
+  return Object.entries(base.compilerOptions.paths).map(([name, [target]]) => ({
+    find: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+    replacement: resolve(root, target ?? ''),
+  }));
 }
 
 export interface ProjectTestOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { okTick } from '@btc-etl/price-schema';
+import { okTick } from '@btc-etl/price-schema/testing';
 import { candlePages, mergeCandleTicks } from './candle-pages';
 
 const T0 = Date.parse('2026-11-27T00:00:00Z');

@@ -11,10 +11,9 @@ import {
   encodeNdjson,
   encodeNdjsonLine,
   encodeParquet,
-  missedTick,
-  okTick,
   type PriceTick,
 } from './index';
+import { missedTick, okTick } from './testing';
 
 const ticks: PriceTick[] = [
   okTick({

@@ -5,4 +5,3 @@ export * from './validate';
 export * from './ndjson.codec';
 export * from './parquet.codec';
 export * from './glue.columns';
-export * from './price-tick.factory';

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidPriceTickError,
-  PRICE_TICK_COLUMNS,
-  PriceTickSchema,
-  missedTick,
-  okTick,
-  parsePriceTick,
-  recordId,
-} from './index';
+import { InvalidPriceTickError, PRICE_TICK_COLUMNS, PriceTickSchema, parsePriceTick, recordId } from './index';
+import { missedTick, okTick } from './testing';
 
 describe('PriceTickSchema', () => {
   it('accepts an ok record and a missed record', () => {

@@ -16,7 +16,7 @@ describe('module boundaries (eslint @nx/enforce-module-boundaries)', () => {
     expect(
       await boundaryErrors(
         'libs/s3-keys/src/probe.ts',
-        "import { okTick } from '@btc-etl/price-schema';\nexport const x = okTick;\n",
+        "import { recordId } from '@btc-etl/price-schema';\nexport const x = recordId;\n",
       ),
     ).toEqual([]);
   });
@@ -45,10 +45,18 @@ describe('module boundaries (eslint @nx/enforce-module-boundaries)', () => {
     expect(await boundaryErrors('libs/s3-keys/src/probe.spec.ts', code)).toEqual([]);
   });
 
+  it('keeps the record factories out of production code: only tests may use the testing door', async () => {
+    const code = "import { okTick } from '@btc-etl/price-schema/testing';\nexport const x = okTick;\n";
+    const [production] = await eslint.lintText(code, { filePath: resolve(root, 'apps/query/src/probe.ts') });
+    expect(production?.messages.map((m) => m.message).join('\n')).toMatch(/testing door/);
+    const [spec] = await eslint.lintText(code, { filePath: resolve(root, 'apps/query/src/probe.spec.ts') });
+    expect(spec?.messages.filter((m) => m.ruleId === 'no-restricted-imports')).toEqual([]);
+  });
+
   it('fails a deep import into a lib instead of its index', async () => {
     const errors = await boundaryErrors(
       'libs/s3-keys/src/probe.ts',
-      "import { okTick } from '../../price-schema/src/price-tick.factory';\nexport const x = okTick;\n",
+      "import { recordId } from '../../price-schema/src/record-id';\nexport const x = recordId;\n",
     );
     expect(errors.length).toBeGreaterThan(0);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { missedTick, okTick, type PriceTick } from '@btc-etl/price-schema';
+import { type PriceTick } from '@btc-etl/price-schema';
+import { missedTick, okTick } from '@btc-etl/price-schema/testing';
 import { expectedGaps, expectedOutcome, reconcile, type LoggedRequest, type ReconcileInput } from './reconciliation';
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');

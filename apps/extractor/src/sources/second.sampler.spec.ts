@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PriceTickSchema, okTick, type PriceTick } from '@btc-etl/price-schema';
+import { PriceTickSchema, type PriceTick } from '@btc-etl/price-schema';
+import { okTick } from '@btc-etl/price-schema/testing';
 import { SecondSampler } from './second.sampler';
 
 const T0 = Date.parse('2026-11-27T00:00:00.000Z');

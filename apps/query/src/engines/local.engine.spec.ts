@@ -1,5 +1,6 @@
 import { LocalObjectStore, type ObjectStore } from '@btc-etl/object-store';
-import { PARQUET_COLUMNS, encodeNdjson, encodeParquet, okTick, type PriceTick } from '@btc-etl/price-schema';
+import { PARQUET_COLUMNS, encodeNdjson, encodeParquet, type PriceTick } from '@btc-etl/price-schema';
+import { okTick } from '@btc-etl/price-schema/testing';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { buildFirehoseKey } from '@btc-etl/s3-keys';
 import { mkdtempSync, rmSync } from 'node:fs';
