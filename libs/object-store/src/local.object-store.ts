@@ -5,7 +5,14 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertBucketName, localObjectPath, UnsafeKeyError } from '@btc-etl/s3-keys';
 import { KeyLocks } from './local-file.lock';
-import { checkSourceSize, compareKeys, isStreamBody, listAllPages, pageSize } from './object-store.shared';
+import {
+  checkPutConditions,
+  checkSourceSize,
+  compareKeys,
+  isStreamBody,
+  listAllPages,
+  pageSize,
+} from './object-store.shared';
 import {
   InvalidObjectKeyError,
   ObjectNotFoundError,
@@ -196,6 +203,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async put(bucket: string, key: string, body: Body, options: PutOptions = {}): Promise<{ etag: string }> {
     const paths = this.paths('put', bucket, key);
+    checkPutConditions(bucket, key, body, options);
     if (isStreamBody(body)) {
       return this.write('put', bucket, key, paths, body, { ...options, partSize: this.uploadPartSize });
     }
@@ -359,6 +367,30 @@ export class LocalObjectStore implements ObjectStore {
       );
     }
     return decoded.slice(3);
+  }
+
+  /** Refuse a conditional put whose condition the object at the key does not meet. Runs under the key lock. */
+  private async checkConditions(
+    operation: ObjectStoreOperation,
+    bucket: string,
+    key: string,
+    paths: KeyPaths,
+    options: PutOptions,
+  ): Promise<void> {
+    let current: Snapshot | undefined;
+    try {
+      current = await this.openWithSidecar(operation, bucket, key, paths, true);
+    } catch (error) {
+      if (!(error instanceof ObjectNotFoundError)) throw error;
+    }
+    await current?.handle.close();
+    const actual = current?.info.etag;
+    if (options.ifNoneMatch === '*' && actual !== undefined) {
+      throw new PreconditionFailedError(operation, bucket, key, '*', actual);
+    }
+    if (options.ifMatch !== undefined && actual !== unquoteEtag(options.ifMatch)) {
+      throw new PreconditionFailedError(operation, bucket, key, unquoteEtag(options.ifMatch), actual);
+    }
   }
 
   /** Open the object and find the sidecar describing exactly the opened bytes. The caller closes the handle. */
@@ -558,6 +590,10 @@ export class LocalObjectStore implements ObjectStore {
         await metaHandle.close();
       }
       await this.locks.with(paths.lockPath, async () => {
+        // Conditions are checked under the key lock that every writer takes, so check and rename are one step.
+        if (options.ifNoneMatch !== undefined || options.ifMatch !== undefined) {
+          await this.checkConditions(operation, bucket, key, paths, options);
+        }
         const metaTarget = await lstat(paths.metaPath).catch(() => undefined);
         // An empty folder left in the sidecar tree would block the sidecar rename after the data was committed.
         if (metaTarget?.isDirectory()) await rmdir(paths.metaPath).catch(() => undefined);

@@ -225,6 +225,68 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
       });
     });
 
+    describe('conditional put (ifNoneMatch / ifMatch)', () => {
+      it("creates with ifNoneMatch only where no object is, and leaves the first writer's bytes", async () => {
+        const { store, bucket } = await factory();
+        const first = await store.put(bucket, 'lease', 'first', { ifNoneMatch: '*' });
+
+        const refused = await store.put(bucket, 'lease', 'second', { ifNoneMatch: '*' }).catch((e: unknown) => e);
+
+        expect(refused).toBeInstanceOf(PreconditionFailedError);
+        expect((refused as PreconditionFailedError).expectedEtag).toBe('*');
+        expect((refused as PreconditionFailedError).key).toBe('lease');
+        const got = await store.get(bucket, 'lease');
+        expect(Buffer.from(got.body).toString()).toBe('first');
+        expect(got.info.etag).toBe(first.etag);
+      });
+
+      it('replaces with ifMatch only the version it names (quoted or not), and refuses a stale one', async () => {
+        const { store, bucket } = await factory();
+        const v1 = await store.put(bucket, 'manifest', 'v1');
+        const v2 = await store.put(bucket, 'manifest', 'v2', { ifMatch: `"${v1.etag}"` });
+
+        const stale = await store.put(bucket, 'manifest', 'lost update', { ifMatch: v1.etag }).catch((e: unknown) => e);
+
+        expect(stale).toBeInstanceOf(PreconditionFailedError);
+        expect((stale as PreconditionFailedError).expectedEtag).toBe(v1.etag);
+        const got = await store.get(bucket, 'manifest');
+        expect(Buffer.from(got.body).toString()).toBe('v2');
+        expect(got.info.etag).toBe(v2.etag);
+      });
+
+      it('refuses ifMatch on a missing object and writes nothing', async () => {
+        const { store, bucket } = await factory();
+        await expect(store.put(bucket, 'absent', 'x', { ifMatch: md5('x') })).rejects.toBeInstanceOf(
+          PreconditionFailedError,
+        );
+        expect(await store.head(bucket, 'absent')).toBeUndefined();
+      });
+
+      it('lets exactly one of many concurrent create-only puts win', async () => {
+        const { store, bucket } = await factory();
+        const attempts = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) => store.put(bucket, 'race', `writer ${i}`, { ifNoneMatch: '*' })),
+        );
+        const won = attempts.filter((a) => a.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        for (const lost of attempts.filter((a) => a.status === 'rejected')) {
+          expect((lost as PromiseRejectedResult).reason).toBeInstanceOf(PreconditionFailedError);
+        }
+        const winner = attempts.findIndex((a) => a.status === 'fulfilled');
+        expect(Buffer.from((await store.get(bucket, 'race')).body).toString()).toBe(`writer ${winner}`);
+      });
+
+      it('names a malformed condition or a stream body, before anything is written', async () => {
+        const { store, bucket } = await factory();
+        await expect(store.put(bucket, 'k', 'x', { ifNoneMatch: 'etag' as '*' })).rejects.toThrow(/ifNoneMatch/);
+        await expect(store.put(bucket, 'k', 'x', { ifMatch: '' })).rejects.toThrow(/ifMatch/);
+        await expect(store.put(bucket, 'k', chunkedStream(Buffer.from('x')), { ifNoneMatch: '*' })).rejects.toThrow(
+          /stream/,
+        );
+        expect(await store.head(bucket, 'k')).toBeUndefined();
+      });
+    });
+
     describe('getStream', () => {
       it('streams the exact bytes with the object info', async () => {
         const { store, bucket } = await factory();

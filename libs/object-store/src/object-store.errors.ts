@@ -52,8 +52,9 @@ export class BucketNotFoundError extends ObjectStoreError {
 }
 
 /**
- * A conditional copy found the source with another ETag than the caller expected (S3 412 `PreconditionFailed`).
- * `actualEtag` is undefined when the store did not say (a 412 from S3 carries no ETag) or the source is gone.
+ * A conditional copy found the source with another ETag than the caller expected, or a conditional put found another
+ * object than it allowed (S3 412 `PreconditionFailed`). `expectedEtag` is `'*'` for a create-only put (`ifNoneMatch`).
+ * `actualEtag` is undefined when the store did not say (a 412 from S3 carries no ETag) or there is no object.
  */
 export class PreconditionFailedError extends ObjectStoreError {
   readonly expectedEtag: string;
@@ -71,7 +72,9 @@ export class PreconditionFailedError extends ObjectStoreError {
       operation,
       bucket,
       key,
-      `precondition failed: expected ETag ${expectedEtag}, found ${actualEtag ?? '(unknown)'}`,
+      expectedEtag === '*'
+        ? `precondition failed: expected no object, found ${actualEtag ? `ETag ${actualEtag}` : 'one'}`
+        : `precondition failed: expected ETag ${expectedEtag}, found ${actualEtag ?? '(unknown or no object)'}`,
       options,
     );
     this.name = 'PreconditionFailedError';

@@ -23,6 +23,16 @@ export type Body = Uint8Array | string | Readable;
 export interface PutOptions {
   contentType?: string;
   metadata?: Record<string, string>;
+  /**
+   * `'*'`: create only; write nothing when any object is at the key (S3 `If-None-Match: *`). The basis of leases and
+   * write-once manifests. A byte or string body only (not a stream). Refused with `PreconditionFailedError`.
+   */
+  ifNoneMatch?: '*';
+  /**
+   * Replace only the version with this ETag (quoted or not; S3 `If-Match`), for optimistic concurrency: read, change,
+   * write back only if nobody wrote in between. A missing object fails too. A byte or string body only.
+   */
+  ifMatch?: string;
 }
 
 export interface CopyOptions {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Body, CopyOptions, ListOptions, ListPage, ObjectInfo, ObjectRef } from './object-store.port';
+import type { Body, CopyOptions, ListOptions, ListPage, ObjectInfo, ObjectRef, PutOptions } from './object-store.port';
 import { ObjectStoreError } from './object-store.errors';
 
 export const MAX_LIST_KEYS = 1000;
@@ -22,6 +22,27 @@ export function pageSize(bucket: string, options: ListOptions): number {
     );
   }
   return maxKeys;
+}
+
+/**
+ * Conditional put options are well-formed and go with a byte body: a stream may be sent as a multipart upload, which
+ * these conditions do not cover the same way on every store. Anything else is a caller bug, named in the error.
+ */
+export function checkPutConditions(bucket: string, key: string, body: Body, options: PutOptions): void {
+  const { ifNoneMatch, ifMatch } = options;
+  if (ifNoneMatch === undefined && ifMatch === undefined) return;
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
+    throw new ObjectStoreError('put', bucket, key, `ifNoneMatch takes only '*', got ${JSON.stringify(ifNoneMatch)}`);
+  }
+  if (ifMatch !== undefined && (typeof ifMatch !== 'string' || ifMatch.replace(/"/g, '') === '')) {
+    throw new ObjectStoreError('put', bucket, key, `ifMatch must be an ETag, got ${JSON.stringify(ifMatch)}`);
+  }
+  if (ifNoneMatch !== undefined && ifMatch !== undefined) {
+    throw new ObjectStoreError('put', bucket, key, 'ifNoneMatch and ifMatch cannot be combined');
+  }
+  if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    throw new ObjectStoreError('put', bucket, key, 'a conditional put needs a byte or string body, not a stream');
+  }
 }
 
 /** `CopyOptions.sourceSize`, when given, is a byte count; anything else is a caller bug, named in the error. */

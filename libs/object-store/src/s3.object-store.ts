@@ -14,7 +14,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { checkSourceSize, isStreamBody, listAllPages, pageSize } from './object-store.shared';
+import { checkPutConditions, checkSourceSize, isStreamBody, listAllPages, pageSize } from './object-store.shared';
 import {
   BucketNotFoundError,
   ObjectNotFoundError,
@@ -143,6 +143,11 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(bucket: string, key: string, body: Body, options: PutOptions = {}): Promise<{ etag: string }> {
     const params = { Bucket: bucket, Key: key, ContentType: options.contentType, Metadata: options.metadata };
+    checkPutConditions(bucket, key, body, options);
+    const conditions = {
+      ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
+      ...(options.ifMatch ? { IfMatch: quoteEtag(options.ifMatch) } : {}),
+    };
     try {
       if (isStreamBody(body)) {
         // lib-storage sends one PutObject when the stream fits in a part, else a multipart upload it aborts on error.
@@ -156,9 +161,17 @@ export class S3ObjectStore implements ObjectStore {
         return { etag: this.requireEtag('put', bucket, key, done.ETag, 'Upload') };
       }
       const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-      const res = await this.client.send(new PutObjectCommand({ ...params, Body: bytes }));
+      const res = await this.client.send(new PutObjectCommand({ ...params, ...conditions, Body: bytes }));
       return { etag: this.requireEtag('put', bucket, key, res.ETag, 'PutObject') };
     } catch (error) {
+      const { name, status } = this.describe(error);
+      // 409 ConditionalRequestConflict: another conditional write to the key was in flight; the caller re-reads.
+      // an If-Match put on a missing key answers 404 NoSuchKey: the version it names is not there either
+      const missing = options.ifMatch !== undefined && (status === 404 || name === 'NoSuchKey');
+      if (status === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || missing) {
+        const expected = options.ifNoneMatch ?? unquoteEtag(options.ifMatch ?? '');
+        throw new PreconditionFailedError('put', bucket, key, expected, undefined, { cause: error });
+      }
       throw this.mapError(error, 'put', bucket, key);
     }
   }
