@@ -1,3 +1,0 @@
-export * from './fake-coinbase.server';
-export * from './fake-coinbase.faults';
-export * from './price-walk';
