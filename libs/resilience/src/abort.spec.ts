@@ -27,6 +27,30 @@ describe('sleep', () => {
     await expect(rejecting).rejects.toThrow('shutting down');
   });
 
+  it('keeps the process alive while it waits, unless an unref-ing clock is passed', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { pathToFileURL } = await import('node:url');
+    const { resolve } = await import('node:path');
+    const clockUrl = pathToFileURL(resolve(import.meta.dirname, 'clock.ts')).href;
+    const abortUrl = pathToFileURL(resolve(import.meta.dirname, 'abort.ts')).href;
+    const run = (clock: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `const { sleep } = await import(${JSON.stringify(abortUrl)});
+           const { systemClock } = await import(${JSON.stringify(clockUrl)});
+           await sleep(50, { clock: ${clock} }); console.log('woke');`,
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+    expect(run('undefined').stdout).toContain('woke');
+    expect(run('systemClock').stdout).not.toContain('woke');
+  });
+
   it('does not wait at all on a signal that already aborted', async () => {
     const signal = AbortSignal.abort();
     await expect(sleep(60_000, { signal })).resolves.toBeUndefined();

@@ -1,4 +1,15 @@
-import { type Clock, systemClock } from './clock';
+import type { Clock } from './clock';
+
+/**
+ * The default for waits someone awaits: plain global timers, which keep the process alive until they fire (a CLI
+ * polling Athena must not exit mid-wait). `systemClock` unrefs its timers, for long-running services whose shutdown
+ * is explicit: pass it where that is wanted.
+ */
+const awaitedClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** The error a rejected abortable wait throws: the signal's own reason, or a standard `AbortError`. */
 export function abortReason(signal: AbortSignal): unknown {
@@ -7,6 +18,7 @@ export function abortReason(signal: AbortSignal): unknown {
 
 export interface SleepOptions {
   signal?: AbortSignal | undefined;
+  /** Default: global timers that keep the process alive while waiting (not `systemClock`, which unrefs). */
   clock?: Clock | undefined;
   /**
    * What an abort does: `'resolve'` (default) ends the wait early and lets the caller look at `signal.aborted`;
@@ -23,7 +35,7 @@ export interface SleepOptions {
  * while (!signal.aborted) { await poll(); await sleep(1000, { signal }); }
  */
 export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
-  const { signal, clock = systemClock, onAbort = 'resolve' } = options;
+  const { signal, clock = awaitedClock, onAbort = 'resolve' } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return onAbort === 'reject' ? reject(abortReason(signal)) : resolve();
     const abort = () => {
