@@ -1,26 +1,17 @@
-import got, { RequestError, TimeoutError, type Got } from 'got';
 import { ProductId, type PriceTick } from '@btc-etl/price-schema';
-import {
-  CoinbaseAbortedError,
-  CoinbaseArgumentError,
-  CoinbaseError,
-  CoinbaseHttpError,
-  CoinbaseNetworkError,
-  CoinbaseParseError,
-  CoinbaseRateLimitedError,
-  CoinbaseTimeoutError,
-} from './coinbase.errors';
+import { fetchCandlePage } from './candle-page.fetcher';
 import { candlePages, mergeCandleTicks } from './candle-pages';
+import { CoinbaseArgumentError, CoinbaseRateLimitedError } from './coinbase.errors';
+import { createCoinbaseGet } from './coinbase.http';
 import {
   CANDLE_GRANULARITIES,
-  candleToPriceTick,
   exchangeTickerToPriceTick,
   spotToPriceTick,
   type CandleGranularity,
 } from './coinbase.mapper';
-import { parseJsonKeepingNumberText } from './json-text';
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry.policy';
-import { HostRateLimiters, TokenBucket, sharedHostRateLimiters, sleep } from './token-bucket.limiter';
+import { mapBody, parseBody } from './coinbase-response.parser';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.policy';
+import { HostRateLimiters, TokenBucket, sharedHostRateLimiters } from './token-bucket.limiter';
 
 export const DEFAULT_COINBASE_EXCHANGE_URL = 'https://api.exchange.coinbase.com';
 export const DEFAULT_COINBASE_API_URL = 'https://api.coinbase.com';
@@ -128,13 +119,7 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
     limiters instanceof TokenBucket ? limiters : limiters.forHost(url.host);
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
 
-  const http: Got = got.extend({
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    responseType: 'text',
-    headers: { 'user-agent': options.userAgent ?? 'bitcoin-stream-etl', accept: 'application/json' },
-  });
+  const get = createCoinbaseGet(options.userAgent ?? 'bitcoin-stream-etl');
 
   const checkProduct = (productId: string) => {
     if (!ProductId.safeParse(productId).success) {
@@ -142,60 +127,6 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
         'productId',
         `expected a Coinbase product id such as "BTC-USD", got ${JSON.stringify(productId)}`,
       );
-    }
-  };
-
-  /** One GET: a 2xx body as text plus the arrival time, or a typed error. */
-  const get = async (
-    url: URL,
-    budgetMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<{ body: string; receivedAt: Date }> => {
-    const href = url.toString();
-    if (signal?.aborted) throw abortError(signal, href, budgetMs);
-    if (budgetMs <= 0) throw new CoinbaseTimeoutError({ url: href, timeoutMs: 0 });
-    try {
-      const response = await http.get(url, { timeout: { request: budgetMs }, signal });
-      const receivedAt = new Date();
-      if (response.statusCode < 200 || response.statusCode > 299) {
-        throw new CoinbaseHttpError({
-          status: response.statusCode,
-          url: href,
-          retryAfterMs: parseRetryAfter(response.headers['retry-after']),
-          body: response.body,
-        });
-      }
-      return { body: response.body, receivedAt };
-    } catch (error) {
-      if (error instanceof CoinbaseError) throw error;
-      if (error instanceof TimeoutError)
-        throw new CoinbaseTimeoutError({ url: href, timeoutMs: budgetMs }, { cause: error });
-      if (signal?.aborted) throw abortError(signal, href, budgetMs, error);
-      // resets, refusals, DNS failures and bodies cut off mid-transfer (ECONNRESET, ENOTFOUND, ERR_STREAM_PREMATURE_CLOSE...)
-      if (error instanceof RequestError)
-        throw new CoinbaseNetworkError({ url: href, code: error.code ?? null }, { cause: error });
-      throw error;
-    }
-  };
-
-  const parseJson = (text: string, href: string, keepNumberText = false): unknown => {
-    try {
-      return keepNumberText ? parseJsonKeepingNumberText(text) : JSON.parse(text);
-    } catch (error) {
-      const what = /^\s*</.test(text) ? 'an HTML page instead of JSON' : `not valid JSON (${(error as Error).message})`;
-      throw new CoinbaseParseError({ url: href, body: text, issues: [{ path: '', message: what }] }, { cause: error });
-    }
-  };
-
-  /** Re-throw a mapper's parse error with the request's URL and the body as it arrived. */
-  const mapped = <T>(href: string, body: string, map: () => T): T => {
-    try {
-      return map();
-    } catch (error) {
-      if (error instanceof CoinbaseParseError) {
-        throw new CoinbaseParseError({ url: href, body, issues: error.issues }, { cause: error });
-      }
-      throw error;
     }
   };
 
@@ -223,72 +154,8 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
       });
     }
     const { body, receivedAt } = await get(url, budget, opts.signal);
-    const raw = parseJson(body, url.toString());
-    return mapped(url.toString(), body, () => map(raw, { productId, scheduledTime, receivedAt }));
-  };
-
-  const candlePage = async (
-    productId: string,
-    opts: CandleOptions,
-    firstSec: number,
-    lastSec: number,
-  ): Promise<PriceTick[]> => {
-    const url = new URL(`/products/${productId}/candles`, exchange);
-    url.searchParams.set('granularity', String(opts.granularity));
-    url.searchParams.set('start', new Date(firstSec * 1000).toISOString());
-    url.searchParams.set('end', new Date(lastSec * 1000).toISOString());
-    const href = url.toString();
-    const limiter = limiterOf(url);
-    const budget = Math.min(timeoutMs, opts.timeoutMs ?? timeoutMs);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await limiter.take({
-          signal: opts.signal,
-          headroom: Math.min(opts.headroom ?? DEFAULT_CANDLE_HEADROOM, limiter.burst - 1),
-        });
-      } catch (error) {
-        throw abortError(opts.signal as AbortSignal, href, budget, error);
-      }
-      try {
-        const { body, receivedAt } = await get(url, budget, opts.signal);
-        const raw = parseJson(body, href, true);
-        if (!Array.isArray(raw)) {
-          throw new CoinbaseParseError({
-            url: href,
-            body,
-            issues: [{ path: '', message: 'expected an array of candles' }],
-          });
-        }
-        return mapped(href, body, () =>
-          raw.map((row, i) => {
-            try {
-              return candleToPriceTick(row, {
-                productId,
-                granularity: opts.granularity,
-                receivedAt,
-                backfilled: opts.backfilled,
-              });
-            } catch (error) {
-              if (!(error instanceof CoinbaseParseError)) throw error;
-              // name the candle so a bad row in a page of 300 can be found
-              throw new CoinbaseParseError({
-                url: href,
-                body,
-                issues: error.issues.map((x) => ({ ...x, path: `${i}${x.path ? `.${x.path}` : ''}` })),
-              });
-            }
-          }),
-        );
-      } catch (error) {
-        const delay = retryDelayMs(attempt, error, retry);
-        if (delay === null) throw error;
-        try {
-          await sleep(delay, opts.signal);
-        } catch (abort) {
-          throw abortError(opts.signal as AbortSignal, href, budget, abort);
-        }
-      }
-    }
+    const raw = parseBody(body, url.toString());
+    return mapBody(url.toString(), body, () => map(raw, { productId, scheduledTime, receivedAt }));
   };
 
   return {
@@ -315,18 +182,25 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
       const pages: PriceTick[][] = [];
       // sequential on purpose: pages share the host's bucket with the polls
       for (const page of candlePages(startMs, endMs, opts.granularity)) {
-        pages.push(await candlePage(productId, opts, page.firstSec, page.lastSec));
+        pages.push(
+          await fetchCandlePage(
+            { get, limiterOf, retry },
+            {
+              exchange,
+              productId,
+              granularity: opts.granularity,
+              firstSec: page.firstSec,
+              lastSec: page.lastSec,
+              budgetMs: Math.min(timeoutMs, opts.timeoutMs ?? timeoutMs),
+              headroom: opts.headroom ?? DEFAULT_CANDLE_HEADROOM,
+              backfilled: opts.backfilled,
+              signal: opts.signal,
+            },
+          ),
+        );
       }
       return mergeCandleTicks(pages, startMs, endMs);
     },
     limiterFor: (which) => limiterOf(which === 'exchange' ? exchange : api),
   };
-}
-
-/** A caller's abort: a timeout when its reason says so (AbortSignal.timeout), otherwise not a miss. */
-function abortError(signal: AbortSignal | undefined, url: string, timeoutMs: number, cause?: unknown): CoinbaseError {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError')
-    return new CoinbaseTimeoutError({ url, timeoutMs }, { cause: cause ?? reason });
-  return new CoinbaseAbortedError(url, { cause: cause ?? reason });
 }

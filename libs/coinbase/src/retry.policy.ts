@@ -1,3 +1,4 @@
+import { backoffMs } from '@btc-etl/resilience';
 import { CoinbaseHttpError, CoinbaseNetworkError, CoinbaseParseError, CoinbaseTimeoutError } from './coinbase.errors';
 
 /** Capped exponential backoff with full jitter, for requests that may be retried (candles, never the 1 s poll). */
@@ -55,8 +56,11 @@ export function retryDelayMs(
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ): number | null {
   if (attempt >= policy.maxAttempts || !isRetryable(error)) return null;
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  const jittered = Math.floor(policy.random() * ceiling);
+  const jittered = backoffMs(attempt - 1, {
+    baseMs: policy.baseDelayMs,
+    capMs: policy.maxDelayMs,
+    random: policy.random,
+  });
   const retryAfter = error instanceof CoinbaseHttpError ? error.retryAfterMs : null;
   if (retryAfter === null) return jittered;
   if (retryAfter > policy.maxRetryAfterMs) return null;

@@ -1,3 +1,5 @@
+import { abortReason, sleep } from '@btc-etl/resilience';
+
 /** Coinbase Exchange's public limit: 10 requests/s per IP, bursts to 15 (shared/REFERENCE.md). */
 export const COINBASE_PUBLIC_RATE_PER_SECOND = 10;
 export const COINBASE_PUBLIC_BURST = 15;
@@ -18,25 +20,6 @@ export interface TakeOptions {
    * for polls that use `tryTake` and must not wait. 0 (default) takes any token; at most `burst - 1`.
    */
   headroom?: number;
-}
-
-const abortReason = (signal: AbortSignal): unknown =>
-  signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
-
-/** A `setTimeout` sleep that rejects with the signal's reason when aborted. Uses the global timers (fakeable). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**
@@ -100,7 +83,7 @@ export class TokenBucket {
         return;
       }
       // ceil so a fake clock advanced by exactly this much has refilled the token
-      await sleep(Math.ceil((missing * 1000) / this.ratePerSecond), options.signal);
+      await sleep(Math.ceil((missing * 1000) / this.ratePerSecond), { signal: options.signal, onAbort: 'reject' });
     }
   }
 
