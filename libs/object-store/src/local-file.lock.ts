@@ -1,6 +1,6 @@
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '@btc-etl/resilience';
 
 /** The locked section is two renames; a lock file older than this was left by a crashed writer. */
 const STALE_LOCK_MS = 10_000;

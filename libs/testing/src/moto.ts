@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { DataError } from '@btc-etl/errors';
+import { sleep } from '@btc-etl/resilience';
 
 export interface MotoServer {
   /** `http://127.0.0.1:<port>`: pass as `endpoint` or set as `AWS_ENDPOINT_URL`. */
@@ -13,14 +15,14 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-export class MotoMissingError extends Error {
-  constructor(cause: unknown) {
+/** No python3 on PATH (or MOTO_PYTHON, or pyenv's shim) can import moto; `tried` lists the ones that exist. */
+export class MotoMissingError extends DataError<{ tried: readonly string[] }> {
+  constructor(tried: readonly string[]) {
     super(
-      "moto is not installed in this machine's python3. Install it with: pip install 'moto[server]==5.2.1' " +
-        '(the CI image ships moto 5.2.1, see shared/REFERENCE.md)',
-      { cause },
+      `moto is not installed in any python3 (tried ${tried.join(', ') || 'none: no python3 at all'}). ` +
+        "Install it with: pip install 'moto[server]==5.2.1' (the CI image ships moto 5.2.1, see shared/REFERENCE.md)",
+      { tried },
     );
-    this.name = 'MotoMissingError';
   }
 }
 
@@ -63,7 +65,7 @@ function pythonExecutable(): string {
       // this python has no moto: try the next one
     }
   }
-  throw new MotoMissingError(`tried ${tried.join(', ') || 'no python3 at all'}`);
+  throw new MotoMissingError(tried);
 }
 
 /** Dummy credentials and region, so the SDK's default chain never looks further (no IMDS, no profile). */
@@ -108,7 +110,7 @@ export async function startMoto(options: { timeoutMs?: number } = {}): Promise<M
       child.kill('SIGKILL');
       throw new Error(`moto did not start on ${endpoint} in time: ${stderr}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return {
     endpoint,
