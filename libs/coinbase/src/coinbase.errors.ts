@@ -1,3 +1,4 @@
+import { DataError, type ErrorData } from '@btc-etl/errors';
 import type { MissReason } from '@btc-etl/price-schema';
 
 /** How much of a bad body an error keeps: enough to recognise an HTML page or a cut-off JSON. */
@@ -9,29 +10,45 @@ export function bodySnippetOf(body: string): string {
 }
 
 /** One thing wrong with a payload: where (dot path, '' for the whole body) and what. */
-export interface PayloadIssue {
+export type PayloadIssue = {
   path: string;
   message: string;
-}
+};
+
+/** What every Coinbase error carries in `data`. */
+export type CoinbaseErrorData = {
+  missReason: MissReason | null;
+  url: string | null;
+};
 
 /**
  * Base of every error the REST client throws. `missReason` is the price record's `reason` for a poll that failed this
- * way, or null when the error is not a failed poll (the caller aborted, or passed bad arguments).
+ * way, or null when the error is not a failed poll (the caller aborted, or passed bad arguments). The facts of each
+ * subclass are in `data` too (`status`, `retryAfterMs`, `issues`...), for log lines.
  */
-export class CoinbaseError extends Error {
+export class CoinbaseError<D extends ErrorData = ErrorData> extends DataError<CoinbaseErrorData & D> {
   readonly missReason: MissReason | null;
   /** The request's URL, when there was one. */
   readonly url: string | null;
-  constructor(message: string, missReason: MissReason | null, url: string | null, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CoinbaseError';
+  constructor(
+    message: string,
+    missReason: MissReason | null,
+    url: string | null,
+    options?: ErrorOptions,
+    data: D = {} as D,
+  ) {
+    super(message, { ...data, missReason, url }, options);
     this.missReason = missReason;
     this.url = url;
   }
 }
 
 /** Coinbase answered with a non-2xx status. Retry policies read `status` and `retryAfterMs`. */
-export class CoinbaseHttpError extends CoinbaseError {
+export class CoinbaseHttpError extends CoinbaseError<{
+  status: number;
+  retryAfterMs: number | null;
+  bodySnippet: string;
+}> {
   readonly status: number;
   /** From a `Retry-After` header (seconds or HTTP date), else null. */
   readonly retryAfterMs: number | null;
@@ -48,8 +65,8 @@ export class CoinbaseHttpError extends CoinbaseError {
       reason,
       args.url,
       options,
+      { status: args.status, retryAfterMs: args.retryAfterMs, bodySnippet: snippet },
     );
-    this.name = 'CoinbaseHttpError';
     this.status = args.status;
     this.retryAfterMs = args.retryAfterMs;
     this.bodySnippet = snippet;
@@ -57,28 +74,30 @@ export class CoinbaseHttpError extends CoinbaseError {
 }
 
 /** No complete answer within the request's time budget (its own timeout or the caller's deadline). */
-export class CoinbaseTimeoutError extends CoinbaseError {
+export class CoinbaseTimeoutError extends CoinbaseError<{ timeoutMs: number }> {
   readonly timeoutMs: number;
   constructor(args: { url: string; timeoutMs: number }, options?: ErrorOptions) {
-    super(`Coinbase did not answer ${args.url} within ${args.timeoutMs} ms`, 'timeout', args.url, options);
-    this.name = 'CoinbaseTimeoutError';
+    super(`Coinbase did not answer ${args.url} within ${args.timeoutMs} ms`, 'timeout', args.url, options, {
+      timeoutMs: args.timeoutMs,
+    });
     this.timeoutMs = args.timeoutMs;
   }
 }
 
 /** The connection failed: reset, refused, DNS, or closed before the body was complete. */
-export class CoinbaseNetworkError extends CoinbaseError {
+export class CoinbaseNetworkError extends CoinbaseError<{ code: string | null }> {
   /** Node's error code (`ECONNRESET`, `ENOTFOUND`, ...) when known. */
   readonly code: string | null;
   constructor(args: { url: string; code: string | null }, options?: ErrorOptions) {
-    super(`network error calling ${args.url}: ${args.code ?? 'unknown'}`, 'network', args.url, options);
-    this.name = 'CoinbaseNetworkError';
+    super(`network error calling ${args.url}: ${args.code ?? 'unknown'}`, 'network', args.url, options, {
+      code: args.code,
+    });
     this.code = args.code;
   }
 }
 
 /** A 2xx body that is not the documented shape: HTML, truncated JSON, missing fields, negative or non-numeric prices. */
-export class CoinbaseParseError extends CoinbaseError {
+export class CoinbaseParseError extends CoinbaseError<{ bodySnippet: string; issues: PayloadIssue[] }> {
   readonly bodySnippet: string;
   readonly issues: PayloadIssue[];
   constructor(args: { url: string | null; body: string; issues: PayloadIssue[] }, options?: ErrorOptions) {
@@ -88,15 +107,15 @@ export class CoinbaseParseError extends CoinbaseError {
       'parse_error',
       args.url,
       options,
+      { bodySnippet: bodySnippetOf(args.body), issues: args.issues },
     );
-    this.name = 'CoinbaseParseError';
     this.bodySnippet = bodySnippetOf(args.body);
     this.issues = args.issues;
   }
 }
 
 /** The local token bucket had no token for a request that may not wait (a poll): no request was sent. */
-export class CoinbaseRateLimitedError extends CoinbaseError {
+export class CoinbaseRateLimitedError extends CoinbaseError<{ host: string; ratePerSecond: number; burst: number }> {
   readonly host: string;
   readonly ratePerSecond: number;
   readonly burst: number;
@@ -105,8 +124,9 @@ export class CoinbaseRateLimitedError extends CoinbaseError {
       `local rate limit for ${args.host} (${args.ratePerSecond}/s, burst ${args.burst}) refused ${args.url}`,
       'rate_limited',
       args.url,
+      undefined,
+      { host: args.host, ratePerSecond: args.ratePerSecond, burst: args.burst },
     );
-    this.name = 'CoinbaseRateLimitedError';
     this.host = args.host;
     this.ratePerSecond = args.ratePerSecond;
     this.burst = args.burst;
@@ -117,16 +137,14 @@ export class CoinbaseRateLimitedError extends CoinbaseError {
 export class CoinbaseAbortedError extends CoinbaseError {
   constructor(url: string | null, options?: ErrorOptions) {
     super(`request to ${url ?? 'Coinbase'} aborted by the caller`, null, url, options);
-    this.name = 'CoinbaseAbortedError';
   }
 }
 
 /** Bad arguments (unknown granularity, malformed product id, inverted range): a bug in the caller, not a miss. */
-export class CoinbaseArgumentError extends CoinbaseError {
+export class CoinbaseArgumentError extends CoinbaseError<{ argument: string }> {
   readonly argument: string;
   constructor(argument: string, message: string) {
-    super(`${argument}: ${message}`, null, null);
-    this.name = 'CoinbaseArgumentError';
+    super(`${argument}: ${message}`, null, null, undefined, { argument });
     this.argument = argument;
   }
 }

@@ -1,3 +1,5 @@
+import { DataError, type ErrorData } from '@btc-etl/errors';
+
 /** Which port method failed; part of every error so logs and retry policies can tell reads from writes. */
 export type ObjectStoreOperation = 'put' | 'get' | 'getStream' | 'head' | 'copy' | 'list' | 'delete';
 
@@ -5,11 +7,18 @@ function quoteKey(key: string): string {
   return JSON.stringify(key.length > 300 ? `${key.slice(0, 300)}…` : key);
 }
 
+/** What every object-store error carries in `data`. */
+export type ObjectStoreErrorData = {
+  operation: ObjectStoreOperation;
+  bucket: string;
+  key: string | undefined;
+};
+
 /**
- * Base of every error an `ObjectStore` rejects with. Carries where (bucket, key) and what (operation) failed;
- * the SDK or file-system error stays in `cause`.
+ * Base of every error an `ObjectStore` rejects with. Carries where (bucket, key) and what (operation) failed, as typed
+ * fields and in `data` (with a subclass's own facts); the SDK or file-system error stays in `cause`.
  */
-export class ObjectStoreError extends Error {
+export class ObjectStoreError<D extends ErrorData = ErrorData> extends DataError<ObjectStoreErrorData & D> {
   readonly bucket: string;
   /** The object key; undefined for bucket-level operations such as `list`. */
   readonly key: string | undefined;
@@ -21,10 +30,19 @@ export class ObjectStoreError extends Error {
     key: string | undefined,
     message: string,
     options?: ErrorOptions,
+    data: D = {} as D,
   ) {
     // e.g. `copy raw-bucket key "raw/2026/x": precondition failed ...`
-    super(`${operation} ${bucket}${key === undefined ? '' : ` key ${quoteKey(key)}`}: ${message}`, options);
-    this.name = 'ObjectStoreError';
+    super(
+      `${operation} ${bucket}${key === undefined ? '' : ` key ${quoteKey(key)}`}: ${message}`,
+      {
+        ...data,
+        operation,
+        bucket,
+        key,
+      },
+      options,
+    );
     this.operation = operation;
     this.bucket = bucket;
     this.key = key;
@@ -35,7 +53,6 @@ export class ObjectStoreError extends Error {
 export class ObjectNotFoundError extends ObjectStoreError {
   constructor(operation: ObjectStoreOperation, bucket: string, key: string, options?: ErrorOptions) {
     super(operation, bucket, key, 'no such object', options);
-    this.name = 'ObjectNotFoundError';
   }
 }
 
@@ -47,7 +64,6 @@ export class ObjectNotFoundError extends ObjectStoreError {
 export class BucketNotFoundError extends ObjectStoreError {
   constructor(operation: ObjectStoreOperation, bucket: string, key: string | undefined, options?: ErrorOptions) {
     super(operation, bucket, key, 'no such bucket', options);
-    this.name = 'BucketNotFoundError';
   }
 }
 
@@ -56,7 +72,10 @@ export class BucketNotFoundError extends ObjectStoreError {
  * object than it allowed (S3 412 `PreconditionFailed`). `expectedEtag` is `'*'` for a create-only put (`ifNoneMatch`).
  * `actualEtag` is undefined when the store did not say (a 412 from S3 carries no ETag) or there is no object.
  */
-export class PreconditionFailedError extends ObjectStoreError {
+export class PreconditionFailedError extends ObjectStoreError<{
+  expectedEtag: string;
+  actualEtag: string | undefined;
+}> {
   readonly expectedEtag: string;
   readonly actualEtag: string | undefined;
 
@@ -76,8 +95,8 @@ export class PreconditionFailedError extends ObjectStoreError {
         ? `precondition failed: expected no object, found ${actualEtag ? `ETag ${actualEtag}` : 'one'}`
         : `precondition failed: expected ETag ${expectedEtag}, found ${actualEtag ?? '(unknown or no object)'}`,
       options,
+      { expectedEtag, actualEtag },
     );
-    this.name = 'PreconditionFailedError';
     this.expectedEtag = expectedEtag;
     this.actualEtag = actualEtag;
   }
@@ -88,22 +107,20 @@ export class PreconditionFailedError extends ObjectStoreError {
  * backslashes, percent-encoded variants), collide with another key (`a//b`, `a/`), or is reserved by the store.
  * Nothing is read or written for such a key.
  */
-export class InvalidObjectKeyError extends ObjectStoreError {
+export class InvalidObjectKeyError extends ObjectStoreError<{ reason: string }> {
   readonly reason: string;
 
   constructor(operation: ObjectStoreOperation, bucket: string, key: string, reason: string, options?: ErrorOptions) {
-    super(operation, bucket, key, `invalid key for a local store: ${reason}`, options);
-    this.name = 'InvalidObjectKeyError';
+    super(operation, bucket, key, `invalid key for a local store: ${reason}`, options, { reason });
     this.reason = reason;
   }
 }
 
 /** A bad option handed to an adapter or the factory; `field` names it. Thrown at construction, never later. */
-export class ObjectStoreConfigError extends Error {
+export class ObjectStoreConfigError extends DataError<{ field: string }> {
   readonly field: string;
   constructor(field: string, message: string) {
-    super(`object store config: ${field} ${message}`);
-    this.name = 'ObjectStoreConfigError';
+    super(`object store config: ${field} ${message}`, { field });
     this.field = field;
   }
 }

@@ -8,7 +8,7 @@ export function decodeS3EventKey(encoded: string): string {
   try {
     return decodeURIComponent(encoded.replace(/\+/g, ' '));
   } catch (cause) {
-    throw Object.assign(new S3KeyError(encoded, 'malformed percent-encoding in an S3 event key'), { cause });
+    throw new S3KeyError(encoded, 'malformed percent-encoding in an S3 event key', { cause });
   }
 }
 
