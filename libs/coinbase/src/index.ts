@@ -1,8 +1,46 @@
-export * from './coinbase.errors';
-export * from './coinbase.client';
-export * from './coinbase.mapper';
-export * from './token-bucket.limiter';
-export * from './candle-pages';
-export { DEFAULT_RETRY_POLICY, isRetryable, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry.policy';
-export * from './ws';
-export * from './ws';
+export {
+  CoinbaseAbortedError,
+  CoinbaseArgumentError,
+  CoinbaseError,
+  CoinbaseHttpError,
+  CoinbaseNetworkError,
+  CoinbaseParseError,
+  CoinbaseRateLimitedError,
+  CoinbaseTimeoutError,
+  missReasonOf,
+  type CoinbaseErrorData,
+  type PayloadIssue,
+} from './coinbase.errors';
+export {
+  createCoinbaseClient,
+  type CandleOptions,
+  type CoinbaseClient,
+  type CoinbaseClientOptions,
+  type PollOptions,
+} from './coinbase.client';
+export { CANDLE_GRANULARITIES, type CandleGranularity } from './coinbase.mapper';
+export { HostRateLimiters, TokenBucket, type TakeOptions, type TokenBucketOptions } from './token-bucket.limiter';
+export { candlePages, type CandlePage } from './candle-pages';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.policy';
+// The WebSocket feed's part of the door (owned with libs/coinbase/src/ws).
+export {
+  CoinbaseWsError,
+  CoinbaseWsFeed,
+  DEFAULT_COINBASE_WS_URL,
+  feedGapToPriceTick,
+  parseFeedMessage,
+  SequenceGapDetector,
+  WS_TICKER_SOURCE,
+  WsClosedError,
+  WsFeedParseError,
+  wsTickerToPriceTick,
+  WsStaleConnectionError,
+  WsSubscribeError,
+  type CoinbaseWsFeedOptions,
+  type FeedGap,
+  type FeedMessage,
+  type GapVerdict,
+  type WsFeedEvent,
+  type WsHeartbeatMessage,
+  type WsTickerMessage,
+} from './ws';

@@ -1,8 +1,26 @@
-export * from './object-store.port';
-export * from './object-store.errors';
-export * from './local.object-store';
-export * from './s3.object-store';
-export * from './object-store.factory';
+export type {
+  Body,
+  CopyOptions,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ObjectRef,
+  ObjectStore,
+  PutOptions,
+} from './object-store.port';
+export {
+  BucketNotFoundError,
+  InvalidObjectKeyError,
+  ObjectNotFoundError,
+  ObjectStoreConfigError,
+  ObjectStoreError,
+  PreconditionFailedError,
+  type ObjectStoreErrorData,
+  type ObjectStoreOperation,
+} from './object-store.errors';
+export { LocalObjectStore, type LocalObjectStoreOptions } from './local.object-store';
+export { S3ObjectStore, type S3ObjectStoreOptions } from './s3.object-store';
+export { createObjectStore, type ObjectStoreConfig } from './object-store.factory';
 export {
   DEFAULT_COPY_CONCURRENCY,
   DEFAULT_MULTIPART_COPY_THRESHOLD,

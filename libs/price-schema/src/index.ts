@@ -1,7 +1,22 @@
-export * from './price-tick.schema';
-export * from './price-schema.errors';
-export * from './record-id';
-export * from './validate';
-export * from './ndjson.codec';
-export * from './parquet.codec';
-export * from './glue.columns';
+export {
+  DecimalString,
+  IsoUtcString,
+  MISS_REASONS,
+  MissReason,
+  PRICE_SOURCES,
+  PRICE_TICK_COLUMNS,
+  PRICE_TICK_FIELDS,
+  PriceSource,
+  PriceTickSchema,
+  ProductId,
+  TICK_STATUSES,
+  TickStatus,
+  type PriceTick,
+  type PriceTickField,
+} from './price-tick.schema';
+export { InvalidPriceTickError, NdjsonLineError, PriceSchemaError, type LineIssue } from './price-schema.errors';
+export { recordId, type RecordIdParts } from './record-id';
+export { isPriceTick, parsePriceTick, toLineIssues } from './validate';
+export { decodeNdjson, decodeNdjsonStream, encodeNdjson, encodeNdjsonLine, type DecodeOptions } from './ndjson.codec';
+export { decodeParquet, encodeParquet, PARQUET_COLUMNS } from './parquet.codec';
+export { athenaColumnsDdl, GLUE_COLUMNS, GLUE_PARTITION_KEYS, type GlueColumn } from './glue.columns';
