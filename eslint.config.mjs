@@ -1,7 +1,7 @@
 import nx from '@nx/eslint-plugin';
 
-/** Who may import whom (shared/ARCHITECTURE.md). Production code first; specs may also use test helpers. */
-const depConstraints = [
+/** Who may import whom by layer (shared/ARCHITECTURE.md). Production code first; specs may also use test helpers. */
+const typeConstraints = [
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
   { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:util'] },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:data-access', 'type:util'] },
@@ -9,11 +9,42 @@ const depConstraints = [
   { sourceTag: 'type:test-util', onlyDependOnLibsWithTags: ['type:util', 'type:data-access'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:test-util'] },
 ];
-const withTestUtils = depConstraints.map((c) =>
-  c.sourceTag === 'type:e2e' || c.sourceTag === 'type:test-util'
-    ? c
-    : { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:test-util'] },
-);
+/**
+ * Who may import whom by domain. `scope:shared` libs serve everyone and depend only on each other; a domain lib
+ * (`scope:coinbase`) serves its own app (`scope:extractor`) and no other, so the backup Lambda or the query app cannot
+ * grow a dependency on the Coinbase client. The compactor app is `scope:silver`; e2e drives every part.
+ */
+const scopeConstraints = [
+  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+  { sourceTag: 'scope:coinbase', onlyDependOnLibsWithTags: ['scope:shared', 'scope:coinbase'] },
+  { sourceTag: 'scope:extractor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:coinbase', 'scope:extractor'] },
+  { sourceTag: 'scope:backup', onlyDependOnLibsWithTags: ['scope:shared', 'scope:backup'] },
+  { sourceTag: 'scope:query', onlyDependOnLibsWithTags: ['scope:shared', 'scope:query'] },
+  { sourceTag: 'scope:silver', onlyDependOnLibsWithTags: ['scope:shared', 'scope:silver'] },
+  { sourceTag: 'scope:infra', onlyDependOnLibsWithTags: ['scope:shared', 'scope:infra'] },
+  { sourceTag: 'scope:workspace', onlyDependOnLibsWithTags: ['scope:shared', 'scope:workspace'] },
+  {
+    sourceTag: 'scope:e2e',
+    onlyDependOnLibsWithTags: [
+      'scope:shared',
+      'scope:coinbase',
+      'scope:extractor',
+      'scope:backup',
+      'scope:query',
+      'scope:silver',
+      'scope:e2e',
+    ],
+  },
+];
+const depConstraints = [...typeConstraints, ...scopeConstraints];
+const withTestUtils = [
+  ...typeConstraints.map((c) =>
+    c.sourceTag === 'type:e2e' || c.sourceTag === 'type:test-util'
+      ? c
+      : { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:test-util'] },
+  ),
+  ...scopeConstraints,
+];
 
 const testFiles = ['**/*.spec.ts', '**/test/**/*.ts', '**/*.bench.ts', '**/bench/**/*.ts'];
 

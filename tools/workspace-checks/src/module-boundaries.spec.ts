@@ -53,6 +53,33 @@ describe('module boundaries (eslint @nx/enforce-module-boundaries)', () => {
     expect(spec?.messages.filter((m) => m.ruleId === 'no-restricted-imports')).toEqual([]);
   });
 
+  it.each([
+    ['the extractor', 'apps/extractor/src/probe.ts', '@btc-etl/coinbase', null],
+    [
+      'the query app',
+      'apps/query/src/probe.ts',
+      '@btc-etl/coinbase',
+      /"scope:query" can only depend on libs tagged with "scope:shared", "scope:query"/,
+    ],
+    [
+      'the backup Lambda',
+      'apps/backup-lambda/src/probe.ts',
+      '@btc-etl/coinbase',
+      /"scope:backup" can only depend on libs tagged with "scope:shared", "scope:backup"/,
+    ],
+    [
+      'a shared data-access lib',
+      'libs/object-store/src/probe.ts',
+      '@btc-etl/coinbase',
+      /"scope:shared" can only depend on libs tagged with "scope:shared"/,
+    ],
+    ['the query app', 'apps/query/src/probe.ts', '@btc-etl/object-store', null],
+  ])('scope tags: %s (%s) importing %s', async (_who, path, lib, refused) => {
+    const errors = await boundaryErrors(path, `import * as lib from '${lib}';\nexport const x = lib;\n`);
+    if (refused === null) expect(errors).toEqual([]);
+    else expect(errors.join('\n')).toMatch(refused);
+  });
+
   it('fails a deep import into a lib instead of its index', async () => {
     const errors = await boundaryErrors(
       'libs/s3-keys/src/probe.ts',
