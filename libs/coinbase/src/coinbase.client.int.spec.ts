@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PriceTickSchema } from '@btc-etl/price-schema';
-import { startFakeCoinbase, type Fault, type FakeCoinbase } from '@btc-etl/testing';
+import { catchError, startFakeCoinbase, type Fault, type FakeCoinbase } from '@btc-etl/testing';
 import { createCoinbaseClient, type CoinbaseClientOptions } from './coinbase.client';
 import {
   CoinbaseAbortedError,
@@ -27,16 +27,6 @@ const clientFor = (options: CoinbaseClientOptions = {}) =>
     retry: { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 },
     ...options,
   });
-
-async function caught(promise: Promise<unknown>): Promise<CoinbaseError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CoinbaseError);
-    return error as CoinbaseError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(async () => {
   fake = await startFakeCoinbase({ seed: 11 });
@@ -102,10 +92,10 @@ describe('polls that fail: typed error and miss reason', () => {
   it.each(cases)('%s', async (_name, endpoint, fault, type, reason) => {
     fake.setFaults([{ endpoint, fault }]);
     const client = clientFor();
-    const error = await caught(
-      endpoint === 'ticker' ? client.getExchangeTicker('BTC-USD') : client.getSpotPrice('BTC-USD'),
+    const error = await catchError(
+      () => (endpoint === 'ticker' ? client.getExchangeTicker('BTC-USD') : client.getSpotPrice('BTC-USD')),
+      type,
     );
-    expect(error).toBeInstanceOf(type);
     expect(missReasonOf(error)).toBe(reason);
     expect(error.url).toMatch(endpoint === 'ticker' ? /\/products\/BTC-USD\/ticker$/ : /\/v2\/prices\/BTC-USD\/spot$/);
     // a poll is never retried
@@ -114,11 +104,11 @@ describe('polls that fail: typed error and miss reason', () => {
 
   it('keeps status, body snippet and Retry-After (seconds or HTTP date) on HTTP errors', async () => {
     fake.setFaults([{ times: 1, fault: { kind: 'rate-limit', retryAfter: 2 } }]);
-    const a = (await caught(clientFor().getExchangeTicker('BTC-USD'))) as CoinbaseHttpError;
+    const a = await catchError(() => clientFor().getExchangeTicker('BTC-USD'), CoinbaseHttpError);
     expect([a.status, a.retryAfterMs, a.bodySnippet]).toEqual([429, 2000, '{"message":"Public rate limit exceeded"}']);
     const date = new Date(Date.now() + 30_000).toUTCString();
     fake.setFaults([{ times: 1, fault: { kind: 'rate-limit', retryAfter: date } }]);
-    const b = (await caught(clientFor().getSpotPrice('BTC-USD'))) as CoinbaseHttpError;
+    const b = await catchError(() => clientFor().getSpotPrice('BTC-USD'), CoinbaseHttpError);
     expect(b.retryAfterMs).toBeGreaterThan(25_000);
     expect(b.retryAfterMs).toBeLessThanOrEqual(30_000);
     expect(b.bodySnippet).toContain('rate_limit_exceeded');
@@ -126,46 +116,54 @@ describe('polls that fail: typed error and miss reason', () => {
 
   it('names the bad field and keeps the body of a parse error', async () => {
     fake.setFaults([{ fault: { kind: 'price', value: 'abc' } }]);
-    const error = (await caught(clientFor().getExchangeTicker('BTC-USD'))) as CoinbaseParseError;
+    const error = await catchError(() => clientFor().getExchangeTicker('BTC-USD'), CoinbaseParseError);
     expect(error.issues.map((i) => i.path)).toEqual(['price']);
     expect(error.bodySnippet).toContain('"price":"abc"');
     fake.setFaults([{ fault: { kind: 'html', status: 200 } }]);
-    const html = (await caught(clientFor().getExchangeTicker('BTC-USD'))) as CoinbaseParseError;
+    const html = await catchError(() => clientFor().getExchangeTicker('BTC-USD'), CoinbaseParseError);
     expect(html.issues[0]?.message).toBe('an HTML page instead of JSON');
     expect(html.bodySnippet.startsWith('<!DOCTYPE html>')).toBe(true);
   });
 
   it('times out a slow answer after the timeout', async () => {
     fake.setFaults([{ delayMs: 1_000 }]);
-    const error = await caught(clientFor().getExchangeTicker('BTC-USD', { timeoutMs: 100 }));
-    expect(error).toBeInstanceOf(CoinbaseTimeoutError);
-    expect((error as CoinbaseTimeoutError).timeoutMs).toBe(100);
+    const error = await catchError(
+      () => clientFor().getExchangeTicker('BTC-USD', { timeoutMs: 100 }),
+      CoinbaseTimeoutError,
+    );
+    expect(error.timeoutMs).toBe(100);
     expect(missReasonOf(error)).toBe('timeout');
   });
 
   it('gives a never-answering server no more than the deadline', async () => {
     fake.setFaults([{ fault: { kind: 'hang' } }]);
-    const error = await caught(clientFor().getExchangeTicker('BTC-USD', { deadline: Date.now() + 150 }));
-    expect(error).toBeInstanceOf(CoinbaseTimeoutError);
-    expect((error as CoinbaseTimeoutError).timeoutMs).toBeLessThanOrEqual(150);
+    const error = await catchError(
+      () => clientFor().getExchangeTicker('BTC-USD', { deadline: Date.now() + 150 }),
+      CoinbaseTimeoutError,
+    );
+    expect(error.timeoutMs).toBeLessThanOrEqual(150);
   });
 
   it('treats an AbortSignal.timeout as a timeout and a plain abort as no miss', async () => {
     fake.setFaults([{ fault: { kind: 'hang' } }]);
-    const timedOut = await caught(clientFor().getSpotPrice('BTC-USD', { signal: AbortSignal.timeout(100) }));
+    const timedOut = await catchError(
+      () => clientFor().getSpotPrice('BTC-USD', { signal: AbortSignal.timeout(100) }),
+      CoinbaseError,
+    );
     expect(missReasonOf(timedOut)).toBe('timeout');
     const controller = new AbortController();
     const pending = clientFor().getSpotPrice('BTC-USD', { signal: controller.signal });
     await fake.waitForRequests(2);
     controller.abort();
-    const aborted = await caught(pending);
-    expect(aborted).toBeInstanceOf(CoinbaseAbortedError);
+    const aborted = await catchError(() => pending, CoinbaseAbortedError);
     expect(missReasonOf(aborted)).toBeNull();
   });
 
   it('sends nothing when the deadline has already passed', async () => {
-    const error = await caught(clientFor().getExchangeTicker('BTC-USD', { deadline: Date.now() - 1 }));
-    expect(error).toBeInstanceOf(CoinbaseTimeoutError);
+    await catchError(
+      () => clientFor().getExchangeTicker('BTC-USD', { deadline: Date.now() - 1 }),
+      CoinbaseTimeoutError,
+    );
     expect(fake.requests).toHaveLength(0);
   });
 
@@ -173,9 +171,8 @@ describe('polls that fail: typed error and miss reason', () => {
     const gone = await startFakeCoinbase();
     await gone.stop();
     const client = createCoinbaseClient({ exchangeUrl: gone.exchangeUrl, rateLimiter: new HostRateLimiters() });
-    const error = await caught(client.getExchangeTicker('BTC-USD'));
-    expect(error).toBeInstanceOf(CoinbaseNetworkError);
-    expect((error as CoinbaseNetworkError).code).toBe('ECONNREFUSED');
+    const error = await catchError(() => client.getExchangeTicker('BTC-USD'), CoinbaseNetworkError);
+    expect(error.code).toBe('ECONNREFUSED');
   });
 
   it('refuses a poll locally when the host bucket is empty, sending nothing', async () => {
@@ -183,8 +180,7 @@ describe('polls that fail: typed error and miss reason', () => {
     const client = clientFor({ rateLimiter: limiters });
     await client.getExchangeTicker('BTC-USD');
     await client.getExchangeTicker('ETH-USD');
-    const error = await caught(client.getExchangeTicker('BTC-USD'));
-    expect(error).toBeInstanceOf(CoinbaseRateLimitedError);
+    const error = await catchError(() => client.getExchangeTicker('BTC-USD'), CoinbaseRateLimitedError);
     expect(missReasonOf(error)).toBe('rate_limited');
     expect(fake.requestsTo({ endpoint: 'ticker' })).toHaveLength(2);
     // the v2 API is another host with its own bucket
@@ -275,16 +271,20 @@ describe('candles', () => {
     fake.setFaults([
       { endpoint: 'candles', times: 1, fault: { kind: 'status', status: 400, message: 'Invalid start' } },
     ]);
-    const bad = await caught(clientFor().getCandles('BTC-USD', { granularity: 60, start: end - 10 * 60_000, end }));
+    const bad = await catchError(
+      () => clientFor().getCandles('BTC-USD', { granularity: 60, start: end - 10 * 60_000, end }),
+      CoinbaseError,
+    );
     expect([bad instanceof CoinbaseHttpError, missReasonOf(bad)]).toEqual([true, 'http_4xx']);
     expect(fake.requestsTo({ endpoint: 'candles' })).toHaveLength(1);
 
     fake.clearRequests();
     fake.setFaults([{ endpoint: 'candles', fault: { kind: 'price', value: -1 } }]);
     const client = clientFor({ retry: { maxAttempts: 3, baseDelayMs: 1, random: () => 0 } });
-    const parse = (await caught(
-      client.getCandles('BTC-USD', { granularity: 60, start: end - 10 * 60_000, end }),
-    )) as CoinbaseParseError;
+    const parse = await catchError(
+      () => client.getCandles('BTC-USD', { granularity: 60, start: end - 10 * 60_000, end }),
+      CoinbaseParseError,
+    );
     expect(parse).toBeInstanceOf(CoinbaseParseError);
     expect(parse.issues[0]?.path).toBe('0.4');
     expect(fake.requestsTo({ endpoint: 'candles' })).toHaveLength(3);
@@ -310,6 +310,6 @@ describe('candles', () => {
     });
     await fake.waitForRequests(4, { endpoint: 'candles' });
     controller.abort();
-    expect(await caught(pending)).toBeInstanceOf(CoinbaseAbortedError);
+    await catchError(() => pending, CoinbaseAbortedError);
   });
 });

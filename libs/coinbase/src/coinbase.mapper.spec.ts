@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PriceTickSchema, recordId } from '@btc-etl/price-schema';
+import { catchError } from '@btc-etl/testing';
 import { CoinbaseArgumentError, CoinbaseParseError } from './coinbase.errors';
 import { candleToPriceTick, exchangeTickerToPriceTick, spotToPriceTick } from './coinbase.mapper';
 import { parseJsonKeepingNumberText, plainDecimal } from './json-text';
@@ -13,16 +14,6 @@ const fixture = (name: string): unknown => JSON.parse(fixtureText(name));
 const receivedAt = new Date('2026-11-27T19:53:15.210Z');
 const scheduledTime = '2026-11-27T19:53:15.000Z';
 const polled = { productId: 'BTC-USD', scheduledTime, receivedAt };
-
-function parseErrorOf(fn: () => unknown): CoinbaseParseError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CoinbaseParseError);
-    return error as CoinbaseParseError;
-  }
-  throw new Error('expected a CoinbaseParseError');
-}
 
 describe('exchangeTickerToPriceTick', () => {
   it('maps a captured ticker, keeping the decimal strings and microsecond time as sent', () => {
@@ -69,7 +60,7 @@ describe('exchangeTickerToPriceTick', () => {
     ['ticker-bad-time.json', 'time'],
     ['exchange-error-body.json', 'price'],
   ])('rejects not-ok/%s naming %s', (name, path) => {
-    const error = parseErrorOf(() => exchangeTickerToPriceTick(fixture(`not-ok/${name}`), polled));
+    const error = catchError(() => exchangeTickerToPriceTick(fixture(`not-ok/${name}`), polled), CoinbaseParseError);
     expect(error.issues.map((i) => i.path)).toContain(path);
     expect(error.missReason).toBe('parse_error');
     expect(error.bodySnippet.length).toBeGreaterThan(0);
@@ -104,12 +95,15 @@ describe('spotToPriceTick', () => {
     ['spot-wrong-currency.json', 'data.currency'],
     ['spot-rate-limit-body.json', 'data'],
   ])('rejects not-ok/%s naming %s', (name, path) => {
-    const error = parseErrorOf(() => spotToPriceTick(fixture(`not-ok/${name}`), polled));
+    const error = catchError(() => spotToPriceTick(fixture(`not-ok/${name}`), polled), CoinbaseParseError);
     expect(error.issues.map((i) => i.path)).toContain(path);
   });
 
   it('rejects a base that is not the product', () => {
-    const error = parseErrorOf(() => spotToPriceTick(fixture('ok/spot.json'), { ...polled, productId: 'ETH-USD' }));
+    const error = catchError(
+      () => spotToPriceTick(fixture('ok/spot.json'), { ...polled, productId: 'ETH-USD' }),
+      CoinbaseParseError,
+    );
     expect(error.issues).toEqual([{ path: 'data.base', message: 'expected ETH, got BTC' }]);
   });
 });
@@ -161,7 +155,10 @@ describe('candleToPriceTick', () => {
     ['candle-non-numeric-close.json', '4'],
     ['candle-columns-swapped.json', ''],
   ])('rejects not-ok/%s naming "%s"', (name, path) => {
-    const error = parseErrorOf(() => candleToPriceTick(parseJsonKeepingNumberText(fixtureText(`not-ok/${name}`)), ctx));
+    const error = catchError(
+      () => candleToPriceTick(parseJsonKeepingNumberText(fixtureText(`not-ok/${name}`)), ctx),
+      CoinbaseParseError,
+    );
     expect(error.issues.map((i) => i.path)).toContain(path);
   });
 

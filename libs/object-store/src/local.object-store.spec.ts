@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { catchError } from '@btc-etl/testing';
 import { LOCAL_META_DIR } from './local-key.paths';
 import { LocalObjectStore } from './local.object-store';
 import { DEFAULT_CONTENT_TYPE } from './local.sidecar';
@@ -124,12 +125,10 @@ describe('LocalObjectStore key safety', () => {
     await store.put(BUCKET, 'a', 'file a');
     await store.put(BUCKET, 'c/d', 'file c/d');
 
-    const fileAsFolder = await store.put(BUCKET, 'a/b', 'x').catch((e: unknown) => e);
-    const folderAsFile = await store.put(BUCKET, 'c', 'x').catch((e: unknown) => e);
+    const fileAsFolder = await catchError(() => store.put(BUCKET, 'a/b', 'x'), InvalidObjectKeyError);
+    await catchError(() => store.put(BUCKET, 'c', 'x'), InvalidObjectKeyError);
 
-    expect(fileAsFolder).toBeInstanceOf(InvalidObjectKeyError);
-    expect((fileAsFolder as Error).message).toMatch(/conflicts with an existing object/);
-    expect(folderAsFile).toBeInstanceOf(InvalidObjectKeyError);
+    expect(fileAsFolder.message).toMatch(/conflicts with an existing object/);
     expect(Buffer.from((await store.get(BUCKET, 'a')).body).toString()).toBe('file a');
     expect(Buffer.from((await store.get(BUCKET, 'c/d')).body).toString()).toBe('file c/d');
     expect((await tree(root)).filter((p) => p.includes('.btc-etl-tmp-'))).toEqual([]);
@@ -280,10 +279,8 @@ describe('LocalObjectStore atomic writes', () => {
       })(),
     );
 
-    const error = await store.put(BUCKET, 'dir/failed', failing).catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(ObjectStoreError);
-    expect((error as Error).message).toContain('upstream closed');
+    const error = await catchError(() => store.put(BUCKET, 'dir/failed', failing), ObjectStoreError);
+    expect(error.message).toContain('upstream closed');
     expect((await tree(root)).filter((p) => p.includes('.btc-etl-tmp-'))).toEqual([]);
   });
 

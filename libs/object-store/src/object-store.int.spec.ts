@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { catchError } from '@btc-etl/testing';
 import { LocalObjectStore } from './local.object-store';
 import {
   chunkedStream,
@@ -79,9 +80,7 @@ describe('S3ObjectStore on moto', () => {
   it('reports a missing bucket as BucketNotFoundError, not as a missing object', async () => {
     const store = new S3ObjectStore({ forcePathStyle: true });
 
-    const error = await store.get('no-such-bucket-here', 'k').catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(BucketNotFoundError);
+    const error = await catchError(() => store.get('no-such-bucket-here', 'k'), BucketNotFoundError);
     expect(error).toMatchObject({ bucket: 'no-such-bucket-here', key: 'k', operation: 'get' });
     await expect(store.list('no-such-bucket-here')).rejects.toBeInstanceOf(BucketNotFoundError);
   });
@@ -118,16 +117,17 @@ describe('trustServerConditions against moto', () => {
       { bucket: trusting.otherBucket, key: 'trusted' },
       { ifSourceEtag: oldEtag, sourceSize: 9 },
     );
-    const refused = await trusting.store
-      .copy(
-        { bucket: trusting.bucket, key: 'k' },
-        { bucket: trusting.otherBucket, key: 'default' },
-        { ifSourceEtag: oldEtag, sourceSize: 9 },
-      )
-      .catch((e: unknown) => e);
+    await catchError(
+      () =>
+        trusting.store.copy(
+          { bucket: trusting.bucket, key: 'k' },
+          { bucket: trusting.otherBucket, key: 'default' },
+          { ifSourceEtag: oldEtag, sourceSize: 9 },
+        ),
+      PreconditionFailedError,
+    );
 
     expect(copied.etag).toBe(md5('new bytes!'));
-    expect(refused).toBeInstanceOf(PreconditionFailedError);
     expect(await trusting.store.head(trusting.otherBucket, 'default')).toBeUndefined();
   });
 });

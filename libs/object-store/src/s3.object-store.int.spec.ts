@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { catchError } from '@btc-etl/testing';
 import {
   ObjectNotFoundError,
   ObjectStoreConfigError,
@@ -101,11 +102,9 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
     });
     const store = new S3ObjectStore({ client });
 
-    const error = await store.copy(src, dst).catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(ObjectStoreError);
+    const error = await catchError(() => store.copy(src, dst), ObjectStoreError);
     expect(error).not.toBeInstanceOf(ObjectNotFoundError);
-    expect((error as Error).message).toMatch(/InternalError/);
+    expect(error.message).toMatch(/InternalError/);
     expect(error).toMatchObject({ operation: 'copy', bucket: dst.bucket, key: dst.key });
   });
 
@@ -154,11 +153,10 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
       );
     });
 
-    const error = await new S3ObjectStore({ client })
-      .copy(src, dst, { ifSourceEtag: `"${SOURCE_ETAG}"` })
-      .catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(PreconditionFailedError);
+    const error = await catchError(
+      () => new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: `"${SOURCE_ETAG}"` }),
+      PreconditionFailedError,
+    );
     expect(error).toMatchObject({
       expectedEtag: SOURCE_ETAG,
       actualEtag: 'ffffffffffffffffffffffffffffffff',
@@ -202,11 +200,14 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
       );
     });
 
-    const error = await new S3ObjectStore({ client, trustServerConditions: true })
-      .copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 })
-      .catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(PreconditionFailedError);
+    const error = await catchError(
+      () =>
+        new S3ObjectStore({ client, trustServerConditions: true }).copy(src, dst, {
+          ifSourceEtag: SOURCE_ETAG,
+          sourceSize: 100,
+        }),
+      PreconditionFailedError,
+    );
     expect(error).toMatchObject({
       expectedEtag: SOURCE_ETAG,
       actualEtag: 'ffffffffffffffffffffffffffffffff',
@@ -226,10 +227,14 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
     });
     const store = new S3ObjectStore({ client, trustServerConditions: true });
 
-    const noKey = await store
-      .copy(src, { ...dst, key: 'nokey' }, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 })
-      .catch((e: unknown) => e);
-    const noBucket = await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }).catch((e: unknown) => e);
+    const noKey = await catchError(
+      () => store.copy(src, { ...dst, key: 'nokey' }, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }),
+      ObjectNotFoundError,
+    );
+    const noBucket = await catchError(
+      () => store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }),
+      ObjectNotFoundError,
+    );
 
     for (const error of [noKey, noBucket]) {
       expect(error).toBeInstanceOf(ObjectNotFoundError);
@@ -254,11 +259,10 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
       req.method === 'HEAD' ? headSource(res, 100, 'ffffffffffffffffffffffffffffffff') : copied(res),
     );
 
-    const error = await new S3ObjectStore({ client })
-      .copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 })
-      .catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(PreconditionFailedError);
+    await catchError(
+      () => new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 }),
+      PreconditionFailedError,
+    );
     expect(seen.map((r) => r.method)).toEqual(['HEAD']);
   });
 });
@@ -342,12 +346,11 @@ describe('S3ObjectStore multipart copy', () => {
     const fake = multipartServer({ failPart: 1 });
     const { client, seen } = await fakeS3(fake.handler);
 
-    const error = await new S3ObjectStore({ client, ...options, copyConcurrency: 1 })
-      .copy(src, dst)
-      .catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(ObjectStoreError);
-    expect((error as Error).message).toMatch(/SlowDown/);
+    const error = await catchError(
+      () => new S3ObjectStore({ client, ...options, copyConcurrency: 1 }).copy(src, dst),
+      ObjectStoreError,
+    );
+    expect(error.message).toMatch(/SlowDown/);
     expect(seen.filter(isPartCopy)).toHaveLength(1);
     expect(seen.some((r) => r.method === 'POST' && r.url.includes('uploadId='))).toBe(false);
     const abort = seen.find((r) => r.method === 'DELETE');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { catchError } from '@btc-etl/testing';
 import { InvalidPriceTickError, PRICE_TICK_COLUMNS, PriceTickSchema, parsePriceTick, recordId } from './index';
 import { missedTick, okTick } from './testing';
 
@@ -31,15 +32,8 @@ describe('PriceTickSchema', () => {
   });
 
   it('rejects unknown keys so a typo never becomes a column', () => {
-    const error = (() => {
-      try {
-        parsePriceTick({ ...okTick(), prcie: '1' });
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(error).toBeInstanceOf(InvalidPriceTickError);
-    expect((error as InvalidPriceTickError).message).toContain('prcie');
+    const error = catchError(() => parsePriceTick({ ...okTick(), prcie: '1' }), InvalidPriceTickError);
+    expect(error.message).toContain('prcie');
   });
 
   it('a missed record needs a reason and no price', () => {

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { catchError } from '@btc-etl/testing';
 import {
   UnsafeKeyError,
   decodeS3EventKey,
@@ -61,15 +62,9 @@ describe('localObjectPath', () => {
     ['C:/x', 'drive letter'],
     ['x'.repeat(1025), '1024 bytes'],
   ])('rejects key %j (%s)', (key, reason) => {
-    let error: unknown;
-    try {
-      localObjectPath(root, 'bucket', key);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(UnsafeKeyError);
-    expect((error as UnsafeKeyError).message).toContain(reason);
-    expect((error as UnsafeKeyError).key).toBe(key);
+    const error = catchError(() => localObjectPath(root, 'bucket', key), UnsafeKeyError);
+    expect(error.message).toContain(reason);
+    expect(error.key).toBe(key);
   });
 
   it.each(['..', 'A', 'ab', 'a_b', '../x', 'a/b', '192.168.0.1', '.hidden', 'a..b'])('rejects bucket %j', (bucket) => {
