@@ -34,15 +34,17 @@ describe('parseRetryAfter', () => {
 describe('retry policy', () => {
   const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 6 };
 
-  it('retries 429, 5xx, timeouts, network and parse errors; not 4xx or argument errors', () => {
-    expect(isRetryable(http(429))).toBe(true);
-    expect(isRetryable(http(503))).toBe(true);
-    expect(isRetryable(new CoinbaseTimeoutError({ url: 'u', timeoutMs: 1 }))).toBe(true);
-    expect(isRetryable(new CoinbaseNetworkError({ url: 'u', code: 'ECONNRESET' }))).toBe(true);
-    expect(isRetryable(new CoinbaseParseError({ url: 'u', body: '{', issues: [] }))).toBe(true);
-    expect(isRetryable(http(400))).toBe(false);
-    expect(isRetryable(new CoinbaseArgumentError('granularity', 'bad'))).toBe(false);
-    expect(isRetryable(new Error('bug'))).toBe(false);
+  it.each([
+    ['HTTP 429', http(429), true],
+    ['HTTP 503', http(503), true],
+    ['a timeout', new CoinbaseTimeoutError({ url: 'u', timeoutMs: 1 }), true],
+    ['a reset', new CoinbaseNetworkError({ url: 'u', code: 'ECONNRESET' }), true],
+    ['a body cut short', new CoinbaseParseError({ url: 'u', body: '{', issues: [] }), true],
+    ['HTTP 400', http(400), false],
+    ['a bad argument', new CoinbaseArgumentError('granularity', 'bad'), false],
+    ['a foreign error', new Error('bug'), false],
+  ])('retries %s: %s', (_what, error, retryable) => {
+    expect(isRetryable(error)).toBe(retryable);
   });
 
   it('full jitter under a doubling, capped ceiling', () => {
@@ -51,14 +53,13 @@ describe('retry policy', () => {
     expect(retryDelayMs(3, http(503), { ...policy, random: () => 0 })).toBe(0);
   });
 
-  it('honours Retry-After as a floor and gives up on one too long', () => {
-    expect(retryDelayMs(1, http(429, 2_000), { ...policy, random: () => 0.5 })).toBe(2_000);
-    expect(retryDelayMs(5, http(429, 10), { ...policy, random: () => 0.5 })).toBe(500);
-    expect(retryDelayMs(1, http(429, 600_000), policy)).toBeNull();
-  });
-
-  it('stops after maxAttempts and on final errors', () => {
-    expect(retryDelayMs(6, http(503), policy)).toBeNull();
-    expect(retryDelayMs(1, http(404), policy)).toBeNull();
+  it.each([
+    ['a Retry-After above the jitter is the wait', 1, http(429, 2_000), 0.5, 2_000],
+    ['a Retry-After below the jitter never undercuts it', 5, http(429, 10), 0.5, 500],
+    ['a Retry-After over maxRetryAfterMs gives up', 1, http(429, 600_000), 0.5, null],
+    ['the last attempt gives up', 6, http(503), 0.5, null],
+    ['a final error (404) gives up', 1, http(404), 0.5, null],
+  ])('%s', (_what, attempt, error, random, expected) => {
+    expect(retryDelayMs(attempt, error, { ...policy, random: () => random })).toBe(expected);
   });
 });

@@ -88,10 +88,12 @@ describe('TokenBucket', () => {
     expect(bucket.available()).toBe(2);
   });
 
-  it('rejects impossible settings with the value named', async () => {
-    expect(() => new TokenBucket({ ratePerSecond: 0 })).toThrow(/ratePerSecond/);
-    expect(() => new TokenBucket({ burst: 0.5 })).toThrow(/burst/);
-    await expect(new TokenBucket({ burst: 3 }).take({ headroom: 3 })).rejects.toThrow(/headroom/);
+  it.each([
+    ['ratePerSecond 0', () => new TokenBucket({ ratePerSecond: 0 }), /ratePerSecond/],
+    ['burst 0.5', () => new TokenBucket({ burst: 0.5 }), /burst/],
+    ['headroom = burst', () => new TokenBucket({ burst: 3 }).take({ headroom: 3 }), /headroom/],
+  ])('rejects %s with the value named', async (_what, make, named) => {
+    await expect(async () => make()).rejects.toThrow(named);
   });
 
   it('says whether a planned poll load fits', () => {
