@@ -63,7 +63,7 @@ export interface AthenaStatement {
 
 /**
  * One query, defined once: its parameters, result columns, what to scan, its Athena SQL and its local evaluation.
- * The two engines must give the same rows; `query.oracle.int.spec.ts` holds them to it.
+ * The two engines must give the same rows; `engines/local-engine.oracle.int.spec.ts` holds them to it.
  */
 export interface QueryDefinition<P = unknown, R extends ResultRow = ResultRow> {
   name: string;
