@@ -1,12 +1,13 @@
+// The base first, then each failure a call can end in; `missReasonOf` maps them to a record's miss reason.
 export {
-  CoinbaseAbortedError,
-  CoinbaseArgumentError,
   CoinbaseError,
   CoinbaseHttpError,
+  CoinbaseTimeoutError,
   CoinbaseNetworkError,
   CoinbaseParseError,
   CoinbaseRateLimitedError,
-  CoinbaseTimeoutError,
+  CoinbaseAbortedError,
+  CoinbaseArgumentError,
   missReasonOf,
   type CoinbaseErrorData,
   type PayloadIssue,

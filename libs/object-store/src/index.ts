@@ -1,12 +1,13 @@
+// The port first, then the types of its methods' arguments and results, in method order.
 export type {
+  ObjectStore,
   Body,
+  PutOptions,
+  ObjectInfo,
+  ObjectRef,
   CopyOptions,
   ListOptions,
   ListPage,
-  ObjectInfo,
-  ObjectRef,
-  ObjectStore,
-  PutOptions,
 } from './object-store.port';
 export {
   BucketNotFoundError,

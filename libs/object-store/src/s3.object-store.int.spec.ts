@@ -91,6 +91,16 @@ const isCopy = (req: Seen) => req.method === 'PUT' && req.headers['x-amz-copy-so
 const isPartCopy = (req: Seen) => isCopy(req) && req.url.includes('partNumber=');
 const src = { bucket: 'raw-bucket', key: 'raw/2026/11/27/19/a b+c.json' };
 const dst = { bucket: 'backup-bucket', key: 'raw/2026/11/27/19/a b+c.json' };
+/** S3's answer when a copy's CopySourceIfMatch no longer holds. */
+const preconditionFailed = (res: ServerResponse) =>
+  xml(res, 412, s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'));
+/** What a refused copy of `src` reports when the source changed to ETag ffff... since the caller saw it. */
+const sourceChanged = {
+  expectedEtag: SOURCE_ETAG,
+  actualEtag: 'ffffffffffffffffffffffffffffffff',
+  bucket: src.bucket,
+  key: src.key,
+};
 
 describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
   it('treats a 200 OK whose body is an <Error> as a failed copy', async () => {
@@ -146,23 +156,14 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
     const { client } = await fakeS3((req, res) => {
       if (req.method === 'HEAD')
         return headSource(res, 100, heads++ === 0 ? SOURCE_ETAG : 'ffffffffffffffffffffffffffffffff');
-      return xml(
-        res,
-        412,
-        s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'),
-      );
+      return preconditionFailed(res);
     });
 
     const error = await catchError(
       () => new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: `"${SOURCE_ETAG}"` }),
       PreconditionFailedError,
     );
-    expect(error).toMatchObject({
-      expectedEtag: SOURCE_ETAG,
-      actualEtag: 'ffffffffffffffffffffffffffffffff',
-      bucket: src.bucket,
-      key: src.key,
-    });
+    expect(error).toMatchObject(sourceChanged);
   });
 });
 
@@ -193,11 +194,7 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
   it("reads S3's 412 as PreconditionFailedError, heading the source only then to name its ETag now", async () => {
     const { client, seen } = await fakeS3((req, res) => {
       if (req.method === 'HEAD') return headSource(res, 100, 'ffffffffffffffffffffffffffffffff');
-      return xml(
-        res,
-        412,
-        s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'),
-      );
+      return preconditionFailed(res);
     });
 
     const error = await catchError(
@@ -208,12 +205,7 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
         }),
       PreconditionFailedError,
     );
-    expect(error).toMatchObject({
-      expectedEtag: SOURCE_ETAG,
-      actualEtag: 'ffffffffffffffffffffffffffffffff',
-      bucket: src.bucket,
-      key: src.key,
-    });
+    expect(error).toMatchObject(sourceChanged);
     expect(seen.map((r) => r.method)).toEqual(['PUT', 'HEAD']);
   });
 

@@ -56,13 +56,15 @@ describe('NDJSON codec', () => {
   it('throws on the first bad line with its number, or reports each and goes on', () => {
     const good = encodeNdjsonLine(ticks[0] as PriceTick);
     const text = `${good}{"truncated":\n\n${good}${JSON.stringify({ ...ticks[0], price: '-3' })}\n`;
-    expect(() => decodeNdjson(text)).toThrowError(expect.objectContaining({ name: 'NdjsonLineError', lineNumber: 2 }));
+    expect(() => decodeNdjson(text)).toThrowError(
+      expect.objectContaining({ name: 'NdjsonLineError', data: expect.objectContaining({ lineNumber: 2 }) }),
+    );
     const bad: NdjsonLineError[] = [];
     const decoded = decodeNdjson(text, { onBadLine: (e) => bad.push(e) });
     expect(decoded).toHaveLength(2);
-    expect(bad.map((e) => e.lineNumber)).toEqual([2, 5]);
+    expect(bad.map((e) => e.data.lineNumber)).toEqual([2, 5]);
     expect(bad[0]?.message).toMatch(/^line 2: not JSON/);
-    expect(bad[1]?.issues[0]?.path).toBe('price');
+    expect(bad[1]?.data.issues[0]?.path).toBe('price');
   });
 
   it('tolerates CRLF and a missing final newline', () => {
@@ -82,8 +84,8 @@ describe('NDJSON codec', () => {
     for await (const t of decodeNdjsonStream(chunks, { onBadLine: (e) => bad.push(e) })) out.push(t);
     expect(out).toEqual([...ticks, tick]);
     expect(bad).toHaveLength(1);
-    expect(bad[0]?.lineNumber).toBe(4);
-    expect(bad[0]?.snippet).toBe('{"x":"€uro"}');
+    expect(bad[0]?.data.lineNumber).toBe(4);
+    expect(bad[0]?.data.snippet).toBe('{"x":"€uro"}');
   });
 
   it('stream decoding without onBadLine throws at the bad line', async () => {

@@ -13,13 +13,11 @@ export type LineIssue = {
   message: string;
 };
 
-/** One NDJSON line that is not JSON or not a valid price record. Carries where it was and what was wrong. */
+/**
+ * One NDJSON line that is not JSON or not a valid price record. `data` says where it was (`lineNumber`), what it held
+ * (`snippet`: its first 200 characters) and what was wrong (`issues`).
+ */
 export class NdjsonLineError extends PriceSchemaError<{ lineNumber: number; snippet: string; issues: LineIssue[] }> {
-  readonly lineNumber: number;
-  /** The first 200 characters of the line. */
-  readonly snippet: string;
-  readonly issues: LineIssue[];
-
   constructor(lineNumber: number, line: string, issues: LineIssue[], options?: ErrorOptions) {
     const snippet = line.length > 200 ? `${line.slice(0, 200)}…` : line;
     const what = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
@@ -28,19 +26,14 @@ export class NdjsonLineError extends PriceSchemaError<{ lineNumber: number; snip
       snippet,
       issues,
     });
-    this.lineNumber = lineNumber;
-    this.snippet = snippet;
-    this.issues = issues;
   }
 }
 
-/** A record handed to an encoder that the schema rejects. */
+/** A record handed to an encoder that the schema rejects; `data.issues` names each field and what was wrong. */
 export class InvalidPriceTickError extends PriceSchemaError<{ issues: LineIssue[] }> {
-  readonly issues: LineIssue[];
   constructor(issues: LineIssue[], options?: ErrorOptions) {
     super(`invalid price record: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, options, {
       issues,
     });
-    this.issues = issues;
   }
 }
