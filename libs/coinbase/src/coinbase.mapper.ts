@@ -5,6 +5,7 @@ import {
   ProductId,
   PriceTickSchema,
   recordId,
+  type PriceSource,
   type PriceTick,
 } from '@btc-etl/price-schema';
 import { CoinbaseArgumentError, CoinbaseParseError, type PayloadIssue } from './coinbase.errors';
@@ -141,6 +142,27 @@ function checked(tick: PriceTick, raw: unknown): PriceTick {
   return result.data;
 }
 
+/** The fields every polled `ok` record shares: its identity (product, source, due second) and its arrival. */
+function polledOk(
+  ctx: PolledTickContext,
+  source: PriceSource,
+  scheduled: string,
+  price: string,
+  exchangeTime: string | null,
+): PriceTick {
+  return {
+    record_id: recordId({ productId: ctx.productId, source, scheduledTime: scheduled }),
+    product_id: ctx.productId,
+    source,
+    status: 'ok',
+    price,
+    exchange_time: exchangeTime,
+    scheduled_time: scheduled,
+    ingest_time: ctx.receivedAt.toISOString(),
+    reason: null,
+  };
+}
+
 // ---- mappers ----------------------------------------------------------------------------------------------------
 
 /**
@@ -153,18 +175,9 @@ export function exchangeTickerToPriceTick(raw: unknown, ctx: PolledTickContext):
   checkProductId(ctx.productId);
   const scheduled = isoOf(ctx.scheduledTime, 'scheduledTime');
   const ticker = parseRaw(RawExchangeTicker, raw);
-  const source = 'coinbase-exchange-ticker' as const;
   return checked(
     {
-      record_id: recordId({ productId: ctx.productId, source, scheduledTime: scheduled }),
-      product_id: ctx.productId,
-      source,
-      status: 'ok',
-      price: ticker.price,
-      exchange_time: exchangeTimeOf(ticker.time, raw),
-      scheduled_time: scheduled,
-      ingest_time: ctx.receivedAt.toISOString(),
-      reason: null,
+      ...polledOk(ctx, 'coinbase-exchange-ticker', scheduled, ticker.price, exchangeTimeOf(ticker.time, raw)),
       bid: ticker.bid ?? null,
       ask: ticker.ask ?? null,
       volume_24h: ticker.volume ?? null,
@@ -190,21 +203,7 @@ export function spotToPriceTick(raw: unknown, ctx: PolledTickContext): PriceTick
     issues.push({ path: 'data.base', message: `expected ${base}, got ${spot.data.base}` });
   }
   if (issues.length > 0) throw new CoinbaseParseError({ url: null, body: snippet(raw), issues });
-  const source = 'coinbase-spot' as const;
-  return checked(
-    {
-      record_id: recordId({ productId: ctx.productId, source, scheduledTime: scheduled }),
-      product_id: ctx.productId,
-      source,
-      status: 'ok',
-      price: spot.data.amount,
-      exchange_time: null,
-      scheduled_time: scheduled,
-      ingest_time: ctx.receivedAt.toISOString(),
-      reason: null,
-    },
-    raw,
-  );
+  return checked(polledOk(ctx, 'coinbase-spot', scheduled, spot.data.amount, null), raw);
 }
 
 /**
