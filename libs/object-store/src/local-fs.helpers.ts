@@ -1,5 +1,6 @@
 import { mkdir, open, rmdir, type FileHandle } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
+import { retry } from '@btc-etl/resilience';
 import { InvalidObjectKeyError, ObjectStoreError, type ObjectStoreOperation } from './object-store.errors';
 
 /** Codes meaning "no such file" (ENOTDIR: a path segment is a file). */
@@ -68,8 +69,9 @@ export async function pruneEmptyDirs(dir: string, stop: string): Promise<void> {
 }
 
 /**
- * Create `path` exclusively, making its folder first; retried because a concurrent delete may prune the folder.
- * A path that collides with an existing file or folder rejects with {@link keyConflictError}.
+ * Create `path` exclusively, making its folder first; retried at once (up to 5 times) because a concurrent delete may
+ * prune the folder in between. A path that collides with an existing file or folder rejects with
+ * {@link keyConflictError}.
  */
 export async function createExclusive(
   operation: ObjectStoreOperation,
@@ -77,14 +79,16 @@ export async function createExclusive(
   key: string,
   path: string,
 ): Promise<FileHandle> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await mkdir(dirname(path), { recursive: true });
-      return await open(path, 'wx', 0o644);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT' && attempt < 5) continue;
-      if (CONFLICT_CODES.has(errorCode(error) ?? '')) throw keyConflictError(operation, bucket, key, error);
-      throw error;
-    }
+  try {
+    return await retry(
+      async () => {
+        await mkdir(dirname(path), { recursive: true });
+        return open(path, 'wx', 0o644);
+      },
+      { delayMs: (attempt, error) => (errorCode(error) === 'ENOENT' && attempt <= 5 ? 0 : null) },
+    );
+  } catch (error) {
+    if (CONFLICT_CODES.has(errorCode(error) ?? '')) throw keyConflictError(operation, bucket, key, error);
+    throw error;
   }
 }
