@@ -41,12 +41,6 @@ describe('parseConfig', () => {
     expect(() => parseConfig([], { RAW_BUCKET: 'Bad_Bucket' })).toThrowError(/RAW_BUCKET=.*bucket name/);
   });
 
-  it('chooses how the WebSocket source finds dropped messages: by sequence (default) or by trade id', () => {
-    expect(parseConfig([], { SOURCE: 'ws-ticker' }).WS_GAP_DETECTION).toBe('sequence');
-    expect(parseConfig(['--ws-gap-detection', 'trade-id'], { SOURCE: 'ws-ticker' }).WS_GAP_DETECTION).toBe('trade-id');
-    expect(() => parseConfig([], { WS_GAP_DETECTION: 'both' })).toThrowError(/^WS_GAP_DETECTION="both"/);
-  });
-
   it('refuses a product count and rate that the Coinbase limit cannot serve, and says why', () => {
     expect(() => parseConfig([], { PRODUCTS: 'BTC-USD,ETH-USD,SOL-USD', SOURCE: 'spot' })).toThrowError(
       /needs 3 requests\/s but the spot source may make 2.78\/s .* raise INTERVAL_MS to at least 1080/,

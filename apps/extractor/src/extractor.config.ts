@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { WS_GAP_DETECTION_MODES } from '@btc-etl/coinbase';
 import { ProductId } from '@btc-etl/price-schema';
 import { ConfigError } from './extractor.errors';
 
@@ -44,9 +45,17 @@ const FIELDS = {
     .transform((v) => (v.endsWith('ms') ? Number(v.slice(0, -2)) : Number(v.slice(0, -1)) * 1000))
     .pipe(z.number().min(100, 'at least 100ms').max(3_600_000))
     .optional(),
-  // How SOURCE=ws-ticker finds dropped messages: `sequence` (contiguous per product, as the feed documents) or
-  // `trade-id` (for a subscription whose sequence numbers also count messages it does not receive)
-  WS_GAP_DETECTION: z.enum(['sequence', 'trade-id']).default('sequence'),
+  // How SOURCE=ws-ticker finds lost messages, both right on the live feed: `matches` subscribes to the matches channel
+  // and records holes in its contiguous trade ids; `none` records outages only. The former `sequence` and `trade-id`
+  // modes read the feed's normal numbering (order-book traffic, batched cascades) as losses: refused with why.
+  WS_GAP_DETECTION: z
+    .enum(WS_GAP_DETECTION_MODES, {
+      error: (issue) =>
+        issue.input === 'sequence' || issue.input === 'trade-id'
+          ? `removed: ticker sequence numbers and trade ids jump on the live feed without any loss; use ${WS_GAP_DETECTION_MODES.join(' or ')}`
+          : `expected one of ${WS_GAP_DETECTION_MODES.join(', ')}`,
+    })
+    .default('matches'),
   INTERVAL_MS: int(100, 3_600_000).default(1000),
   SINK: z.enum(['local', 'firehose']).default('local'),
   DATA_DIR: z.string().min(1).default('./data'),

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
             feed: new CoinbaseWsFeed({
               url: config.COINBASE_WS_URL,
               productIds: config.PRODUCTS,
-              trustSequences: config.WS_GAP_DETECTION === 'sequence',
+              gapDetection: config.WS_GAP_DETECTION,
             }),
             productIds: config.PRODUCTS,
             logger,

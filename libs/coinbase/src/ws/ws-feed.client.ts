@@ -216,8 +216,9 @@ export class CoinbaseWsFeed {
       fromTradeId: lost?.fromTradeId ?? null,
       toTradeId: lost?.toTradeId ?? null,
       start: outage.start,
-      // exchange clocks are not monotonic across reconnects; a span never runs backwards
-      end: Date.parse(time) < Date.parse(outage.start) ? outage.start : time,
+      // the outage lasted until this message arrived; its exchange time can be older (last_match repeats the last
+      // trade, however long ago), and exchange clocks are not monotonic: a span never runs backwards
+      end: receivedAtMs < Date.parse(outage.start) ? outage.start : new Date(receivedAtMs).toISOString(),
       tradesLost: lost ? true : known ? false : null,
     };
     emit({ type: 'gap', connectionId, tick: feedGapToPriceTick(gap, new Date(receivedAtMs)), gap, receivedAtMs });
