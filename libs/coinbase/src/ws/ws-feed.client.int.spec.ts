@@ -163,6 +163,17 @@ describe('CoinbaseWsFeed against the live-like fake Exchange feed', () => {
     expect(gaps('sequence_gap')).toEqual([]);
   });
 
+  it('does not take a busy connection whose heartbeats come late for a dead one', async () => {
+    // heartbeats far apart, trades every 20 ms: the trades themselves show the connection is alive
+    const { server, of, waitFor } = await setup(
+      { heartbeatIntervalMs: 60_000, tradeIntervalMs: 20 },
+      { heartbeatTimeoutMs: 2_000 },
+    );
+    await waitFor('300 ticks', () => of('tick').length >= 300, 30_000);
+    expect(of('disconnected')).toEqual([]);
+    expect(server.openConnections).toBe(1);
+  });
+
   it('reconnects after an abrupt close, recording the outage with the trade ids it covered', async () => {
     const { server, of, gaps, waitFor } = await setup();
     server.trades('BTC-USD', 2);

@@ -40,7 +40,10 @@ export interface CoinbaseWsFeedOptions {
    * 1500 ms (heartbeats come every second; the feed's channels do not arrive in lock step).
    */
   gapGraceMs?: number;
-  /** A product without a heartbeat for this long means a dead connection. Default 3000 ms (heartbeats come every 1 s). */
+  /**
+   * A product without any message (heartbeats come every 1 s, trades or not) for this long means a dead connection.
+   * Default 3000 ms.
+   */
   heartbeatTimeoutMs?: number;
   /** Time for the `subscriptions` reply after the subscribe is sent. Default 5000 ms. */
   subscribeTimeoutMs?: number;
@@ -81,7 +84,7 @@ interface Pending {
 /**
  * Client of Coinbase Exchange's WebSocket feed: subscribes to `ticker`, `heartbeat` and (by default) `matches` for
  * every product the moment the socket opens (well inside the feed's 5 s window), maps tickers to records, and tells
- * a quiet market from a dead connection by heartbeats, not trades. A dead, closed or failed connection is replaced
+ * a quiet market from a dead connection by heartbeats, not trades (any message of a product counts as alive). A dead, closed or failed connection is replaced
  * after a capped exponential backoff with full jitter, forever, until the signal aborts.
  *
  * Every loss is reported as data, and only real losses: a `sequence_gap` record for trade ids the `matches`
@@ -236,7 +239,8 @@ export class CoinbaseWsFeed {
       let error: CoinbaseWsError | undefined;
       let fatal: unknown;
       let subscribedAt: number | null = null;
-      const lastHeartbeat = new Map<string, number>();
+      // any message of a product proves the connection alive: a client busy with a backlog reads heartbeats late
+      const lastSeen = new Map<string, number>();
       let subscribeTimer: NodeJS.Timeout | undefined;
       let checkTimer: NodeJS.Timeout | undefined;
 
@@ -274,6 +278,7 @@ export class CoinbaseWsFeed {
           emit({ type: 'parse_error', connectionId, error: e as WsFeedParseError });
           return;
         }
+        if ('product_id' in message) lastSeen.set(message.product_id, receivedAtMs);
         switch (message.type) {
           case 'ticker': {
             // without matches, tickers keep the trade-id mark an outage is measured from (not while one is open:
@@ -309,7 +314,6 @@ export class CoinbaseWsFeed {
           }
           case 'heartbeat': {
             const productId = message.product_id;
-            lastHeartbeat.set(productId, receivedAtMs);
             if (this.pending.has(productId))
               this.closeOutage(connectionId, productId, message.last_trade_id, message.time, receivedAtMs, emit);
             else if (matches) this.detector.heartbeat(productId, message.last_trade_id, message.time, receivedAtMs);
@@ -338,7 +342,7 @@ export class CoinbaseWsFeed {
               const now = o.now();
               this.reportGaps(connectionId, this.detector.due(now), emit);
               for (const productId of this.productIds) {
-                const silentMs = now - (lastHeartbeat.get(productId) ?? (subscribedAt as number));
+                const silentMs = now - (lastSeen.get(productId) ?? (subscribedAt as number));
                 if (silentMs > o.heartbeatTimeoutMs)
                   return fail(new WsStaleConnectionError(productId, silentMs, o.heartbeatTimeoutMs));
               }

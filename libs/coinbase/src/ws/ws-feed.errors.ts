@@ -26,7 +26,7 @@ export class WsFeedParseError extends CoinbaseWsError<{ frame: string; detail: s
   }
 }
 
-/** No heartbeat from a product for longer than the timeout: the socket looks open but is dead. */
+/** No message from a product, not even a heartbeat, for longer than the timeout: the socket looks open but is dead. */
 export class WsStaleConnectionError extends CoinbaseWsError<{
   productId: string;
   silentMs: number;
@@ -36,11 +36,14 @@ export class WsStaleConnectionError extends CoinbaseWsError<{
   readonly silentMs: number;
   readonly timeoutMs: number;
   constructor(productId: string, silentMs: number, timeoutMs: number) {
-    super(`no heartbeat for ${productId} in ${silentMs} ms (timeout ${timeoutMs} ms): connection is stale`, {
-      productId,
-      silentMs,
-      timeoutMs,
-    });
+    super(
+      `no message (not even a heartbeat) for ${productId} in ${silentMs} ms (timeout ${timeoutMs} ms): connection is stale`,
+      {
+        productId,
+        silentMs,
+        timeoutMs,
+      },
+    );
     this.productId = productId;
     this.silentMs = silentMs;
     this.timeoutMs = timeoutMs;
