@@ -25,7 +25,12 @@ function runFeed(server: FakeCoinbaseWs, options: Partial<CoinbaseWsFeedOptions>
     const until = Date.now() + timeoutMs;
     while (!check()) {
       if (Date.now() > until)
-        throw new Error(`timed out waiting for ${what}; events: ${events.map((e) => e.type).join(',')}`);
+        throw new Error(
+          `timed out waiting for ${what}; last events: ${events
+            .slice(-30)
+            .map((e) => e.type)
+            .join(',')}`,
+        );
       await new Promise((r) => setTimeout(r, 5));
     }
   }
@@ -121,6 +126,32 @@ describe('CoinbaseWsFeed against the live-like fake Exchange feed', () => {
       expect(Date.parse(e.tick.gap_end as string)).toBeGreaterThanOrEqual(Date.parse(e.tick.gap_start as string));
     }
     expect(gaps('disconnected')).toEqual([]);
+  });
+
+  it('gives matches still in flight a grace when a heartbeat announces their trades first', async () => {
+    // matches leave 150 ms after the heartbeats of the same moment; heartbeats every 20 ms run ahead of them
+    const { server, of, gaps, waitFor } = await setup(
+      { heartbeatIntervalMs: 20, matchDelayMs: 150 },
+      { gapGraceMs: 1_000 },
+    );
+    const btcHeartbeats = () => of('heartbeat').filter((e) => e.productId === 'BTC-USD');
+    // no trade yet, so no last_match: the first heartbeat sets where trade ids stand
+    await waitFor('a first heartbeat', () => btcHeartbeats().length > 0);
+    for (let i = 0; i < 5; i += 1) {
+      server.trades('BTC-USD', 3);
+      const seen = btcHeartbeats().length;
+      // a heartbeat announcing trades whose matches are not here yet
+      await waitFor('a heartbeat ahead of the matches', () => btcHeartbeats().length > seen);
+    }
+    expect(btcHeartbeats().some((e) => e.lastTradeId > 100_000)).toBe(true);
+    server.dropNext('BTC-USD', 2);
+    server.trades('BTC-USD', 2); // a real loss: the heartbeat announces it, no match ever brings it
+    await waitFor('the real loss', () => gaps('sequence_gap').length === 1);
+    expect(gaps('sequence_gap')[0]?.gap).toMatchObject({ fromTradeId: 100_016, toTradeId: 100_017 });
+    const heartbeats = of('heartbeat').length;
+    await waitFor('heartbeats past the grace', () => of('heartbeat').length >= heartbeats + 100);
+    expect(gaps('sequence_gap')).toHaveLength(1);
+    expect(of('late')).toEqual([]);
   });
 
   it('waits for out-of-order matches instead of inventing a gap', async () => {

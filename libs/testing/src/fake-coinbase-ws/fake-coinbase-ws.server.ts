@@ -37,6 +37,12 @@ export interface FakeCoinbaseWsOptions {
    * ticker sequences jump as on the live feed. Default 7; 0 numbers trades contiguously.
    */
   bookTraffic?: number;
+  /**
+   * Match messages leave this much later than the ticker and heartbeats of the same moment (the live feed's
+   * channels do not arrive in lock step), so a heartbeat can announce a trade whose match is still in flight.
+   * Default 0.
+   */
+  matchDelayMs?: number;
   /** Send the product's last ticker right after a subscription, as the real ticker channel does. Default true. */
   snapshotOnSubscribe?: boolean;
   /** Listen port on 127.0.0.1; 0 (default) lets the kernel choose. */
@@ -111,6 +117,7 @@ export class FakeCoinbaseWs {
   private readonly products = new Map<string, Product>();
   private readonly options: Required<Omit<FakeCoinbaseWsOptions, 'port' | 'products'>>;
   private tradeTimer: NodeJS.Timeout | undefined;
+  private readonly delayed = new Set<NodeJS.Timeout>();
   private nextClientId = 1;
   private refuse = 0;
   /** Connections accepted so far (including refused ones), with their accept times: tests read backoff from them. */
@@ -129,6 +136,7 @@ export class FakeCoinbaseWs {
       cascadeEvery: options.cascadeEvery === undefined ? 4 : options.cascadeEvery,
       cascadeSize: options.cascadeSize ?? 3,
       bookTraffic: options.bookTraffic ?? 7,
+      matchDelayMs: options.matchDelayMs ?? 0,
       snapshotOnSubscribe: options.snapshotOnSubscribe ?? true,
     };
     for (const productId of options.products ?? ['BTC-USD', 'ETH-USD']) {
@@ -300,6 +308,7 @@ export class FakeCoinbaseWs {
   /** Stop the trade generator, close every socket and the server. */
   async close(): Promise<void> {
     if (this.tradeTimer) clearInterval(this.tradeTimer);
+    for (const t of this.delayed) clearTimeout(t);
     for (const c of this.clients) this.drop(c);
     for (const socket of this.wss.clients) socket.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -358,8 +367,17 @@ export class FakeCoinbaseWs {
     for (const { channel, message } of out) {
       // one serialization for every subscriber
       const text = JSON.stringify(message);
-      for (const c of this.clients)
-        if (c.channels.has(channel) && c.subscribed.has(p.productId)) this.sendText(c, text);
+      const send = () => {
+        for (const c of this.clients)
+          if (c.channels.has(channel) && c.subscribed.has(p.productId)) this.sendText(c, text);
+      };
+      if (channel === 'matches' && this.options.matchDelayMs > 0) {
+        const timer = setTimeout(() => {
+          this.delayed.delete(timer);
+          send();
+        }, this.options.matchDelayMs);
+        this.delayed.add(timer);
+      } else send();
       if (channel === 'ticker') p.tickersSent += 1;
       else p.matchesSent += 1;
     }
