@@ -7,9 +7,10 @@ import { type PriceTick } from '@btc-etl/price-schema';
 import { okTick } from '@btc-etl/price-schema/testing';
 import { parseConfig } from './extractor.config';
 import { startExtractor, type RunningExtractor } from './extractor.app';
-import { silentLogger } from './logger';
-import { ExtractorMetrics } from './metrics';
-import type { StreamingSource } from './tick-source.port';
+import { createSinkFactory } from './sinks/sink.factory';
+import { silentLogger } from './ops/logger';
+import { ExtractorMetrics } from './ops/extractor.metrics';
+import type { StreamingSource } from './sources/tick-source.port';
 
 describe('startExtractor with a streaming source', () => {
   let dir: string | undefined;
@@ -27,7 +28,13 @@ describe('startExtractor with a streaming source', () => {
       logger: silentLogger,
       metrics: new ExtractorMetrics(),
       source,
-      store: new LocalObjectStore({ root: config.DATA_DIR }),
+      sink: createSinkFactory(
+        config,
+        { kind: 'local', store: new LocalObjectStore({ root: config.DATA_DIR }) },
+        {
+          logger: silentLogger,
+        },
+      ),
     });
     return running;
   }

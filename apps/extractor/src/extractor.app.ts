@@ -1,48 +1,36 @@
-import type { ObjectStore } from '@btc-etl/object-store';
 import type { PriceTick } from '@btc-etl/price-schema';
-import { CadenceScheduler } from './cadence.scheduler';
-import { systemClock, type Clock } from './clock';
-import { DeliveryPipeline } from './delivery.pipeline';
+import { systemClock, type Clock } from '@btc-etl/resilience';
+import { DeliveryPipeline } from './delivery/delivery.pipeline';
+import { Spool } from './delivery/spool';
 import type { ExtractorConfig } from './extractor.config';
-import { FirehoseSink, type FirehosePutter } from './firehose.sink';
-import { LocalDeliverySink } from './local-delivery.sink';
-import type { Logger } from './logger';
-import type { ExtractorMetrics } from './metrics';
-import { startOpsServer, type OpsServer } from './ops.server';
-import { missedTickFor, pollTick } from './poll-tick';
-import { Spool } from './spool';
-import type { RequestBudget, TickSource } from './tick-source.port';
-import type { DeliveredCallback, TickSink } from './tick-sink.port';
+import type { ExtractorMetrics } from './ops/extractor.metrics';
+import type { Logger } from './ops/logger';
+import { startOpsServer, type OpsServer } from './ops/ops.server';
+import type { SinkFactory } from './sinks/sink.factory';
+import { CadenceScheduler } from './sources/cadence.scheduler';
+import { missedTickFor, pollTick } from './sources/tick.poller';
+import type { TickSource } from './sources/tick-source.port';
 
 export type ExtractorSettings = Pick<
   ExtractorConfig,
   | 'PRODUCTS'
   | 'INTERVAL_MS'
-  | 'SINK'
-  | 'RAW_BUCKET'
-  | 'FIREHOSE_STREAM_NAME'
-  | 'BUFFER_INTERVAL_S'
-  | 'BUFFER_SIZE_MB'
   | 'SPOOL_DIR'
   | 'SPOOL_MAX_MB'
   | 'METRICS_PORT'
   | 'REQUEST_TIMEOUT_MS'
   | 'MAX_IN_FLIGHT'
-  | 'FIREHOSE_MAX_LATENCY_MS'
   | 'SHUTDOWN_TIMEOUT_MS'
 >;
 
+/** Ready parts: the caller builds the source and the sink (see `sinks/sink.factory.ts`), the app wires them. */
 export interface ExtractorDeps {
   config: ExtractorSettings;
   logger: Logger;
   metrics: ExtractorMetrics;
   source: TickSource;
-  /** Admission shared by every product, for a source that does not limit itself. */
-  budget?: RequestBudget;
-  /** For `SINK=local`: the local ObjectStore rooted at DATA_DIR. */
-  store?: ObjectStore;
-  /** For `SINK=firehose`. */
-  firehose?: FirehosePutter;
+  /** Builds the sink (Firehose or the local delivery stream) with its client already in hand. */
+  sink: SinkFactory;
   clock?: Clock;
 }
 
@@ -56,38 +44,6 @@ export interface RunningExtractor {
    * The service must not run on without a source: main stops (flushing what was accepted) and exits non-zero.
    */
   readonly failed: Promise<Error>;
-}
-
-/** The configured sink (`SINK`): also used by the candle backfill CLI, so backfilled records take the same path. */
-export function createSink(
-  deps: Pick<ExtractorDeps, 'config' | 'logger' | 'metrics' | 'store' | 'firehose' | 'clock'>,
-  onDelivered: DeliveredCallback,
-): TickSink {
-  const { config, logger, metrics, clock } = deps;
-  if (config.SINK === 'firehose') {
-    if (!deps.firehose) throw new Error('SINK=firehose needs a Firehose client');
-    return new FirehoseSink({
-      client: deps.firehose,
-      streamName: config.FIREHOSE_STREAM_NAME,
-      maxLatencyMs: config.FIREHOSE_MAX_LATENCY_MS,
-      onDelivered,
-      logger,
-      metrics,
-      ...(clock ? { clock } : {}),
-    });
-  }
-  if (!deps.store) throw new Error('SINK=local needs an ObjectStore');
-  return new LocalDeliverySink({
-    store: deps.store,
-    bucket: config.RAW_BUCKET,
-    streamName: config.FIREHOSE_STREAM_NAME,
-    bufferIntervalS: config.BUFFER_INTERVAL_S,
-    bufferSizeMb: config.BUFFER_SIZE_MB,
-    onDelivered,
-    logger,
-    metrics,
-    ...(clock ? { clock } : {}),
-  });
 }
 
 /**
@@ -109,7 +65,7 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       ),
     onRepair: (r) => logger.warn(r, 'spool segment ended in a partial line (killed mid-write): cut off'),
   });
-  const pipeline = new DeliveryPipeline({ spool, createSink: (cb) => createSink(deps, cb), logger, metrics, clock });
+  const pipeline = new DeliveryPipeline({ spool, createSink: deps.sink, logger, metrics, clock });
   pipeline.start();
 
   const emit = (tick: PriceTick): void => {
@@ -134,7 +90,6 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       await source.warmUp(first, { signal: streamStop.signal, timeoutMs: config.REQUEST_TIMEOUT_MS });
     const pollDeps = {
       source,
-      ...(deps.budget ? { budget: deps.budget } : {}),
       timeoutMs: config.REQUEST_TIMEOUT_MS,
       now: () => clock.now(),
     };
@@ -146,8 +101,7 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       run: async ({ productId, dueMs, signal }) => {
         metrics.ticksDue.inc({ product: productId });
         const outcome = await pollTick(pollDeps, productId, dueMs, signal);
-        if (outcome.latencyMs !== undefined)
-          metrics.pollLatency.observe({ product: productId }, outcome.latencyMs / 1000);
+        metrics.pollLatency.observe({ product: productId }, outcome.latencyMs / 1000);
         emit(outcome.tick);
       },
       overrun: ({ productId, dueMs }, cause) => {

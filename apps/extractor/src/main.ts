@@ -1,12 +1,11 @@
 import { CoinbaseWsFeed, createCoinbaseClient, TokenBucket } from '@btc-etl/coinbase';
-import { createObjectStore } from '@btc-etl/object-store';
-import { coinbasePollingSource } from './coinbase.source';
+import { startExtractor } from './extractor.app';
 import { parseConfig, usage, type ExtractorConfig } from './extractor.config';
 import { ConfigError } from './extractor.errors';
-import { startExtractor } from './extractor.app';
-import { createFirehosePutter } from './firehose.client';
-import { createLogger } from './logger';
-import { ExtractorMetrics } from './metrics';
+import { ExtractorMetrics } from './ops/extractor.metrics';
+import { createLogger } from './ops/logger';
+import { createSinkFactory, sinkTargetFor } from './sinks/sink.factory';
+import { coinbasePollingSource } from './sources/coinbase-polling.source';
 import { WsTickerSource } from './sources/ws-ticker.source';
 
 const EXTRACTOR_USER_AGENT = 'bitcoin-stream-etl-extractor';
@@ -42,10 +41,11 @@ async function main(): Promise<void> {
   };
   const client = createCoinbaseClient({ ...clientOptions, userAgent: EXTRACTOR_USER_AGENT });
   const warmUpClient = createCoinbaseClient({ ...clientOptions, userAgent: `${EXTRACTOR_USER_AGENT} (warm-up)` });
+  const metrics = new ExtractorMetrics({ defaultMetrics: true });
   const running = await startExtractor({
     config,
     logger,
-    metrics: new ExtractorMetrics({ defaultMetrics: true }),
+    metrics,
     source:
       endpoint === 'ws-ticker'
         ? new WsTickerSource({
@@ -60,9 +60,7 @@ async function main(): Promise<void> {
             backfill: { client },
           })
         : coinbasePollingSource(client, endpoint, warmUpClient),
-    ...(config.SINK === 'local'
-      ? { store: createObjectStore({ kind: 'local', root: config.DATA_DIR }) }
-      : { firehose: createFirehosePutter() }),
+    sink: createSinkFactory(config, sinkTargetFor(config), { logger, metrics }),
   });
 
   let signalled = false;

@@ -1,15 +1,13 @@
 import { join } from 'node:path';
 import { createCoinbaseClient, TokenBucket } from '@btc-etl/coinbase';
-import { createObjectStore } from '@btc-etl/object-store';
 import type { PriceTick } from '@btc-etl/price-schema';
-import { DeliveryPipeline } from '../delivery.pipeline';
-import { createSink } from '../extractor.app';
+import { DeliveryPipeline } from '../delivery/delivery.pipeline';
+import { Spool } from '../delivery/spool';
 import { parseConfig, type ExtractorConfig } from '../extractor.config';
 import { ConfigError, ExtractorError } from '../extractor.errors';
-import { createFirehosePutter } from '../firehose.client';
-import { createLogger } from '../logger';
-import { ExtractorMetrics } from '../metrics';
-import { Spool } from '../spool';
+import { ExtractorMetrics } from '../ops/extractor.metrics';
+import { createLogger } from '../ops/logger';
+import { createSinkFactory, sinkTargetFor } from '../sinks/sink.factory';
 import { CheckpointFile } from './backfill.checkpoint';
 import { parseBackfillArgs, progressLine } from './backfill.cli';
 import { backfillCandles, type BackfillJob } from './candle.backfill';
@@ -35,20 +33,13 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const metrics = new ExtractorMetrics();
   const spool = Spool.open({ dir: `${config.SPOOL_DIR}-backfill`, capBytes: config.SPOOL_MAX_MB * 1024 * 1024 });
-  const deps = {
-    config,
-    logger,
-    metrics,
-    ...(config.SINK === 'local'
-      ? { store: createObjectStore({ kind: 'local', root: config.DATA_DIR }) }
-      : { firehose: createFirehosePutter() }),
-  };
-  const pipeline = new DeliveryPipeline({ spool, createSink: (cb) => createSink(deps, cb), logger, metrics });
+  const createSink = createSinkFactory(config, sinkTargetFor(config), { logger, metrics });
+  const pipeline = new DeliveryPipeline({ spool, createSink, logger, metrics });
   pipeline.start();
 
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => stop.abort(new ExtractorError(`backfill interrupted (${signal})`)));
+    process.once(signal, () => stop.abort(new ExtractorError(`backfill interrupted (${signal})`, { signal })));
   const client = createCoinbaseClient({
     exchangeUrl: config.COINBASE_EXCHANGE_URL,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -82,7 +73,9 @@ async function main(): Promise<void> {
           // the checkpoint must not pass a page whose records did not reach the spool (invalid, or the spool full)
           const lost = (await rejected()) - before;
           if (lost > 0)
-            throw new ExtractorError(`${lost} candle records were not spooled; the page will be fetched again`);
+            throw new ExtractorError(`${lost} candle records were not spooled; the page will be fetched again`, {
+              lost,
+            });
         },
         onProgress: (p) => (tty ? process.stderr.write(`\r${progressLine(p)}`) : logger.info(p, 'backfill progress')),
       },

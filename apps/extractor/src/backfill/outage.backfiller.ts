@@ -1,7 +1,7 @@
 import type { CandleGranularity, CoinbaseClient } from '@btc-etl/coinbase';
 import type { PriceTick } from '@btc-etl/price-schema';
-import { backoffMs, systemClock, type Clock } from '../clock';
-import type { Logger } from '../logger';
+import { backoffMs, systemClock, type Clock } from '@btc-etl/resilience';
+import type { Logger } from '../ops/logger';
 import { backfillCandles, outageJob, type BackfillJob } from './candle.backfill';
 
 export interface OutageBackfillerOptions {
@@ -125,7 +125,7 @@ export class OutageBackfiller {
         );
         return;
       }
-      const delay = backoffMs(attempt, 5_000, 300_000, this.random);
+      const delay = backoffMs(attempt, { baseMs: 5_000, capMs: 300_000, random: this.random });
       this.options.logger.warn({ ...log, err: error, retryInMs: delay }, 'outage backfill failed, will retry');
       this.later({ job, attempt }, delay);
     }

@@ -8,8 +8,9 @@ import { startFakeCoinbase, startFakeCoinbaseWs, type FakeCoinbase, type FakeCoi
 import { readLocalRaw } from '../../test/raw-bucket';
 import { parseConfig } from '../extractor.config';
 import { startExtractor, type RunningExtractor } from '../extractor.app';
-import { silentLogger } from '../logger';
-import { ExtractorMetrics } from '../metrics';
+import { createSinkFactory } from '../sinks/sink.factory';
+import { silentLogger } from '../ops/logger';
+import { ExtractorMetrics } from '../ops/extractor.metrics';
 import { WsTickerSource } from './ws-ticker.source';
 
 describe('extractor with SOURCE=ws-ticker, local delivery stream', () => {
@@ -57,9 +58,14 @@ describe('extractor with SOURCE=ws-ticker, local delivery stream', () => {
       logger: silentLogger,
       metrics: new ExtractorMetrics(),
       source,
-      budget: new TokenBucket(),
-      store: new LocalObjectStore({ root: config.DATA_DIR }),
-    } as Parameters<typeof startExtractor>[0]);
+      sink: createSinkFactory(
+        config,
+        { kind: 'local', store: new LocalObjectStore({ root: config.DATA_DIR }) },
+        {
+          logger: silentLogger,
+        },
+      ),
+    });
     const until = async (check: () => boolean) => {
       const deadline = Date.now() + 8_000;
       while (!check()) {

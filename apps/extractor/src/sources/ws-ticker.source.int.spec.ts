@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CoinbaseWsFeed, TokenBucket, createCoinbaseClient } from '@btc-etl/coinbase';
 import { PriceTickSchema, type PriceTick } from '@btc-etl/price-schema';
 import { startFakeCoinbase, startFakeCoinbaseWs, type FakeCoinbase, type FakeCoinbaseWs } from '@btc-etl/testing';
-import { silentLogger } from '../logger';
+import { silentLogger } from '../ops/logger';
 import { WsTickerSource } from './ws-ticker.source';
 
 let ws: FakeCoinbaseWs | undefined;

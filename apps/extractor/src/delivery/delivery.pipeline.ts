@@ -1,10 +1,10 @@
 import { encodeNdjsonLine, PriceTickSchema, type PriceTick } from '@btc-etl/price-schema';
-import { systemClock, sleep, type Clock } from './clock';
-import { SpoolFullError } from './extractor.errors';
-import type { Logger } from './logger';
-import type { ExtractorMetrics } from './metrics';
+import { sleep, systemClock, type Clock } from '@btc-etl/resilience';
+import { SpoolFullError } from '../extractor.errors';
+import type { Logger } from '../ops/logger';
+import type { ExtractorMetrics } from '../ops/extractor.metrics';
 import type { Spool } from './spool';
-import type { DeliveredCallback, SinkEntry, TickSink } from './tick-sink.port';
+import type { DeliveredCallback, SinkEntry, TickSink } from '../sinks/tick-sink.port';
 
 export interface DeliveryPipelineOptions {
   spool: Spool;
@@ -176,7 +176,7 @@ export class DeliveryPipeline {
       await this.sink.flush(signal);
       if (!this.behind && this.sink.pendingBytes() === 0) break;
       // the sink delivered what it held; more may be waiting on disk: go round again (yielding to I/O)
-      await sleep(this.clock, 0, signal);
+      await sleep(0, { signal, clock: this.clock });
     }
     return this.spool.depth === 0;
   }

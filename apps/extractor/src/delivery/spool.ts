@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { SpoolCorruptError, SpoolFullError } from './extractor.errors';
+import { SpoolCorruptError, SpoolFullError } from '../extractor.errors';
 
 export interface SpoolWarning {
   /** Fill ratio just crossed upwards: 0.5, 0.8, 0.95 or 1. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExtractorMetrics } from './metrics';
+import type { ExtractorMetrics } from './extractor.metrics';
 
 export interface HealthState {
   /** False once shutdown has begun (the orchestrator should stop routing to this task). */
