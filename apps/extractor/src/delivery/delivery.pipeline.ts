@@ -148,18 +148,18 @@ export class DeliveryPipeline {
       this.handed.set(segment.id, segment.count);
       const now = this.clock.now();
       const entries: SinkEntry[] = [];
-      let bad = 0;
+      const bad: string[] = [];
       for (const line of lines) {
-        if (!isJsonLine(line)) {
-          // Never silently dropped: kept beside the spool for a human, and acknowledged so it cannot block the rest.
-          const path = this.spool.quarantine(line, 'not JSON');
-          this.logger.error({ segment: segment.id, path }, 'spooled line is not JSON: quarantined');
-          bad++;
-          continue;
-        }
-        entries.push({ line, bytes: Buffer.byteLength(line), segment: segment.id, acceptedAt: now });
+        if (!isJsonLine(line)) bad.push(line);
+        else entries.push({ line, bytes: Buffer.byteLength(line), segment: segment.id, acceptedAt: now });
       }
-      if (bad > 0) this.spool.ack(segment.id, bad);
+      if (bad.length > 0) {
+        // Never silently dropped: kept (durably) beside the spool for a human, then acknowledged so they cannot
+        // block the rest.
+        const path = this.spool.quarantine(bad, 'not JSON');
+        this.logger.error({ segment: segment.id, path, lines: bad.length }, 'spooled lines are not JSON: quarantined');
+        this.spool.ack(segment.id, bad.length);
+      }
       if (entries.length > 0) this.sink.write(entries);
     }
     this.updateGauges();
