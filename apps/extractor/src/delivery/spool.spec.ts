@@ -51,22 +51,22 @@ describe('Spool', () => {
     // no close: the process was killed here
     const second = Spool.open({ dir, capBytes: 1 << 20 });
     expect(second.depth).toBe(5);
-    const [segment] = second.list();
-    expect(segment).toMatchObject({ count: 5, acked: 0, sealed: true });
-    expect(second.readLines(segment!.id, 0, 5)).toEqual(lines(0, 5));
-    second.ack(segment!.id, 5);
+    expect(second.list()).toMatchObject([{ count: 5, acked: 0, sealed: true }]);
+    const [{ id }] = second.list() as [{ id: number }];
+    expect(second.readLines(id, 0, 5)).toEqual(lines(0, 5));
+    second.ack(id, 5);
     expect(second.depth).toBe(0);
     expect(second.bytes).toBe(0);
     expect(segmentFiles(dir)).toEqual([]);
     // new appends never reuse the replayed segment's id
-    expect(second.append([line(9)])).toBeGreaterThan(segment!.id);
+    expect(second.append([line(9)])).toBeGreaterThan(id);
   });
 
   it('cuts off a torn tail (killed mid-write) and keeps every complete line', () => {
     const first = Spool.open({ dir, capBytes: 1 << 20 });
     const id = first.append(lines(0, 2));
     first.close();
-    const path = join(dir, segmentFiles(dir)[0]!);
+    const path = join(dir, String(segmentFiles(dir)[0]));
     appendFileSync(path, '{"n":2,"half');
     const repairs: { path: string; droppedBytes: number }[] = [];
     const second = Spool.open({ dir, capBytes: 1 << 20, onRepair: (r) => repairs.push(r) });
@@ -87,20 +87,20 @@ describe('Spool', () => {
 
   it('rolls over to a new segment at the size limit and deletes a sealed one once fully acknowledged', () => {
     const spool = Spool.open({ dir, capBytes: 1 << 20, segmentMaxBytes: line(0).length * 3 });
-    const ids = [spool.append(lines(0, 2)), spool.append(lines(2, 2)), spool.append(lines(4, 1))];
-    expect(ids[0]).toBe(ids[1]); // 4 lines passed the limit: sealed after the second append
-    expect(ids[2]).toBe(ids[0]! + 1);
+    const [first, second, third] = [spool.append(lines(0, 2)), spool.append(lines(2, 2)), spool.append(lines(4, 1))];
+    expect(second).toBe(first); // 4 lines passed the limit: sealed after the second append
+    expect(third).toBe(first + 1);
     expect(spool.list().map((s) => ({ id: s.id, count: s.count, sealed: s.sealed }))).toEqual([
-      { id: ids[0], count: 4, sealed: true },
-      { id: ids[2], count: 1, sealed: false },
+      { id: first, count: 4, sealed: true },
+      { id: third, count: 1, sealed: false },
     ]);
     expect(segmentFiles(dir)).toHaveLength(2);
-    spool.ack(ids[0]!, 3);
+    spool.ack(first, 3);
     expect(segmentFiles(dir)).toHaveLength(2); // one line still unacknowledged
-    spool.ack(ids[0]!, 1);
+    spool.ack(first, 1);
     expect(segmentFiles(dir)).toHaveLength(1);
     // a fully acknowledged active segment is sealed and deleted at once
-    spool.ack(ids[2]!, 1);
+    spool.ack(third, 1);
     expect(segmentFiles(dir)).toEqual([]);
     expect(spool.bytes).toBe(0);
   });
@@ -111,7 +111,7 @@ describe('Spool', () => {
     const error = catchError(() => spool.append(lines(2, 2)), SpoolFullError);
     expect(error.data).toEqual({ usedBytes: line(0).length * 2, capBytes: line(0).length * 3 });
     expect(spool.depth).toBe(2);
-    expect(spool.readLines(spool.list()[0]!.id, 0, 2)).toEqual(lines(0, 2));
+    expect(spool.readLines(spool.list()[0]?.id ?? -1, 0, 2)).toEqual(lines(0, 2));
   });
 
   it('quarantines lines beside the spool with their reason', () => {
