@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { PriceTick } from '@btc-etl/price-schema';
 import { systemClock, type Clock } from '@btc-etl/resilience';
 import { DeliveryPipeline } from './delivery/delivery.pipeline';
 import { Spool } from './delivery/spool';
+import { SpoolLease } from './delivery/spool.lease';
 import type { ExtractorConfig } from './extractor.config';
+import { SpoolLeaseLostError } from './extractor.errors';
 import type { ExtractorMetrics } from './ops/extractor.metrics';
 import type { Logger } from './ops/logger';
 import { startOpsServer, type OpsServer } from './ops/ops.server';
@@ -17,7 +20,10 @@ export type ExtractorSettings = Pick<
   | 'INTERVAL_MS'
   | 'SPOOL_DIR'
   | 'SPOOL_MAX_MB'
+  | 'SPOOL_LOCK_WAIT_S'
+  | 'SPOOL_LOCK_STALE_S'
   | 'METRICS_PORT'
+  | 'HOST'
   | 'REQUEST_TIMEOUT_MS'
   | 'MAX_IN_FLIGHT'
   | 'SHUTDOWN_TIMEOUT_MS'
@@ -31,6 +37,8 @@ export interface ExtractorDeps {
   source: TickSource;
   /** Builds the sink (Firehose or the local delivery stream) with its client already in hand. */
   sink: SinkFactory;
+  /** Names this process in the spool's lease (its log lines carry the same id); default a fresh UUID. */
+  runId?: string;
   clock?: Clock;
 }
 
@@ -44,15 +52,50 @@ export interface RunningExtractor {
    * The service must not run on without a source: main stops (flushing what was accepted) and exits non-zero.
    */
   readonly failed: Promise<Error>;
+  /**
+   * Resolves when another extractor took the spool's lease over (this one stalled past `SPOOL_LOCK_STALE_S`). The
+   * process must exit at once, without touching the spool again: main exits 1.
+   */
+  readonly leaseLost: Promise<SpoolLeaseLostError>;
 }
 
 /**
- * Wire the service: spool (replayed first), sink, pipeline, the source (scheduled polls or a stream) and the ops
- * server. Every due tick of every product becomes exactly one record.
+ * Wire the service: the spool's single-writer lease, the spool (replayed first), sink, pipeline, the source
+ * (scheduled polls or a stream) and the ops server. Every due tick of every product becomes exactly one record.
+ * Throws `SpoolLockedError` when another extractor holds the spool directory.
  */
 export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtractor> {
-  const { config, logger, metrics, source } = deps;
+  const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
+  let reportLost: (error: SpoolLeaseLostError) => void = () => undefined;
+  const leaseLost = new Promise<SpoolLeaseLostError>((resolve) => (reportLost = resolve));
+  const lease = await SpoolLease.acquire({
+    dir: config.SPOOL_DIR,
+    runId: deps.runId ?? randomUUID(),
+    waitMs: config.SPOOL_LOCK_WAIT_S * 1000,
+    staleMs: config.SPOOL_LOCK_STALE_S * 1000,
+    clock,
+    onLost: (holder) => reportLost(new SpoolLeaseLostError(config.SPOOL_DIR, holder)),
+  });
+  logger.info(
+    { spoolDir: config.SPOOL_DIR, lease: lease.holder },
+    'spool lease taken: this process is its only writer',
+  );
+  try {
+    return await startOnLease(deps, clock, lease, leaseLost);
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
+}
+
+async function startOnLease(
+  deps: ExtractorDeps,
+  clock: Clock,
+  lease: SpoolLease,
+  leaseLost: Promise<SpoolLeaseLostError>,
+): Promise<RunningExtractor> {
+  const { config, logger, metrics, source } = deps;
   const spool = Spool.open({
     dir: config.SPOOL_DIR,
     capBytes: config.SPOOL_MAX_MB * 1024 * 1024,
@@ -125,7 +168,7 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
   }
 
   let running = true;
-  const ops: OpsServer = await startOpsServer(config.METRICS_PORT, metrics, () => ({
+  const ops: OpsServer = await startOpsServer(config.METRICS_PORT, config.HOST, metrics, () => ({
     running,
     spoolDepth: spool.depth,
     spoolBytes: spool.bytes,
@@ -160,6 +203,7 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       clock.clearTimeout(timer);
       pipeline.sink.close();
       spool.close();
+      lease.release();
       await ops.close();
       logger.info(
         { delivered, spoolDepth: spool.depth, tookMs: clock.now() - started },
@@ -168,5 +212,5 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       return { delivered };
     })());
 
-  return { opsPort: ops.port, pipeline, stop, failed };
+  return { opsPort: ops.port, pipeline, stop, failed, leaseLost };
 }

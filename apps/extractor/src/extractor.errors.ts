@@ -57,6 +57,18 @@ export class SpoolLockedError extends ExtractorError<{ dir: string; holder: Spoo
   }
 }
 
+/** This process's spool lease was taken over by another extractor (it stalled past the stale timeout). */
+export class SpoolLeaseLostError extends ExtractorError<{ dir: string; holder: SpoolLeaseHolder | undefined }> {
+  constructor(dir: string, holder: SpoolLeaseHolder | undefined) {
+    super(
+      `lost the lease of spool ${dir}` +
+        (holder ? ` to pid ${holder.pid} on ${holder.host}, run ${holder.runId}` : ' (the lease file is gone)') +
+        ': stopping without touching the spool again',
+      { dir, holder },
+    );
+  }
+}
+
 /** A backfill checkpoint file that cannot be read; the job is not resumed from a guess. */
 export class BackfillCheckpointError extends ExtractorError<{ path: string }> {
   constructor(path: string, reason: string, options?: ErrorOptions) {

@@ -17,9 +17,13 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-/** `GET /healthz` (JSON, 503 while shutting down) and `GET /metrics` (Prometheus text) on one port. */
+/**
+ * `GET /healthz` (JSON, 503 while shutting down) and `GET /metrics` (Prometheus text) on one port, bound to `host`
+ * (loopback by default: the container opts in to `0.0.0.0`).
+ */
 export async function startOpsServer(
   port: number,
+  host: string,
   metrics: ExtractorMetrics,
   health: () => HealthState,
 ): Promise<OpsServer> {
@@ -46,7 +50,7 @@ export async function startOpsServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,
