@@ -58,6 +58,17 @@ describe('startExtractor with a streaming source', () => {
     await expect(app.stop()).resolves.toEqual({ delivered: true });
   });
 
+  it('binds the ops server to loopback unless HOST says otherwise', async () => {
+    const app = await start({
+      kind: 'stream',
+      source: 'coinbase-ws-ticker',
+      run: (_emit, signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
+    });
+    expect(app.opsHost).toBe('127.0.0.1');
+    const health = await fetch(`http://127.0.0.1:${app.opsPort}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
   it('does not report a source that ends because it was stopped', async () => {
     const app = await start({
       kind: 'stream',

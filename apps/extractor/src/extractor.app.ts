@@ -44,6 +44,8 @@ export interface ExtractorDeps {
 
 export interface RunningExtractor {
   readonly opsPort: number;
+  /** The ops server's address (`HOST`). */
+  readonly opsHost: string;
   readonly pipeline: DeliveryPipeline;
   /** Stop scheduling, finish or abort requests in flight, deliver what is spooled; resolves within the shutdown budget. */
   stop(): Promise<{ delivered: boolean }>;
@@ -182,6 +184,7 @@ async function startOnLease(
       intervalMs: config.INTERVAL_MS,
       sink: pipeline.sink.name,
       opsPort: ops.port,
+      opsHost: ops.host,
       spoolDir: config.SPOOL_DIR,
     },
     'extractor started',
@@ -212,5 +215,5 @@ async function startOnLease(
       return { delivered };
     })());
 
-  return { opsPort: ops.port, pipeline, stop, failed, leaseLost };
+  return { opsPort: ops.port, opsHost: ops.host, pipeline, stop, failed, leaseLost };
 }

@@ -52,7 +52,7 @@ describe('Spool', () => {
     const second = Spool.open({ dir, capBytes: 1 << 20 });
     expect(second.depth).toBe(5);
     expect(second.list()).toMatchObject([{ count: 5, acked: 0, sealed: true }]);
-    const [{ id }] = second.list() as [{ id: number }];
+    const id = second.list()[0]?.id ?? -1;
     expect(second.readLines(id, 0, 5)).toEqual(lines(0, 5));
     second.ack(id, 5);
     expect(second.depth).toBe(0);

@@ -14,6 +14,8 @@ export interface HealthState {
 
 export interface OpsServer {
   readonly port: number;
+  /** The address it listens on, e.g. `127.0.0.1`. */
+  readonly host: string;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startOpsServer(
   });
   return {
     port: (server.address() as AddressInfo).port,
+    host: (server.address() as AddressInfo).address,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
