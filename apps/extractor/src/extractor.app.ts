@@ -6,6 +6,7 @@ import { Spool } from './delivery/spool';
 import { SpoolLease } from './delivery/spool.lease';
 import type { ExtractorConfig } from './extractor.config';
 import { SpoolLeaseLostError } from './extractor.errors';
+import { EmfHealthCounter, EmfReporter } from './ops/emf.metrics';
 import type { ExtractorMetrics } from './ops/extractor.metrics';
 import type { Logger } from './ops/logger';
 import { startOpsServer, type OpsServer } from './ops/ops.server';
@@ -24,6 +25,8 @@ export type ExtractorSettings = Pick<
   | 'SPOOL_LOCK_STALE_S'
   | 'METRICS_PORT'
   | 'HOST'
+  | 'METRICS_EMF'
+  | 'METRICS_EMF_INTERVAL_S'
   | 'REQUEST_TIMEOUT_MS'
   | 'MAX_IN_FLIGHT'
   | 'SHUTDOWN_TIMEOUT_MS'
@@ -39,6 +42,8 @@ export interface ExtractorDeps {
   sink: SinkFactory;
   /** Names this process in the spool's lease (its log lines carry the same id); default a fresh UUID. */
   runId?: string;
+  /** Where EMF lines go when `METRICS_EMF` is on (default stdout). */
+  emfWrite?: (line: string) => void;
   clock?: Clock;
 }
 
@@ -113,7 +118,25 @@ async function startOnLease(
   const pipeline = new DeliveryPipeline({ spool, createSink: deps.sink, logger, metrics, clock });
   pipeline.start();
 
+  const health = new EmfHealthCounter();
+  const emf = config.METRICS_EMF
+    ? new EmfReporter({
+        counter: health,
+        gauges: () => ({
+          spoolBytes: spool.bytes,
+          spoolCapBytes: spool.capBytes,
+          deliveryLagMs: pipeline.deliveryLagMs(),
+        }),
+        intervalMs: config.METRICS_EMF_INTERVAL_S * 1000,
+        clock,
+        ...(deps.emfWrite ? { write: deps.emfWrite } : {}),
+      })
+    : undefined;
+  emf?.start();
+
   const emit = (tick: PriceTick): void => {
+    if (source.kind === 'stream') health.countDue();
+    health.recordTick(tick);
     metrics.ticks.inc({ product: tick.product_id, status: tick.status, reason: tick.reason ?? '' });
     if (tick.status === 'ok') metrics.markSuccess(tick.product_id, clock.now());
     else
@@ -145,12 +168,14 @@ async function startOnLease(
       clock,
       run: async ({ productId, dueMs, signal }) => {
         metrics.ticksDue.inc({ product: productId });
+        health.countDue();
         const outcome = await pollTick(pollDeps, productId, dueMs, signal);
         metrics.pollLatency.observe({ product: productId }, outcome.latencyMs / 1000);
         emit(outcome.tick);
       },
       overrun: ({ productId, dueMs }, cause) => {
         metrics.ticksDue.inc({ product: productId });
+        health.countDue();
         logger.warn({ productId, dueMs, cause }, 'tick overrun');
         emit(missedTickFor(productId, source.source, new Date(dueMs), 'overrun', new Date(clock.now())));
       },
@@ -204,6 +229,7 @@ async function startOnLease(
       const timer = clock.setTimeout(() => deadline.abort(), Math.max(0, budget - (clock.now() - started)));
       const delivered = await pipeline.drain(deadline.signal);
       clock.clearTimeout(timer);
+      emf?.stop(); // the last, partial interval
       pipeline.sink.close();
       spool.close();
       lease.release();

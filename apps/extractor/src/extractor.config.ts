@@ -70,6 +70,12 @@ const FIELDS = {
   SPOOL_LOCK_WAIT_S: int(0, 3600).default(0),
   SPOOL_LOCK_STALE_S: int(5, 600).default(30),
   METRICS_PORT: int(0, 65_535).default(9464),
+  // health as CloudWatch Embedded Metric Format lines on stdout (the container sets true), one every interval
+  METRICS_EMF: z
+    .enum(['true', 'false'], 'expected true or false')
+    .default('false')
+    .transform((v) => v === 'true'),
+  METRICS_EMF_INTERVAL_S: int(1, 3600).default(60),
   // the ops server's address: loopback unless told otherwise (the container sets 0.0.0.0 for ECS health checks)
   HOST: z
     .union([z.ipv4(), z.ipv6(), z.literal('localhost')], 'expected an IP address such as 127.0.0.1 or 0.0.0.0')

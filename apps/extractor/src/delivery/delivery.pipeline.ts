@@ -39,6 +39,8 @@ export class DeliveryPipeline {
   private readonly handed = new Map<number, number>();
   /** True while some spooled lines have not been handed to the sink yet (replay or backlog). */
   private behind: boolean;
+  /** Spooled batches not yet acknowledged, oldest first: how many lines of which segment, accepted when. */
+  private readonly unacked: { segment: number; remaining: number; acceptedAt: number }[] = [];
 
   constructor(options: DeliveryPipelineOptions) {
     this.spool = options.spool;
@@ -49,6 +51,11 @@ export class DeliveryPipeline {
     this.validate = options.validate ?? true;
     this.sink = options.createSink((entries) => this.delivered(entries));
     this.behind = this.spool.depth > 0;
+    // an earlier run's ticks count from now: their age before the crash is unknown here
+    const openedAt = this.clock.now();
+    for (const segment of this.spool.list())
+      if (segment.count > segment.acked)
+        this.unacked.push({ segment: segment.id, remaining: segment.count - segment.acked, acceptedAt: openedAt });
     if (this.behind) {
       this.logger.info({ depth: this.spool.depth, bytes: this.spool.bytes }, 'replaying spool from an earlier run');
     }
@@ -103,6 +110,10 @@ export class DeliveryPipeline {
       );
       return;
     }
+    const acceptedAt = this.clock.now();
+    const last = this.unacked.at(-1);
+    if (last && last.segment === segment && last.acceptedAt === acceptedAt) last.remaining += lines.length;
+    else this.unacked.push({ segment, remaining: lines.length, acceptedAt });
     const start = this.handed.get(segment) ?? 0;
     if (
       !this.behind &&
@@ -126,13 +137,40 @@ export class DeliveryPipeline {
       perSegment.set(e.segment, (perSegment.get(e.segment) ?? 0) + 1);
       this.metrics?.deliveryLatency.observe({ sink: this.sink.name }, (now - e.acceptedAt) / 1000);
     }
-    for (const [segment, n] of perSegment) {
-      this.spool.ack(segment, n);
-      if (!this.spool.get(segment)) this.handed.delete(segment);
-    }
+    for (const [segment, n] of perSegment) this.ack(segment, n);
     this.metrics?.ticksDelivered.inc({ sink: this.sink.name }, entries.length);
     this.updateGauges();
     if (this.behind) this.pump();
+  }
+
+  /** `n` lines of a segment are done with (delivered, or quarantined): off the spool and out of the lag count. */
+  private ack(segment: number, n: number): void {
+    this.spool.ack(segment, n);
+    if (!this.spool.get(segment)) this.handed.delete(segment);
+    // sinks deliver in order, so the oldest batches of the segment are the ones done (a partial Firehose failure
+    // can reorder a few records: the lag then reads slightly young, never stuck)
+    let left = n;
+    for (let i = 0; i < this.unacked.length && left > 0; ) {
+      const batch = this.unacked[i] as (typeof this.unacked)[number];
+      if (batch.segment !== segment) {
+        i++;
+        continue;
+      }
+      const taken = Math.min(left, batch.remaining);
+      batch.remaining -= taken;
+      left -= taken;
+      if (batch.remaining === 0) this.unacked.splice(i, 1);
+      else i++;
+    }
+  }
+
+  /**
+   * Age of the oldest tick accepted but not yet acknowledged by the sink, in ms; 0 when everything is delivered.
+   * (EMF `DeliveryLagMs`.)
+   */
+  deliveryLagMs(): number {
+    const oldest = this.unacked[0];
+    return oldest ? Math.max(0, this.clock.now() - oldest.acceptedAt) : 0;
   }
 
   /** Hand spooled lines the sink has not seen (replay, or a backlog) to it, oldest first, up to the high-water mark. */
@@ -158,7 +196,7 @@ export class DeliveryPipeline {
         // block the rest.
         const path = this.spool.quarantine(bad, 'not JSON');
         this.logger.error({ segment: segment.id, path, lines: bad.length }, 'spooled lines are not JSON: quarantined');
-        this.spool.ack(segment.id, bad.length);
+        this.ack(segment.id, bad.length);
       }
       if (entries.length > 0) this.sink.write(entries);
     }
