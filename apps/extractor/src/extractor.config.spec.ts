@@ -26,6 +26,18 @@ describe('parseConfig', () => {
     });
   });
 
+  it.each([
+    { SHUTDOWN_TIMEOUT_MS: '90000', ok: true }, // the Fargate stack's drain deadline (stop timeout 120 s)
+    { SHUTDOWN_TIMEOUT_MS: '115000', ok: true },
+    { SHUTDOWN_TIMEOUT_MS: '120000', ok: false }, // would outlast ECS's longest stop timeout
+  ])('SHUTDOWN_TIMEOUT_MS=$SHUTDOWN_TIMEOUT_MS accepted: $ok', ({ SHUTDOWN_TIMEOUT_MS, ok }) => {
+    if (ok) expect(parseConfig([], { SHUTDOWN_TIMEOUT_MS }).SHUTDOWN_TIMEOUT_MS).toBe(Number(SHUTDOWN_TIMEOUT_MS));
+    else
+      expect(catchError(() => parseConfig([], { SHUTDOWN_TIMEOUT_MS }), ConfigError).variable).toBe(
+        'SHUTDOWN_TIMEOUT_MS',
+      );
+  });
+
   it('has no default stream name against AWS: SINK=firehose needs FIREHOSE_STREAM_NAME', () => {
     const error = catchError(() => parseConfig([], { SINK: 'firehose' }), ConfigError);
     expect(error.variable).toBe('FIREHOSE_STREAM_NAME');

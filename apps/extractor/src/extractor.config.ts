@@ -85,7 +85,8 @@ const FIELDS = {
   FIREHOSE_MAX_LATENCY_MS: int(0, 900_000).default(1000),
   RATE_LIMIT_RPS: z.coerce.number().positive().max(10_000).optional(),
   RATE_LIMIT_BURST: int(1, 10_000).optional(),
-  SHUTDOWN_TIMEOUT_MS: int(1000, 60_000).default(8000),
+  // the drain deadline on SIGTERM: under the orchestrator's stop timeout (ECS: up to 120 s, the stack sets 90 s)
+  SHUTDOWN_TIMEOUT_MS: int(1000, 115_000).default(8000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 } as const;
 
