@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createCoinbaseClient, TokenBucket } from '@btc-etl/coinbase';
 import type { PriceTick } from '@btc-etl/price-schema';
 import { DeliveryPipeline } from '../delivery/delivery.pipeline';
 import { Spool } from '../delivery/spool';
+import { SpoolLease } from '../delivery/spool.lease';
 import { parseConfig, type ExtractorConfig } from '../extractor.config';
-import { ConfigError, ExtractorError } from '../extractor.errors';
+import { ConfigError, ExtractorError, SpoolLockedError } from '../extractor.errors';
 import { ExtractorMetrics } from '../ops/extractor.metrics';
 import { createLogger } from '../ops/logger';
 import { createSinkFactory, sinkTargetFor } from '../sinks/sink.factory';
@@ -30,9 +32,29 @@ async function main(): Promise<void> {
     process.stderr.write(`backfill: invalid arguments: ${error.message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const runId = randomUUID();
+  const logger = createLogger(config.LOG_LEVEL, runId);
   const metrics = new ExtractorMetrics();
-  const spool = Spool.open({ dir: `${config.SPOOL_DIR}-backfill`, capBytes: config.SPOOL_MAX_MB * 1024 * 1024 });
+  const spoolDir = `${config.SPOOL_DIR}-backfill`;
+  let lease: SpoolLease;
+  try {
+    // one backfill per spool: two would replay and acknowledge each other's lines
+    lease = await SpoolLease.acquire({
+      dir: spoolDir,
+      runId,
+      waitMs: config.SPOOL_LOCK_WAIT_S * 1000,
+      staleMs: config.SPOOL_LOCK_STALE_S * 1000,
+      onLost: (holder) => {
+        logger.fatal({ holder }, 'backfill spool lease lost: exiting at once');
+        process.exit(1);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof SpoolLockedError)) throw error;
+    process.stderr.write(`backfill: ${error.message}\n`);
+    process.exit(75);
+  }
+  const spool = Spool.open({ dir: spoolDir, capBytes: config.SPOOL_MAX_MB * 1024 * 1024 });
   const createSink = createSinkFactory(config, sinkTargetFor(config), { logger, metrics });
   const pipeline = new DeliveryPipeline({ spool, createSink, logger, metrics });
   pipeline.start();
@@ -93,6 +115,7 @@ async function main(): Promise<void> {
   const delivered = await pipeline.drain(deadline.signal);
   pipeline.sink.close();
   spool.close();
+  lease.release();
   logger.info(
     { delivered },
     delivered ? 'everything delivered' : 'the rest stays in the backfill spool for the next run',
