@@ -19,10 +19,10 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { CoinbaseWsFeed, type WsGapDetection } from '@btc-etl/coinbase';
 import { startFakeCoinbaseWs } from '@btc-etl/testing';
-import { DeliveryPipeline } from '../src/delivery.pipeline';
-import { silentLogger } from '../src/logger';
-import { Spool } from '../src/spool';
-import type { DeliveredCallback, SinkEntry, TickSink } from '../src/tick-sink.port';
+import { DeliveryPipeline } from '../src/delivery/delivery.pipeline';
+import { silentLogger } from '../src/ops/logger';
+import { Spool } from '../src/delivery/spool';
+import type { DeliveredCallback, SinkEntry, TickSink } from '../src/sinks/tick-sink.port';
 import { WsTickerSource } from '../src/sources/ws-ticker.source';
 
 const RATE = Number(process.env.BENCH_WS_RATE ?? 20_000);

@@ -1,7 +1,7 @@
 import type { CandleGranularity, CoinbaseClient } from '@btc-etl/coinbase';
 import type { PriceTick } from '@btc-etl/price-schema';
 import { backoffMs, systemClock, type Clock } from '@btc-etl/resilience';
-import type { Logger } from '../logger';
+import type { Logger } from '../ops/logger';
 import { backfillCandles, outageJob, type BackfillJob } from './candle.backfill';
 
 export interface OutageBackfillerOptions {

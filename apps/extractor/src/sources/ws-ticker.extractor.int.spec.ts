@@ -9,9 +9,10 @@ import { startFakeCoinbase, startFakeCoinbaseWs, type FakeCoinbase, type FakeCoi
 import { readLocalRaw } from '../../test/raw-bucket';
 import { parseConfig } from '../extractor.config';
 import { startExtractor, type RunningExtractor } from '../extractor.app';
-import { silentLogger } from '../logger';
-import { ExtractorMetrics } from '../metrics';
-import type { StreamingSource } from '../tick-source.port';
+import { createSinkFactory } from '../sinks/sink.factory';
+import { silentLogger } from '../ops/logger';
+import { ExtractorMetrics } from '../ops/extractor.metrics';
+import type { StreamingSource } from './tick-source.port';
 import { WsTickerSource } from './ws-ticker.source';
 
 describe('extractor with SOURCE=ws-ticker, local delivery stream', () => {
@@ -72,9 +73,12 @@ describe('extractor with SOURCE=ws-ticker, local delivery stream', () => {
       logger: silentLogger,
       metrics: new ExtractorMetrics(),
       source,
-      budget: new TokenBucket(),
-      store: new LocalObjectStore({ root: config.DATA_DIR }),
-    } as Parameters<typeof startExtractor>[0]);
+      sink: createSinkFactory(
+        config,
+        { kind: 'local', store: new LocalObjectStore({ root: config.DATA_DIR }) },
+        { logger: silentLogger },
+      ),
+    });
     const WAIT = { timeout: 15_000, interval: 10 };
     const streamed = () => seen.filter((t) => t.scheduled_time === null && t.source === 'coinbase-ws-ticker');
     await vi.waitFor(() => expect(ws?.received).toHaveLength(1), WAIT);

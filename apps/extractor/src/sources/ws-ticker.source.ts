@@ -2,8 +2,8 @@ import type { CandleGranularity, CoinbaseClient, FeedGap, WsFeedEvent } from '@b
 import type { PriceTick } from '@btc-etl/price-schema';
 import { OutageBackfiller } from '../backfill/outage.backfiller';
 import type { Clock } from '@btc-etl/resilience';
-import type { Logger } from '../logger';
-import type { StreamingSource } from '../tick-source.port';
+import type { Logger } from '../ops/logger';
+import type { StreamingSource } from './tick-source.port';
 import { SecondSampler } from './second.sampler';
 
 /** The part of `CoinbaseWsFeed` the source uses (a seam for tests and benches). */
