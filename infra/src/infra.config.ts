@@ -50,7 +50,11 @@ export const InfraContextSchema = z
     backupMemoryMb: int(128, 10_240).default(256),
     backupBatchSize: int(1, 10_000).default(10),
     backupBatchWindowSeconds: int(0, 300).default(5),
-    extractorDesiredCount: int(0, 10).default(1),
+    // 0 (parked) or 1: the spool has one writer, so the service never runs two tasks
+    extractorDesiredCount: int(0, 1).default(1),
+    // the extractor's cheaper shapes (docs/cost.md): Fargate Spot, and the network path out
+    extractorCapacity: z.enum(['fargate', 'fargate-spot']).default('fargate'),
+    extractorNetwork: z.enum(['public-ip', 'private-endpoints', 'private-nat']).default('public-ip'),
     projectionStart: z
       .string()
       .regex(/^\d{4}\/\d{2}\/\d{2}\/\d{2}$/, 'expected yyyy/MM/dd/HH, e.g. "2026/01/01/00"')

@@ -20,13 +20,13 @@ import { encodeNdjsonLine, PriceTickSchema, type PriceTick } from '@btc-etl/pric
 import { missedTick, okTick } from '@btc-etl/price-schema/testing';
 import { startFakeCoinbase, type FakeRequest } from '@btc-etl/testing';
 import { startFirehoseStub } from '../test/firehose-stub';
-import { DeliveryPipeline } from '../src/delivery.pipeline';
-import { createFirehosePutter } from '../src/firehose.client';
-import { billedBytes } from '../src/firehose.packing';
-import { FirehoseSink, type FirehosePutter } from '../src/firehose.sink';
-import { silentLogger } from '../src/logger';
-import { Spool } from '../src/spool';
-import type { SinkEntry } from '../src/tick-sink.port';
+import { DeliveryPipeline } from '../src/delivery/delivery.pipeline';
+import { createFirehosePutter } from '../src/sinks/firehose.client';
+import { billedBytes } from '../src/sinks/firehose.packing';
+import { FirehoseSink, type FirehosePutter } from '../src/sinks/firehose.sink';
+import { silentLogger } from '../src/ops/logger';
+import { Spool } from '../src/delivery/spool';
+import type { SinkEntry } from '../src/sinks/tick-sink.port';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const bundle = join(root, 'dist/apps/extractor/main.js');

@@ -1,53 +1,56 @@
-import type { ObjectStore } from '@btc-etl/object-store';
+import { randomUUID } from 'node:crypto';
 import type { PriceTick } from '@btc-etl/price-schema';
-import { CadenceScheduler } from './cadence.scheduler';
-import { systemClock, type Clock } from './clock';
-import { DeliveryPipeline } from './delivery.pipeline';
+import { systemClock, type Clock } from '@btc-etl/resilience';
+import { DeliveryPipeline } from './delivery/delivery.pipeline';
+import { Spool } from './delivery/spool';
+import { SpoolLease } from './delivery/spool.lease';
 import type { ExtractorConfig } from './extractor.config';
-import { FirehoseSink, type FirehosePutter } from './firehose.sink';
-import { LocalDeliverySink } from './local-delivery.sink';
-import type { Logger } from './logger';
-import type { ExtractorMetrics } from './metrics';
-import { startOpsServer, type OpsServer } from './ops.server';
-import { missedTickFor, pollTick } from './poll-tick';
-import { Spool } from './spool';
-import type { RequestBudget, TickSource } from './tick-source.port';
-import type { DeliveredCallback, TickSink } from './tick-sink.port';
+import { SpoolLeaseLostError } from './extractor.errors';
+import { EmfHealthCounter, EmfReporter } from './ops/emf.metrics';
+import type { ExtractorMetrics } from './ops/extractor.metrics';
+import type { Logger } from './ops/logger';
+import { startOpsServer, type OpsServer } from './ops/ops.server';
+import type { SinkFactory } from './sinks/sink.factory';
+import { CadenceScheduler } from './sources/cadence.scheduler';
+import { missedTickFor, pollTick } from './sources/tick.poller';
+import type { TickSource } from './sources/tick-source.port';
 
 export type ExtractorSettings = Pick<
   ExtractorConfig,
   | 'PRODUCTS'
   | 'INTERVAL_MS'
-  | 'SINK'
-  | 'RAW_BUCKET'
-  | 'FIREHOSE_STREAM_NAME'
-  | 'BUFFER_INTERVAL_S'
-  | 'BUFFER_SIZE_MB'
   | 'SPOOL_DIR'
   | 'SPOOL_MAX_MB'
+  | 'SPOOL_LOCK_WAIT_S'
+  | 'SPOOL_LOCK_STALE_S'
   | 'METRICS_PORT'
+  | 'HOST'
+  | 'METRICS_EMF'
+  | 'METRICS_EMF_INTERVAL_S'
   | 'REQUEST_TIMEOUT_MS'
   | 'MAX_IN_FLIGHT'
-  | 'FIREHOSE_MAX_LATENCY_MS'
   | 'SHUTDOWN_TIMEOUT_MS'
 >;
 
+/** Ready parts: the caller builds the source and the sink (see `sinks/sink.factory.ts`), the app wires them. */
 export interface ExtractorDeps {
   config: ExtractorSettings;
   logger: Logger;
   metrics: ExtractorMetrics;
   source: TickSource;
-  /** Admission shared by every product, for a source that does not limit itself. */
-  budget?: RequestBudget;
-  /** For `SINK=local`: the local ObjectStore rooted at DATA_DIR. */
-  store?: ObjectStore;
-  /** For `SINK=firehose`. */
-  firehose?: FirehosePutter;
+  /** Builds the sink (Firehose or the local delivery stream) with its client already in hand. */
+  sink: SinkFactory;
+  /** Names this process in the spool's lease (its log lines carry the same id); default a fresh UUID. */
+  runId?: string;
+  /** Where EMF lines go when `METRICS_EMF` is on (default stdout). */
+  emfWrite?: (line: string) => void;
   clock?: Clock;
 }
 
 export interface RunningExtractor {
   readonly opsPort: number;
+  /** The ops server's address (`HOST`). */
+  readonly opsHost: string;
   readonly pipeline: DeliveryPipeline;
   /** Stop scheduling, finish or abort requests in flight, deliver what is spooled; resolves within the shutdown budget. */
   stop(): Promise<{ delivered: boolean }>;
@@ -56,47 +59,50 @@ export interface RunningExtractor {
    * The service must not run on without a source: main stops (flushing what was accepted) and exits non-zero.
    */
   readonly failed: Promise<Error>;
-}
-
-/** The configured sink (`SINK`): also used by the candle backfill CLI, so backfilled records take the same path. */
-export function createSink(
-  deps: Pick<ExtractorDeps, 'config' | 'logger' | 'metrics' | 'store' | 'firehose' | 'clock'>,
-  onDelivered: DeliveredCallback,
-): TickSink {
-  const { config, logger, metrics, clock } = deps;
-  if (config.SINK === 'firehose') {
-    if (!deps.firehose) throw new Error('SINK=firehose needs a Firehose client');
-    return new FirehoseSink({
-      client: deps.firehose,
-      streamName: config.FIREHOSE_STREAM_NAME,
-      maxLatencyMs: config.FIREHOSE_MAX_LATENCY_MS,
-      onDelivered,
-      logger,
-      metrics,
-      ...(clock ? { clock } : {}),
-    });
-  }
-  if (!deps.store) throw new Error('SINK=local needs an ObjectStore');
-  return new LocalDeliverySink({
-    store: deps.store,
-    bucket: config.RAW_BUCKET,
-    streamName: config.FIREHOSE_STREAM_NAME,
-    bufferIntervalS: config.BUFFER_INTERVAL_S,
-    bufferSizeMb: config.BUFFER_SIZE_MB,
-    onDelivered,
-    logger,
-    metrics,
-    ...(clock ? { clock } : {}),
-  });
+  /**
+   * Resolves when another extractor took the spool's lease over (this one stalled past `SPOOL_LOCK_STALE_S`). The
+   * process must exit at once, without touching the spool again: main exits 1.
+   */
+  readonly leaseLost: Promise<SpoolLeaseLostError>;
 }
 
 /**
- * Wire the service: spool (replayed first), sink, pipeline, the source (scheduled polls or a stream) and the ops
- * server. Every due tick of every product becomes exactly one record.
+ * Wire the service: the spool's single-writer lease, the spool (replayed first), sink, pipeline, the source
+ * (scheduled polls or a stream) and the ops server. Every due tick of every product becomes exactly one record.
+ * Throws `SpoolLockedError` when another extractor holds the spool directory.
  */
 export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtractor> {
-  const { config, logger, metrics, source } = deps;
+  const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
+  let reportLost: (error: SpoolLeaseLostError) => void = () => undefined;
+  const leaseLost = new Promise<SpoolLeaseLostError>((resolve) => (reportLost = resolve));
+  const lease = await SpoolLease.acquire({
+    dir: config.SPOOL_DIR,
+    runId: deps.runId ?? randomUUID(),
+    waitMs: config.SPOOL_LOCK_WAIT_S * 1000,
+    staleMs: config.SPOOL_LOCK_STALE_S * 1000,
+    clock,
+    onLost: (holder) => reportLost(new SpoolLeaseLostError(config.SPOOL_DIR, holder)),
+  });
+  logger.info(
+    { spoolDir: config.SPOOL_DIR, lease: lease.holder },
+    'spool lease taken: this process is its only writer',
+  );
+  try {
+    return await startOnLease(deps, clock, lease, leaseLost);
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
+}
+
+async function startOnLease(
+  deps: ExtractorDeps,
+  clock: Clock,
+  lease: SpoolLease,
+  leaseLost: Promise<SpoolLeaseLostError>,
+): Promise<RunningExtractor> {
+  const { config, logger, metrics, source } = deps;
   const spool = Spool.open({
     dir: config.SPOOL_DIR,
     capBytes: config.SPOOL_MAX_MB * 1024 * 1024,
@@ -109,10 +115,28 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       ),
     onRepair: (r) => logger.warn(r, 'spool segment ended in a partial line (killed mid-write): cut off'),
   });
-  const pipeline = new DeliveryPipeline({ spool, createSink: (cb) => createSink(deps, cb), logger, metrics, clock });
+  const pipeline = new DeliveryPipeline({ spool, createSink: deps.sink, logger, metrics, clock });
   pipeline.start();
 
+  const health = new EmfHealthCounter();
+  const emf = config.METRICS_EMF
+    ? new EmfReporter({
+        counter: health,
+        gauges: () => ({
+          spoolBytes: spool.bytes,
+          spoolCapBytes: spool.capBytes,
+          deliveryLagMs: pipeline.deliveryLagMs(),
+        }),
+        intervalMs: config.METRICS_EMF_INTERVAL_S * 1000,
+        clock,
+        ...(deps.emfWrite ? { write: deps.emfWrite } : {}),
+      })
+    : undefined;
+  emf?.start();
+
   const emit = (tick: PriceTick): void => {
+    if (source.kind === 'stream') health.countDue();
+    health.recordTick(tick);
     metrics.ticks.inc({ product: tick.product_id, status: tick.status, reason: tick.reason ?? '' });
     if (tick.status === 'ok') metrics.markSuccess(tick.product_id, clock.now());
     else
@@ -134,7 +158,6 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       await source.warmUp(first, { signal: streamStop.signal, timeoutMs: config.REQUEST_TIMEOUT_MS });
     const pollDeps = {
       source,
-      ...(deps.budget ? { budget: deps.budget } : {}),
       timeoutMs: config.REQUEST_TIMEOUT_MS,
       now: () => clock.now(),
     };
@@ -145,13 +168,14 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       clock,
       run: async ({ productId, dueMs, signal }) => {
         metrics.ticksDue.inc({ product: productId });
+        health.countDue();
         const outcome = await pollTick(pollDeps, productId, dueMs, signal);
-        if (outcome.latencyMs !== undefined)
-          metrics.pollLatency.observe({ product: productId }, outcome.latencyMs / 1000);
+        metrics.pollLatency.observe({ product: productId }, outcome.latencyMs / 1000);
         emit(outcome.tick);
       },
       overrun: ({ productId, dueMs }, cause) => {
         metrics.ticksDue.inc({ product: productId });
+        health.countDue();
         logger.warn({ productId, dueMs, cause }, 'tick overrun');
         emit(missedTickFor(productId, source.source, new Date(dueMs), 'overrun', new Date(clock.now())));
       },
@@ -171,7 +195,7 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
   }
 
   let running = true;
-  const ops: OpsServer = await startOpsServer(config.METRICS_PORT, metrics, () => ({
+  const ops: OpsServer = await startOpsServer(config.METRICS_PORT, config.HOST, metrics, () => ({
     running,
     spoolDepth: spool.depth,
     spoolBytes: spool.bytes,
@@ -185,6 +209,7 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       intervalMs: config.INTERVAL_MS,
       sink: pipeline.sink.name,
       opsPort: ops.port,
+      opsHost: ops.host,
       spoolDir: config.SPOOL_DIR,
     },
     'extractor started',
@@ -204,8 +229,10 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       const timer = clock.setTimeout(() => deadline.abort(), Math.max(0, budget - (clock.now() - started)));
       const delivered = await pipeline.drain(deadline.signal);
       clock.clearTimeout(timer);
+      emf?.stop(); // the last, partial interval
       pipeline.sink.close();
       spool.close();
+      lease.release();
       await ops.close();
       logger.info(
         { delivered, spoolDepth: spool.depth, tookMs: clock.now() - started },
@@ -214,5 +241,5 @@ export async function startExtractor(deps: ExtractorDeps): Promise<RunningExtrac
       return { delivered };
     })());
 
-  return { opsPort: ops.port, pipeline, stop, failed };
+  return { opsPort: ops.port, opsHost: ops.host, pipeline, stop, failed, leaseLost };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { catchError } from '@btc-etl/testing';
 import { parseConfig } from './extractor.config';
+import { ConfigError } from './extractor.errors';
 
 describe('parseConfig', () => {
   it('has working defaults: BTC-USD exchange ticker every second into the local bucket under ./data', () => {
@@ -18,13 +20,48 @@ describe('parseConfig', () => {
       RATE_LIMIT_RPS: 10,
       RATE_LIMIT_BURST: 15,
       FIREHOSE_MAX_LATENCY_MS: 1000,
+      HOST: '127.0.0.1',
+      SPOOL_LOCK_WAIT_S: 0,
+      SPOOL_LOCK_STALE_S: 30,
     });
+  });
+
+  it.each([
+    { SHUTDOWN_TIMEOUT_MS: '90000', ok: true }, // the Fargate stack's drain deadline (stop timeout 120 s)
+    { SHUTDOWN_TIMEOUT_MS: '115000', ok: true },
+    { SHUTDOWN_TIMEOUT_MS: '120000', ok: false }, // would outlast ECS's longest stop timeout
+  ])('SHUTDOWN_TIMEOUT_MS=$SHUTDOWN_TIMEOUT_MS accepted: $ok', ({ SHUTDOWN_TIMEOUT_MS, ok }) => {
+    if (ok) expect(parseConfig([], { SHUTDOWN_TIMEOUT_MS }).SHUTDOWN_TIMEOUT_MS).toBe(Number(SHUTDOWN_TIMEOUT_MS));
+    else
+      expect(catchError(() => parseConfig([], { SHUTDOWN_TIMEOUT_MS }), ConfigError).variable).toBe(
+        'SHUTDOWN_TIMEOUT_MS',
+      );
+  });
+
+  it('has no default stream name against AWS: SINK=firehose needs FIREHOSE_STREAM_NAME', () => {
+    const error = catchError(() => parseConfig([], { SINK: 'firehose' }), ConfigError);
+    expect(error.variable).toBe('FIREHOSE_STREAM_NAME');
+    expect(error.message).toMatch(/required with SINK=firehose/);
+    expect(parseConfig([], { SINK: 'firehose', FIREHOSE_STREAM_NAME: 'prod-ticks' }).FIREHOSE_STREAM_NAME).toBe(
+      'prod-ticks',
+    );
+  });
+
+  it.each([
+    { HOST: '0.0.0.0', ok: true },
+    { HOST: '::', ok: true },
+    { HOST: '10.0.0.5', ok: true },
+    { HOST: 'example.com', ok: false },
+    { HOST: '0.0.0.0:9464', ok: false },
+  ])('HOST=$HOST for the ops server: accepted $ok', ({ HOST, ok }) => {
+    if (ok) expect(parseConfig([], { HOST }).HOST).toBe(HOST);
+    else expect(catchError(() => parseConfig([], { HOST }), ConfigError).variable).toBe('HOST');
   });
 
   it('reads env and lets matching kebab-case flags win', () => {
     const c = parseConfig(
       ['--products', 'ETH-USD, BTC-USD', '--sink=firehose'],
-      { PRODUCTS: 'SOL-USD', SINK: 'local', INTERVAL_MS: '2000', SPOOL_DIR: '/var/spool/x' },
+      { PRODUCTS: 'SOL-USD', SINK: 'local', INTERVAL_MS: '2000', SPOOL_DIR: '/var/spool/x', FIREHOSE_STREAM_NAME: 's' },
       '/w',
     );
     expect(c.PRODUCTS).toEqual(['ETH-USD', 'BTC-USD']);
@@ -39,12 +76,6 @@ describe('parseConfig', () => {
     );
     expect(() => parseConfig([], { PRODUCTS: 'BTC-USD,BTC-USD' })).toThrowError(/PRODUCTS=.*listed twice/);
     expect(() => parseConfig([], { RAW_BUCKET: 'Bad_Bucket' })).toThrowError(/RAW_BUCKET=.*bucket name/);
-  });
-
-  it('chooses how the WebSocket source finds dropped messages: by sequence (default) or by trade id', () => {
-    expect(parseConfig([], { SOURCE: 'ws-ticker' }).WS_GAP_DETECTION).toBe('sequence');
-    expect(parseConfig(['--ws-gap-detection', 'trade-id'], { SOURCE: 'ws-ticker' }).WS_GAP_DETECTION).toBe('trade-id');
-    expect(() => parseConfig([], { WS_GAP_DETECTION: 'both' })).toThrowError(/^WS_GAP_DETECTION="both"/);
   });
 
   it('refuses a product count and rate that the Coinbase limit cannot serve, and says why', () => {

@@ -6,11 +6,12 @@ import { createCoinbaseClient, TokenBucket } from '@btc-etl/coinbase';
 import { LocalObjectStore } from '@btc-etl/object-store';
 import { startFakeCoinbase, type FakeCoinbase } from '@btc-etl/testing';
 import { missingSeconds, readLocalRaw } from '../test/raw-bucket';
-import { coinbasePollingSource } from './coinbase.source';
+import { coinbasePollingSource } from './sources/coinbase-polling.source';
 import { parseConfig } from './extractor.config';
 import { startExtractor, type RunningExtractor } from './extractor.app';
-import { silentLogger } from './logger';
-import { ExtractorMetrics } from './metrics';
+import { createSinkFactory } from './sinks/sink.factory';
+import { silentLogger } from './ops/logger';
+import { ExtractorMetrics } from './ops/extractor.metrics';
 
 describe('extractor against a fake Coinbase, local delivery stream', () => {
   let dir: string;
@@ -50,7 +51,13 @@ describe('extractor against a fake Coinbase, local delivery stream', () => {
       logger: silentLogger,
       metrics,
       source: coinbasePollingSource(client, config.SOURCE === 'spot' ? 'spot' : 'exchange-ticker'),
-      store: new LocalObjectStore({ root: config.DATA_DIR }),
+      sink: createSinkFactory(
+        config,
+        { kind: 'local', store: new LocalObjectStore({ root: config.DATA_DIR }) },
+        {
+          logger: silentLogger,
+        },
+      ),
     });
     return { config, metrics, running };
   }

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { hostname } from 'node:os';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordId } from '@btc-etl/price-schema';
 import { startFakeCoinbase, type FakeCoinbase } from '@btc-etl/testing';
 import { missingSeconds, readLocalRaw } from '../test/raw-bucket';
@@ -63,19 +64,20 @@ describe('configuration errors', () => {
 describe('the built bundle as a process', () => {
   let dir: string;
   let fake: FakeCoinbase;
-  let child: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'extractor-proc-'));
     fake = await startFakeCoinbase({ seed: 9 });
     fake.setFaults([{ endpoint: 'ticker', delayMs: { min: 10, max: 80 } }]);
   });
   afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children.splice(0))
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function launch(env: Record<string, string>): {
+  function launch(env: Record<string, string> = {}): {
     child: ChildProcess;
     exited: Promise<{ code: number | null; signal: string | null; at: number }>;
     output: () => string;
@@ -97,7 +99,7 @@ describe('the built bundle as a process', () => {
     });
     proc.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     proc.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    child = proc;
+    children.push(proc);
     const exited = new Promise<{ code: number | null; signal: string | null; at: number }>((r) =>
       proc.once('exit', (code, signal) => r({ code, signal, at: Date.now() })),
     );
@@ -168,5 +170,72 @@ describe('the built bundle as a process', () => {
         ),
       ).toEqual([]);
     }
+  });
+
+  describe('one writer per spool directory', { timeout: 90_000 }, () => {
+    /** The JSON log line of an event, once it has been written. */
+    const logLine = async (run: { output: () => string }, msg: string) =>
+      vi.waitFor(
+        () => {
+          const line = run
+            .output()
+            .split('\n')
+            .find((l) => l.includes(`"msg":"${msg}"`));
+          if (!line) throw new Error(`no "${msg}" yet`);
+          return JSON.parse(line) as Record<string, unknown> & { lease?: { runId: string; pid: number } };
+        },
+        { timeout: 30_000, interval: 20 },
+      );
+
+    it('a second extractor on the same spool refuses to start (exit 75), naming the holder; the first runs on', async () => {
+      const first = launch();
+      const taken = await logLine(first, 'spool lease taken: this process is its only writer');
+      await logLine(first, 'extractor started');
+      const second = launch();
+      const refused = await second.exited;
+      expect(refused.code, second.output()).toBe(75);
+      expect(second.output()).toMatch(
+        new RegExp(
+          `in use by another extractor: pid ${first.child.pid} on ${hostname()}, run ${taken.lease?.runId}, since \\d{4}-`,
+        ),
+      );
+      expect(second.output()).not.toContain('extractor started');
+      // the holder is unaffected: it keeps polling and still delivers everything at SIGTERM
+      const before = scheduled(fake).length;
+      await fake.waitForRequests(before + 4, { endpoint: 'ticker' }, 15_000);
+      first.child.kill('SIGTERM');
+      expect((await first.exited).code, first.output()).toBe(0);
+      expect(first.output()).toContain('stopped, everything delivered');
+    });
+
+    it('with SPOOL_LOCK_WAIT_S the second waits for the holder to stop, then takes the spool over', async () => {
+      const first = launch({ BUFFER_INTERVAL_S: '900' });
+      await logLine(first, 'extractor started');
+      const second = launch({ SPOOL_LOCK_WAIT_S: '60', BUFFER_INTERVAL_S: '1' });
+      await fake.waitForRequests(6, { endpoint: 'ticker' }, 15_000);
+      expect(second.output()).not.toContain('spool lease taken');
+      first.child.kill('SIGTERM');
+      expect((await first.exited).code, first.output()).toBe(0);
+      const taken = await logLine(second, 'extractor started');
+      expect(taken).toMatchObject({ spoolDir: expect.stringContaining('.spool') });
+      second.child.kill('SIGTERM');
+      expect((await second.exited).code, second.output()).toBe(0);
+    });
+
+    it('kill -9 of the holder does not block the next start: it takes the lease over and replays the spool', async () => {
+      const first = launch({ BUFFER_INTERVAL_S: '900' });
+      await logLine(first, 'spool lease taken: this process is its only writer');
+      await fake.waitForRequests(6, { endpoint: 'ticker' }, 15_000);
+      first.child.kill('SIGKILL');
+      expect((await first.exited).signal).toBe('SIGKILL');
+      const second = launch({ BUFFER_INTERVAL_S: '1' });
+      const taken = await logLine(second, 'spool lease taken: this process is its only writer');
+      expect(taken.lease?.pid).toBe(second.child.pid);
+      await logLine(second, 'replaying spool from an earlier run');
+      await logLine(second, 'extractor started'); // signal handlers are in place from here
+      second.child.kill('SIGTERM');
+      expect((await second.exited).code, second.output()).toBe(0);
+      expect((await readLocalRaw(join(dir, 'data'))).records.length).toBeGreaterThan(0);
+    });
   });
 });

@@ -1,15 +1,17 @@
 import { CoinbaseWsFeed, createCoinbaseClient, TokenBucket } from '@btc-etl/coinbase';
-import { createObjectStore } from '@btc-etl/object-store';
-import { coinbasePollingSource } from './coinbase.source';
+import { randomUUID } from 'node:crypto';
+import { startExtractor, type RunningExtractor } from './extractor.app';
 import { parseConfig, usage, type ExtractorConfig } from './extractor.config';
-import { ConfigError } from './extractor.errors';
-import { startExtractor } from './extractor.app';
-import { createFirehosePutter } from './firehose.client';
-import { createLogger } from './logger';
-import { ExtractorMetrics } from './metrics';
+import { ConfigError, SpoolLockedError } from './extractor.errors';
+import { ExtractorMetrics } from './ops/extractor.metrics';
+import { createLogger } from './ops/logger';
+import { createSinkFactory, sinkTargetFor } from './sinks/sink.factory';
+import { coinbasePollingSource } from './sources/coinbase-polling.source';
 import { WsTickerSource } from './sources/ws-ticker.source';
 
 const EXTRACTOR_USER_AGENT = 'bitcoin-stream-etl-extractor';
+/** Exit code when another extractor holds the spool (sysexits EX_TEMPFAIL: try again later). */
+const EXIT_SPOOL_LOCKED = 75;
 
 // No `require.main === module` guard: `@nx/js:node` and plain `node` both just run this file.
 async function main(): Promise<void> {
@@ -26,7 +28,8 @@ async function main(): Promise<void> {
     process.stderr.write(`extractor: invalid configuration: ${error.message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const runId = randomUUID();
+  const logger = createLogger(config.LOG_LEVEL, runId);
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception: exiting (spooled ticks are replayed at the next start)');
     process.exit(1);
@@ -42,28 +45,37 @@ async function main(): Promise<void> {
   };
   const client = createCoinbaseClient({ ...clientOptions, userAgent: EXTRACTOR_USER_AGENT });
   const warmUpClient = createCoinbaseClient({ ...clientOptions, userAgent: `${EXTRACTOR_USER_AGENT} (warm-up)` });
-  const running = await startExtractor({
-    config,
-    logger,
-    metrics: new ExtractorMetrics({ defaultMetrics: true }),
-    source:
-      endpoint === 'ws-ticker'
-        ? new WsTickerSource({
-            feed: new CoinbaseWsFeed({
-              url: config.COINBASE_WS_URL,
+  const metrics = new ExtractorMetrics({ defaultMetrics: true });
+  let running: RunningExtractor;
+  try {
+    running = await startExtractor({
+      config,
+      logger,
+      metrics,
+      runId,
+      source:
+        endpoint === 'ws-ticker'
+          ? new WsTickerSource({
+              feed: new CoinbaseWsFeed({
+                url: config.COINBASE_WS_URL,
+                productIds: config.PRODUCTS,
+                gapDetection: config.WS_GAP_DETECTION,
+              }),
               productIds: config.PRODUCTS,
-              trustSequences: config.WS_GAP_DETECTION === 'sequence',
-            }),
-            productIds: config.PRODUCTS,
-            logger,
-            sampleEveryMs: config.ALSO_SAMPLE ?? null,
-            backfill: { client },
-          })
-        : coinbasePollingSource(client, endpoint, warmUpClient),
-    ...(config.SINK === 'local'
-      ? { store: createObjectStore({ kind: 'local', root: config.DATA_DIR }) }
-      : { firehose: createFirehosePutter() }),
-  });
+              logger,
+              sampleEveryMs: config.ALSO_SAMPLE ?? null,
+              backfill: { client },
+            })
+          : coinbasePollingSource(client, endpoint, warmUpClient),
+      sink: createSinkFactory(config, sinkTargetFor(config), { logger, metrics }),
+    });
+  } catch (error) {
+    if (!(error instanceof SpoolLockedError)) throw error;
+    // Another extractor writes this spool: two writers would interleave and replay each other's ticks.
+    logger.fatal({ err: error }, 'spool in use by another extractor: not starting');
+    process.stderr.write(`extractor: ${error.message}\n`);
+    process.exit(EXIT_SPOOL_LOCKED);
+  }
 
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -83,6 +95,11 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Taken over after a stall: the new holder owns the spool now; not one more write, not even a flush.
+  void running.leaseLost.then((error) => {
+    logger.fatal({ err: error }, 'spool lease lost: exiting at once');
+    process.exit(1);
+  });
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   // A dead source must not leave a healthy-looking process that records nothing: flush what was accepted, exit 1,

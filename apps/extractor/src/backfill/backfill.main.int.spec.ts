@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PriceTickSchema } from '@btc-etl/price-schema';
 import { startFakeCoinbase, type FakeCoinbase } from '@btc-etl/testing';
+import { SpoolLease } from '../delivery/spool.lease';
 
 const root = resolve(import.meta.dirname, '../../../..');
 const run = promisify(execFile);
@@ -73,6 +74,18 @@ describe('extractor:backfill CLI', () => {
     expect(records.every((r) => r.source === 'coinbase-candles' && r.backfilled === true)).toBe(true);
     expect(fake.requestsTo({ endpoint: 'candles' }).map((r) => r.status)).toEqual([429, 200]);
     expect(readdirSync(join(data, '.backfill'))).toEqual([]); // done: no checkpoint left
+  }, 60_000);
+
+  it('refuses to run (exit 75) on a backfill spool another process holds, naming it', async () => {
+    const held = await SpoolLease.acquire({ dir: join(data, '.spool', 'extractor-backfill'), runId: 'other-backfill' });
+    try {
+      const out = await cli(['--product', 'BTC-USD', '--from', '2026-11-27T06:00:00Z', '--to', '2026-11-27T07:00:00Z']);
+      expect(out.code, out.stderr).toBe(75);
+      expect(out.stderr).toContain(`pid ${process.pid} on ${hostname()}, run other-backfill`);
+      expect(fake.requestsTo({ endpoint: 'candles' })).toEqual([]);
+    } finally {
+      held.release();
+    }
   }, 60_000);
 
   it('exits 2 naming the bad flag', async () => {

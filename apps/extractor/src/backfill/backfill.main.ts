@@ -1,15 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createCoinbaseClient, TokenBucket } from '@btc-etl/coinbase';
-import { createObjectStore } from '@btc-etl/object-store';
 import type { PriceTick } from '@btc-etl/price-schema';
-import { DeliveryPipeline } from '../delivery.pipeline';
-import { createSink } from '../extractor.app';
+import { DeliveryPipeline } from '../delivery/delivery.pipeline';
+import { Spool } from '../delivery/spool';
+import { SpoolLease } from '../delivery/spool.lease';
 import { parseConfig, type ExtractorConfig } from '../extractor.config';
-import { ConfigError, ExtractorError } from '../extractor.errors';
-import { createFirehosePutter } from '../firehose.client';
-import { createLogger } from '../logger';
-import { ExtractorMetrics } from '../metrics';
-import { Spool } from '../spool';
+import { ConfigError, ExtractorError, SpoolLockedError } from '../extractor.errors';
+import { ExtractorMetrics } from '../ops/extractor.metrics';
+import { createLogger } from '../ops/logger';
+import { createSinkFactory, sinkTargetFor } from '../sinks/sink.factory';
 import { CheckpointFile } from './backfill.checkpoint';
 import { parseBackfillArgs, progressLine } from './backfill.cli';
 import { backfillCandles, type BackfillJob } from './candle.backfill';
@@ -32,23 +32,36 @@ async function main(): Promise<void> {
     process.stderr.write(`backfill: invalid arguments: ${error.message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const runId = randomUUID();
+  const logger = createLogger(config.LOG_LEVEL, runId);
   const metrics = new ExtractorMetrics();
-  const spool = Spool.open({ dir: `${config.SPOOL_DIR}-backfill`, capBytes: config.SPOOL_MAX_MB * 1024 * 1024 });
-  const deps = {
-    config,
-    logger,
-    metrics,
-    ...(config.SINK === 'local'
-      ? { store: createObjectStore({ kind: 'local', root: config.DATA_DIR }) }
-      : { firehose: createFirehosePutter() }),
-  };
-  const pipeline = new DeliveryPipeline({ spool, createSink: (cb) => createSink(deps, cb), logger, metrics });
+  const spoolDir = `${config.SPOOL_DIR}-backfill`;
+  let lease: SpoolLease;
+  try {
+    // one backfill per spool: two would replay and acknowledge each other's lines
+    lease = await SpoolLease.acquire({
+      dir: spoolDir,
+      runId,
+      waitMs: config.SPOOL_LOCK_WAIT_S * 1000,
+      staleMs: config.SPOOL_LOCK_STALE_S * 1000,
+      onLost: (holder) => {
+        logger.fatal({ holder }, 'backfill spool lease lost: exiting at once');
+        process.exit(1);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof SpoolLockedError)) throw error;
+    process.stderr.write(`backfill: ${error.message}\n`);
+    process.exit(75);
+  }
+  const spool = Spool.open({ dir: spoolDir, capBytes: config.SPOOL_MAX_MB * 1024 * 1024 });
+  const createSink = createSinkFactory(config, sinkTargetFor(config), { logger, metrics });
+  const pipeline = new DeliveryPipeline({ spool, createSink, logger, metrics });
   pipeline.start();
 
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => stop.abort(new ExtractorError(`backfill interrupted (${signal})`)));
+    process.once(signal, () => stop.abort(new ExtractorError(`backfill interrupted (${signal})`, { signal })));
   const client = createCoinbaseClient({
     exchangeUrl: config.COINBASE_EXCHANGE_URL,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -82,7 +95,9 @@ async function main(): Promise<void> {
           // the checkpoint must not pass a page whose records did not reach the spool (invalid, or the spool full)
           const lost = (await rejected()) - before;
           if (lost > 0)
-            throw new ExtractorError(`${lost} candle records were not spooled; the page will be fetched again`);
+            throw new ExtractorError(`${lost} candle records were not spooled; the page will be fetched again`, {
+              lost,
+            });
         },
         onProgress: (p) => (tty ? process.stderr.write(`\r${progressLine(p)}`) : logger.info(p, 'backfill progress')),
       },
@@ -100,6 +115,7 @@ async function main(): Promise<void> {
   const delivered = await pipeline.drain(deadline.signal);
   pipeline.sink.close();
   spool.close();
+  lease.release();
   logger.info(
     { delivered },
     delivered ? 'everything delivered' : 'the rest stays in the backfill spool for the next run',

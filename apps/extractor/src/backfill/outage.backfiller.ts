@@ -1,7 +1,7 @@
 import type { CandleGranularity, CoinbaseClient } from '@btc-etl/coinbase';
 import type { PriceTick } from '@btc-etl/price-schema';
-import { backoffMs, systemClock, type Clock } from '../clock';
-import type { Logger } from '../logger';
+import { backoffMs, systemClock, type Clock } from '@btc-etl/resilience';
+import type { Logger } from '../ops/logger';
 import { backfillCandles, outageJob, type BackfillJob } from './candle.backfill';
 
 export interface OutageBackfillerOptions {
@@ -28,7 +28,8 @@ interface Queued {
 }
 
 /**
- * After an outage of the stream, fetch the candles that cover its span and write them, tagged `backfilled`, through
+ * After a real loss in the stream (a gap in the trade ids or an outage), fetch the candles that cover exactly its
+ * span (whole candles from the one holding its start to the one holding its end) and write them, tagged `backfilled`, through
  * the extractor's own sinks. Jobs run one at a time (they share the Exchange rate limiter with any polling, at a
  * headroom that leaves room for it) and failed ones are retried with backoff; one that keeps failing is logged at
  * error level with the exact command that fills it by hand. Never throws into the stream.
@@ -54,7 +55,7 @@ export class OutageBackfiller {
     this.random = options.random ?? Math.random;
   }
 
-  /** An outage of `productId` from `start` to `end` (ISO): backfill it once its candles are final. */
+  /** A loss of `productId` from `start` to `end` (ISO): backfill it once its candles are final. */
   enqueue(productId: string, start: string, end: string): void {
     if (this.abort.signal.aborted) return;
     const job = outageJob(productId, start, end, this.granularity);
@@ -125,7 +126,7 @@ export class OutageBackfiller {
         );
         return;
       }
-      const delay = backoffMs(attempt, 5_000, 300_000, this.random);
+      const delay = backoffMs(attempt, { baseMs: 5_000, capMs: 300_000, random: this.random });
       this.options.logger.warn({ ...log, err: error, retryInMs: delay }, 'outage backfill failed, will retry');
       this.later({ job, attempt }, delay);
     }

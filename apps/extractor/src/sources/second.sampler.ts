@@ -1,5 +1,5 @@
 import { recordId, type PriceTick } from '@btc-etl/price-schema';
-import { systemClock, type Clock } from '../clock';
+import { systemClock, type Clock } from '@btc-etl/resilience';
 
 export interface SecondSamplerOptions {
   productIds: readonly string[];

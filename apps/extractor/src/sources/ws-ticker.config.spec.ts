@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { catchError } from '@btc-etl/testing';
 import { parseConfig } from '../extractor.config';
 import { ConfigError } from '../extractor.errors';
 
@@ -31,5 +32,23 @@ describe('config of SOURCE=ws-ticker', () => {
     })();
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as ConfigError).variable).toBe('ALSO_SAMPLE');
+  });
+
+  it('detects losses from the matches channel by default; none is the other mode right on the live feed', () => {
+    expect(parseConfig([], { SOURCE: 'ws-ticker' }, '/tmp').WS_GAP_DETECTION).toBe('matches');
+    expect(parseConfig(['--ws-gap-detection', 'none'], { SOURCE: 'ws-ticker' }, '/tmp').WS_GAP_DETECTION).toBe('none');
+  });
+
+  it.each([
+    ['sequence', /^WS_GAP_DETECTION="sequence": removed: ticker sequence numbers and trade ids jump/],
+    ['trade-id', /^WS_GAP_DETECTION="trade-id": removed: .*use matches or none/],
+    ['both', /^WS_GAP_DETECTION="both": expected one of matches, none \(flag --ws-gap-detection\)/],
+  ])('refuses WS_GAP_DETECTION=%s, naming the variable', (value, message) => {
+    const error = catchError(
+      () => parseConfig([], { SOURCE: 'ws-ticker', WS_GAP_DETECTION: value }, '/tmp'),
+      ConfigError,
+    );
+    expect(error.variable).toBe('WS_GAP_DETECTION');
+    expect(error.message).toMatch(message);
   });
 });

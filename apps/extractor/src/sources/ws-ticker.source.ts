@@ -1,9 +1,9 @@
 import type { CandleGranularity, CoinbaseClient, FeedGap, WsFeedEvent } from '@btc-etl/coinbase';
 import type { PriceTick } from '@btc-etl/price-schema';
 import { OutageBackfiller } from '../backfill/outage.backfiller';
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
-import type { StreamingSource } from '../tick-source.port';
+import type { Clock } from '@btc-etl/resilience';
+import type { Logger } from '../ops/logger';
+import type { StreamingSource } from './tick-source.port';
 import { SecondSampler } from './second.sampler';
 
 /** The part of `CoinbaseWsFeed` the source uses (a seam for tests and benches). */
@@ -19,8 +19,9 @@ export interface WsTickerSourceOptions {
   sampleEveryMs?: number | null;
   clock?: Clock;
   /**
-   * Backfill every outage from the candles endpoint once its span is known, through the same `emit` (records tagged
-   * `backfilled`). Null: outages are only recorded.
+   * Backfill every real loss (a `sequence_gap`, or an outage during which trades happened or may have) from the
+   * candles covering exactly its span, through the same `emit` (records tagged `backfilled`). An outage the feed
+   * showed to have lost no trade is not backfilled. Null: losses are only recorded.
    */
   backfill?: { client: Pick<CoinbaseClient, 'getCandles'>; granularity?: CandleGranularity; settleMs?: number } | null;
   /** Told about every outage once its span is known (after its records are emitted). */
@@ -31,8 +32,10 @@ export interface WsTickerSourceOptions {
 
 /**
  * `SOURCE=ws-ticker`: Coinbase Exchange's WebSocket feed as a streaming source. One record per ticker, one
- * `missed` record per gap (`sequence_gap`) and per outage (`disconnected`, with its span), optionally the 1 Hz
- * sample, all through the extractor's one `emit`. Connection events become log lines carrying the connection id.
+ * `missed` record per real loss found in the `matches` channel (`sequence_gap`, its exact trade ids) and per
+ * outage (`disconnected`, with its span), optionally the 1 Hz sample, all through the extractor's one `emit`.
+ * Matches feed the gap detector only: they are not recorded (the ticker stays the price record). Connection events
+ * become log lines carrying the connection id.
  */
 export class WsTickerSource implements StreamingSource {
   readonly kind = 'stream' as const;
@@ -86,10 +89,10 @@ export class WsTickerSource implements StreamingSource {
               },
               event.gap.reason === 'disconnected' ? 'feed outage recorded' : 'sequence gap recorded',
             );
-            if (event.gap.reason === 'disconnected') {
+            // a quiet outage lost nothing: a backfill would only repeat what the feed already said
+            if (event.gap.tradesLost !== false)
               backfiller?.enqueue(event.gap.productId, event.gap.start, event.gap.end);
-              onOutage?.(event.gap);
-            }
+            if (event.gap.reason === 'disconnected') onOutage?.(event.gap);
             return;
           case 'connecting':
             logger.info(
@@ -98,7 +101,10 @@ export class WsTickerSource implements StreamingSource {
             );
             return;
           case 'subscribed':
-            logger.info({ connectionId: event.connectionId, productIds: event.productIds }, 'feed subscribed');
+            logger.info(
+              { connectionId: event.connectionId, productIds: event.productIds, channels: event.channels },
+              'feed subscribed',
+            );
             return;
           case 'disconnected':
             logger.warn(
@@ -117,10 +123,10 @@ export class WsTickerSource implements StreamingSource {
               {
                 connectionId: event.connectionId,
                 productId: event.productId,
-                sequence: event.sequence,
-                lastSequence: event.lastSequence,
+                tradeId: event.tradeId,
+                lastTradeId: event.lastTradeId,
               },
-              'late feed message',
+              'late match',
             );
             return;
           case 'feed_error':
@@ -130,7 +136,7 @@ export class WsTickerSource implements StreamingSource {
             );
             return;
           case 'parse_error':
-            // the message is lost; the next sequence number turns it into a sequence_gap record
+            // the message is lost; a lost match shows up as a hole in the trade ids (a sequence_gap record)
             logger.error({ connectionId: event.connectionId, err: event.error }, 'feed message rejected');
             return;
         }

@@ -1,5 +1,18 @@
-export * from './ws-feed.client';
-export * from './ws-feed.errors';
+export {
+  CoinbaseWsFeed,
+  DEFAULT_COINBASE_WS_URL,
+  WS_GAP_DETECTION_MODES,
+  type CoinbaseWsFeedOptions,
+  type WsFeedEvent,
+  type WsGapDetection,
+} from './ws-feed.client';
+export {
+  CoinbaseWsError,
+  WsClosedError,
+  WsFeedParseError,
+  WsStaleConnectionError,
+  WsSubscribeError,
+} from './ws-feed.errors';
 export {
   WS_TICKER_SOURCE,
   parseFeedMessage,
@@ -9,5 +22,6 @@ export {
   type FeedMessage,
   type WsTickerMessage,
   type WsHeartbeatMessage,
+  type WsMatchMessage,
 } from './ws-feed.mapper';
-export * from './ws-gap.detector';
+export { TradeGapDetector, type MatchVerdict } from './ws-gap.detector';

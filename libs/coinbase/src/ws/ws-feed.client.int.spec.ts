@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DataError } from '@btc-etl/errors';
 import { PriceTickSchema } from '@btc-etl/price-schema';
 import { startFakeCoinbaseWs, type FakeCoinbaseWs } from '@btc-etl/testing';
 import { CoinbaseWsFeed, type CoinbaseWsFeedOptions, type WsFeedEvent } from './ws-feed.client';
@@ -11,7 +12,8 @@ function runFeed(server: FakeCoinbaseWs, options: Partial<CoinbaseWsFeedOptions>
   const feed = new CoinbaseWsFeed({
     url: server.url,
     productIds: ['BTC-USD', 'ETH-USD'],
-    heartbeatTimeoutMs: 400,
+    heartbeatTimeoutMs: 1_000,
+    gapGraceMs: 300,
     backoffBaseMs: 50,
     backoffCapMs: 400,
     ...options,
@@ -19,11 +21,16 @@ function runFeed(server: FakeCoinbaseWs, options: Partial<CoinbaseWsFeedOptions>
   const done = feed.run((e) => events.push(e), controller.signal);
   const of = <T extends WsFeedEvent['type']>(type: T) =>
     events.filter((e): e is Extract<WsFeedEvent, { type: T }> => e.type === type);
-  async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!check()) {
       if (Date.now() > until)
-        throw new Error(`timed out waiting for ${what}; events: ${events.map((e) => e.type).join(',')}`);
+        throw new Error(
+          `timed out waiting for ${what}; last events: ${events
+            .slice(-30)
+            .map((e) => e.type)
+            .join(',')}`,
+        );
       await new Promise((r) => setTimeout(r, 5));
     }
   }
@@ -31,7 +38,8 @@ function runFeed(server: FakeCoinbaseWs, options: Partial<CoinbaseWsFeedOptions>
     controller.abort();
     await done;
   };
-  return { events, of, waitFor, stop, done, feed };
+  const gaps = (reason: 'sequence_gap' | 'disconnected') => of('gap').filter((e) => e.gap.reason === reason);
+  return { events, of, gaps, waitFor, stop, done, feed };
 }
 
 let server: FakeCoinbaseWs | undefined;
@@ -54,111 +62,169 @@ async function setup(
   return { server, ...feed };
 }
 
-describe('CoinbaseWsFeed against the fake Exchange feed', () => {
-  it('subscribes to ticker and heartbeat for every product and records each ticker', async () => {
+describe('CoinbaseWsFeed against the live-like fake Exchange feed', () => {
+  it('subscribes to ticker, heartbeat and matches, records each ticker, and sees no gap in jumping numbers', async () => {
     const { server, of, waitFor } = await setup();
     expect(server.received).toEqual([
-      { type: 'subscribe', product_ids: ['BTC-USD', 'ETH-USD'], channels: ['ticker', 'heartbeat'] },
+      { type: 'subscribe', product_ids: ['BTC-USD', 'ETH-USD'], channels: ['ticker', 'heartbeat', 'matches'] },
     ]);
     server.trades('BTC-USD', 3);
+    server.cascade('BTC-USD', 5);
     server.trades('ETH-USD', 2);
-    await waitFor('5 ticks', () => of('tick').length === 5);
+    await waitFor('6 ticks', () => of('tick').length === 6);
     const ticks = of('tick').map((e) => e.tick);
     for (const t of ticks) expect(PriceTickSchema.parse(t)).toEqual(t);
     const btc = ticks.filter((t) => t.product_id === 'BTC-USD');
-    expect(btc.map((t) => t.sequence)).toEqual([1_000_001, 1_000_002, 1_000_003]);
-    expect(btc.map((t) => t.trade_id)).toEqual([100_001, 100_002, 100_003]);
-    await waitFor('heartbeats of both products', () => new Set(of('heartbeat').map((e) => e.productId)).size === 2);
+    // ticker trade ids jump over the cascade and sequences over book traffic: the live feed's normal numbering
+    expect(btc.map((t) => t.trade_id)).toEqual([100_001, 100_002, 100_003, 100_008]);
+    expect(btc.some((t, i) => i > 0 && (t.sequence as number) > (btc[i - 1]?.sequence as number) + 1)).toBe(true);
+    const seen = of('heartbeat').length;
+    await waitFor('heartbeats after the trades', () => of('heartbeat').length >= seen + 6);
     expect(of('gap')).toEqual([]);
     // every event names its connection
     expect(new Set(of('tick').map((e) => e.connectionId)).size).toBe(1);
   });
 
-  it('records dropped sequence numbers as one sequence_gap record with the missing range', async () => {
-    const { server, of, waitFor } = await setup();
-    server.trades('BTC-USD', 2);
-    server.dropNext('BTC-USD', 3);
+  it('a long nominal run (cascades, book traffic, heartbeats) records zero sequence_gap', async () => {
+    const { server, of, gaps, waitFor, stop } = await setup({ heartbeatIntervalMs: 20, cascadeEvery: 3 });
+    stopFeed = undefined;
+    await Promise.all([server.burst('BTC-USD', 3_000, 3_000), server.burst('ETH-USD', 3_000, 3_000)]);
+    await waitFor('6,000 ticks', () => of('tick').length === 6_000, 30_000);
+    const heartbeats = of('heartbeat').length;
+    await waitFor('heartbeats after the run', () => of('heartbeat').length >= heartbeats + 20);
+    await stop();
+    expect(server.state('BTC-USD').matchesSent).toBe(5_000); // 2,000 single trades and 1,000 cascades of 3
+    expect(gaps('sequence_gap')).toEqual([]);
+    expect(of('late')).toEqual([]);
+  });
+
+  it('records every injected loss exactly once, covering exactly the lost trade ids', async () => {
+    const { server, of, gaps, waitFor } = await setup({ heartbeatIntervalMs: 50 });
+    server.trades('BTC-USD', 5);
+    server.dropNext('BTC-USD', 2); // two single trades, found by the next match
     server.trades('BTC-USD', 4);
-    await waitFor('ticks', () => of('tick').length === 3);
-    expect(of('gap').map((e) => e.tick)).toEqual([
-      expect.objectContaining({
-        status: 'missed',
-        reason: 'sequence_gap',
-        gap_from_sequence: 1_000_003,
-        gap_to_sequence: 1_000_005,
-        gap_from_trade_id: 100_003,
-        gap_to_trade_id: 100_005,
-      }),
-    ]);
-    expect(PriceTickSchema.parse(of('gap')[0]?.tick)).toBeTruthy();
-  });
-
-  it('finds messages lost in a quiet market from the heartbeat', async () => {
-    const { server, of, waitFor } = await setup();
-    server.trades('ETH-USD', 1);
-    server.dropNext('ETH-USD', 2);
+    server.dropNext('BTC-USD', 3); // a whole cascade, its ticker with it
+    server.cascade('BTC-USD', 3);
+    server.trades('BTC-USD', 2);
+    server.trades('ETH-USD', 3);
+    server.dropNext('ETH-USD', 2); // the last trades of a quiet market: only the heartbeat tells
     server.trades('ETH-USD', 2);
-    await waitFor('gap from heartbeat', () => of('gap').length === 1);
-    expect(of('gap')[0]?.tick).toMatchObject({
-      product_id: 'ETH-USD',
-      gap_from_sequence: 2_000_002,
-      gap_to_sequence: 2_000_003,
-    });
+    await waitFor('3 gaps', () => gaps('sequence_gap').length === 3);
+    const found = gaps('sequence_gap').map((e) => ({
+      productId: e.gap.productId,
+      fromTradeId: e.gap.fromTradeId,
+      toTradeId: e.gap.toTradeId,
+    }));
+    expect(server.injectedLosses).toHaveLength(3);
+    expect(found).toEqual(expect.arrayContaining(server.injectedLosses));
+    const heartbeats = of('heartbeat').length;
+    await waitFor('heartbeats after the gaps', () => of('heartbeat').length >= heartbeats + 6);
+    expect(gaps('sequence_gap')).toHaveLength(3);
+    for (const e of gaps('sequence_gap')) {
+      expect(PriceTickSchema.parse(e.tick)).toEqual(e.tick);
+      expect(e.tick).toMatchObject({ status: 'missed', reason: 'sequence_gap', gap_from_sequence: null });
+      expect(Date.parse(e.tick.gap_end as string)).toBeGreaterThanOrEqual(Date.parse(e.tick.gap_start as string));
+    }
+    expect(gaps('disconnected')).toEqual([]);
   });
 
-  it('records out-of-order tickers as late data without inventing a gap', async () => {
-    const { server, of, waitFor } = await setup();
+  it('gives matches still in flight a grace when a heartbeat announces their trades first', async () => {
+    // matches leave 150 ms after the heartbeats of the same moment; heartbeats every 20 ms run ahead of them
+    const { server, of, gaps, waitFor } = await setup(
+      { heartbeatIntervalMs: 20, matchDelayMs: 150 },
+      { gapGraceMs: 1_000 },
+    );
+    const btcHeartbeats = () => of('heartbeat').filter((e) => e.productId === 'BTC-USD');
+    // no trade yet, so no last_match: the first heartbeat sets where trade ids stand
+    await waitFor('a first heartbeat', () => btcHeartbeats().length > 0);
+    for (let i = 0; i < 5; i += 1) {
+      server.trades('BTC-USD', 3);
+      const seen = btcHeartbeats().length;
+      // a heartbeat announcing trades whose matches are not here yet
+      await waitFor('a heartbeat ahead of the matches', () => btcHeartbeats().length > seen);
+    }
+    expect(btcHeartbeats().some((e) => e.lastTradeId > 100_000)).toBe(true);
+    server.dropNext('BTC-USD', 2);
+    server.trades('BTC-USD', 2); // a real loss: the heartbeat announces it, no match ever brings it
+    await waitFor('the real loss', () => gaps('sequence_gap').length === 1);
+    expect(gaps('sequence_gap')[0]?.gap).toMatchObject({ fromTradeId: 100_016, toTradeId: 100_017 });
+    const heartbeats = of('heartbeat').length;
+    await waitFor('heartbeats past the grace', () => of('heartbeat').length >= heartbeats + 100);
+    expect(gaps('sequence_gap')).toHaveLength(1);
+    expect(of('late')).toEqual([]);
+  });
+
+  it('waits for out-of-order matches instead of inventing a gap', async () => {
+    const { server, of, gaps, waitFor } = await setup();
     server.trades('BTC-USD', 1);
     server.swapNext('BTC-USD');
     server.trades('BTC-USD', 3);
     await waitFor('4 ticks', () => of('tick').length === 4);
-    expect(of('tick').map((e) => e.tick.sequence)).toEqual([1_000_001, 1_000_003, 1_000_002, 1_000_004]);
-    expect(of('late')).toHaveLength(1);
-    // the jump to ...003 was a gap of one when seen; the late ...002 then fills it: both are data
-    expect(of('gap').map((e) => [e.gap.fromSequence, e.gap.toSequence])).toEqual([[1_000_002, 1_000_002]]);
+    expect(of('tick').map((e) => e.tick.trade_id)).toEqual([100_001, 100_003, 100_002, 100_004]);
+    const heartbeats = of('heartbeat').length;
+    await waitFor('heartbeats past the grace', () => of('heartbeat').length >= heartbeats + 8);
+    expect(gaps('sequence_gap')).toEqual([]);
+    expect(of('late')).toEqual([]);
   });
 
   it('tells a quiet market from a dead connection: no trades is fine, no heartbeat reconnects', async () => {
-    const { server, of, waitFor } = await setup();
+    const { server, of, gaps, waitFor } = await setup({}, { heartbeatTimeoutMs: 400 });
     server.trades('BTC-USD', 1);
-    await new Promise((r) => setTimeout(r, 900)); // > 2x the heartbeat timeout with no trade at all
+    // 20 heartbeat periods with no trade at all
+    await waitFor('20 heartbeats', () => of('heartbeat').length >= 20);
     expect(of('disconnected')).toEqual([]);
     server.stallAll();
     await waitFor('reconnect', () => of('subscribed').length === 2);
     // the heartbeat timeout (400 ms), not a close, ended the stalled connection
     const cause = of('disconnected')[0]?.error;
     expect(cause).toBeInstanceOf(WsStaleConnectionError);
+    expect(cause).toBeInstanceOf(DataError);
     expect((cause as WsStaleConnectionError).timeoutMs).toBe(400);
     expect((cause as WsStaleConnectionError).silentMs).toBeGreaterThan(400);
+    expect(cause?.data).toMatchObject({ productId: expect.any(String), timeoutMs: 400, missReason: 'disconnected' });
     expect(server.openConnections).toBe(1);
     // the outage is data: one disconnected record per product once the feed speaks again
-    await waitFor('disconnect records', () => of('gap').length === 2);
-    const spans = of('gap').map((e) => e.tick);
-    expect(spans.map((t) => t.reason)).toEqual(['disconnected', 'disconnected']);
-    for (const t of spans) {
+    await waitFor('disconnect records', () => gaps('disconnected').length === 2);
+    for (const t of gaps('disconnected').map((e) => e.tick)) {
       expect(PriceTickSchema.parse(t)).toEqual(t);
       expect(Date.parse(t.gap_end as string)).toBeGreaterThanOrEqual(Date.parse(t.gap_start as string));
     }
+    // nothing traded while away: the outage lost no trade, so nothing asks for a backfill
+    expect(gaps('disconnected').map((e) => e.gap.tradesLost)).toEqual([false, false]);
+    expect(gaps('sequence_gap')).toEqual([]);
   });
 
-  it('reconnects after an abrupt close, recording the outage with the sequence range it covered', async () => {
-    const { server, of, waitFor } = await setup();
+  it('does not take a busy connection whose heartbeats come late for a dead one', async () => {
+    // heartbeats far apart, trades every 20 ms: the trades themselves show the connection is alive
+    const { server, of, waitFor } = await setup(
+      { heartbeatIntervalMs: 60_000, tradeIntervalMs: 20 },
+      { heartbeatTimeoutMs: 2_000 },
+    );
+    await waitFor('300 ticks', () => of('tick').length >= 300, 30_000);
+    expect(of('disconnected')).toEqual([]);
+    expect(server.openConnections).toBe(1);
+  });
+
+  it('reconnects after an abrupt close, recording the outage with the trade ids it covered', async () => {
+    const { server, of, gaps, waitFor } = await setup();
     server.trades('BTC-USD', 2);
     await waitFor('2 ticks', () => of('tick').length === 2);
     server.closeAll({ abrupt: true });
     server.trades('BTC-USD', 3); // traded while nobody listened
     await waitFor('reconnect', () => of('subscribed').length === 2);
-    await waitFor('disconnect records', () => of('gap').length === 2);
+    await waitFor('disconnect records', () => gaps('disconnected').length === 2);
     expect(of('disconnected')[0]?.error).toMatchObject({ name: 'WsClosedError', code: 1006 });
-    const btc = of('gap').find((e) => e.gap.productId === 'BTC-USD');
-    expect(btc?.tick).toMatchObject({
-      reason: 'disconnected',
-      gap_from_sequence: 1_000_003,
-      gap_to_sequence: 1_000_004,
-    });
-    // the snapshot ticker after re-subscribing brings the last trade (...005); nothing else is missing
-    await waitFor('snapshot', () => of('tick').some((e) => e.tick.sequence === 1_000_005));
-    expect(of('gap').filter((e) => e.gap.reason === 'sequence_gap')).toEqual([]);
+    const btc = gaps('disconnected').find((e) => e.gap.productId === 'BTC-USD');
+    // last_match after re-subscribing is trade ...005: ...003 and ...004 were missed while away
+    expect(btc?.tick).toMatchObject({ reason: 'disconnected', gap_from_trade_id: 100_003, gap_to_trade_id: 100_004 });
+    expect(btc?.gap.tradesLost).toBe(true);
+    // the ticker snapshot brings the last trade (...005) as a record; nothing else is missing
+    await waitFor('snapshot', () => of('tick').some((e) => e.tick.trade_id === 100_005));
+    server.trades('BTC-USD', 1);
+    await waitFor('the next trade', () => of('tick').some((e) => e.tick.trade_id === 100_006));
+    const heartbeats = of('heartbeat').length;
+    await waitFor('heartbeats past the grace', () => of('heartbeat').length >= heartbeats + 8);
+    expect(gaps('sequence_gap')).toEqual([]);
     expect(of('connecting').map((e) => e.connectionId)).toEqual([
       ...new Set(of('connecting').map((e) => e.connectionId)),
     ]);
@@ -176,15 +242,33 @@ describe('CoinbaseWsFeed against the fake Exchange feed', () => {
     expect(gaps.every((g, i) => g >= ([80, 160, 160, 160][i] ?? 0) - 5)).toBe(true);
   });
 
-  it('loses nothing in a burst of 10,000 messages a second', async () => {
-    const { server, of, waitFor } = await setup({}, { heartbeatTimeoutMs: 3_000 });
+  it('loses nothing in a burst of 10,000 tickers a second, matches alongside', async () => {
+    const { server, of, gaps, waitFor } = await setup({ cascadeEvery: null }, { heartbeatTimeoutMs: 3_000 });
     await server.burst('BTC-USD', 10_000, 10_000);
-    await waitFor('10,000 ticks', () => of('tick').length === 10_000, 10_000);
-    const seqs = of('tick').map((e) => e.tick.sequence as number);
-    expect(new Set(seqs).size).toBe(10_000);
-    expect(seqs.every((s, i) => i === 0 || s === (seqs[i - 1] as number) + 1)).toBe(true);
-    expect(of('gap')).toEqual([]);
-    expect(server.state('BTC-USD').tickersSent).toBe(10_000);
+    await waitFor('10,000 ticks', () => of('tick').length === 10_000, 20_000);
+    const ids = of('tick').map((e) => e.tick.trade_id as number);
+    expect(ids.every((s, i) => i === 0 || s === (ids[i - 1] as number) + 1)).toBe(true);
+    expect(server.state('BTC-USD')).toMatchObject({ tickersSent: 10_000, matchesSent: 10_000 });
+    expect(gaps('sequence_gap')).toEqual([]);
+  });
+
+  it('with WS_GAP_DETECTION=none, subscribes without matches, records no sequence_gap but still outages', async () => {
+    const { server, of, gaps, waitFor } = await setup({}, { gapDetection: 'none' });
+    expect(server.received).toEqual([
+      { type: 'subscribe', product_ids: ['BTC-USD', 'ETH-USD'], channels: ['ticker', 'heartbeat'] },
+    ]);
+    server.trades('BTC-USD', 2);
+    server.dropNext('BTC-USD', 2);
+    server.trades('BTC-USD', 3);
+    await waitFor('3 ticks', () => of('tick').length === 3);
+    server.closeAll({ abrupt: true });
+    server.trades('BTC-USD', 2);
+    await waitFor('disconnect records', () => gaps('disconnected').length === 2);
+    expect(gaps('disconnected').find((e) => e.gap.productId === 'BTC-USD')?.tick).toMatchObject({
+      gap_from_trade_id: 100_006,
+      gap_to_trade_id: 100_007,
+    });
+    expect(gaps('sequence_gap')).toEqual([]);
   });
 
   it('resolves on abort and records an outage still open at shutdown', async () => {
@@ -196,7 +280,7 @@ describe('CoinbaseWsFeed against the fake Exchange feed', () => {
     await feed.waitFor('disconnected', () => feed.of('disconnected').length >= 1);
     await feed.stop();
     expect(feed.of('gap').map((e) => e.tick.reason)).toEqual(['disconnected', 'disconnected']);
-    expect(feed.of('gap').every((e) => e.tick.gap_from_sequence === null)).toBe(true);
+    expect(feed.of('gap').every((e) => e.tick.gap_from_trade_id === null && e.gap.tradesLost === null)).toBe(true);
   });
 
   it('a consumer that throws stops the run with that error, never silently', async () => {
@@ -206,7 +290,8 @@ describe('CoinbaseWsFeed against the fake Exchange feed', () => {
     const run = feed.run((e) => {
       if (e.type === 'tick') throw boom;
     }, new AbortController().signal);
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.waitFor(() => expect(server?.openConnections).toBe(1));
+    await vi.waitFor(() => expect(server?.received).toHaveLength(1));
     server.trades('BTC-USD', 1);
     await expect(run).rejects.toBe(boom);
   });

@@ -8,7 +8,7 @@ import { feedGapToPriceTick, parseFeedMessage, wsTickerToPriceTick, type WsTicke
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '__fixtures__', name), 'utf8');
 
 describe('parseFeedMessage', () => {
-  it('parses a captured-format ticker, heartbeat and subscriptions reply', () => {
+  it('parses a captured-format ticker, heartbeat, match, last_match and subscriptions reply', () => {
     expect(parseFeedMessage(fixture('ticker.json'))).toMatchObject({
       type: 'ticker',
       sequence: 37475248783,
@@ -20,6 +20,15 @@ describe('parseFeedMessage', () => {
       last_trade_id: 20,
     });
     expect(parseFeedMessage(fixture('subscriptions.json'))).toMatchObject({ type: 'subscriptions' });
+    // a match keeps only what gap detection reads
+    expect(parseFeedMessage(fixture('match.json'))).toEqual({
+      type: 'match',
+      trade_id: 86326523,
+      sequence: 37475248790,
+      product_id: 'BTC-USD',
+      time: '2026-11-27T19:53:15.223456Z',
+    });
+    expect(parseFeedMessage(fixture('last_match.json'))).toMatchObject({ type: 'last_match', trade_id: 86326522 });
   });
 
   it('returns message types it does not handle as "other" instead of failing', () => {
@@ -32,6 +41,7 @@ describe('parseFeedMessage', () => {
       'ticker-price-number.json': 'ticker.price',
       'ticker-no-sequence.json': 'ticker.sequence',
       'heartbeat-bad-time.json': 'heartbeat.time',
+      'match-no-trade-id.json': 'match.trade_id',
     };
     const files = readdirSync(dir);
     expect(files.sort()).toEqual(Object.keys(expected).sort());
@@ -84,12 +94,13 @@ describe('feedGapToPriceTick', () => {
     const gap = {
       productId: 'BTC-USD',
       reason: 'sequence_gap' as const,
-      fromSequence: 11,
-      toSequence: 14,
+      fromSequence: null,
+      toSequence: null,
       fromTradeId: 3,
       toTradeId: 6,
       start: '2026-11-27T19:53:15.123456Z',
       end: '2026-11-27T19:53:16.000001Z',
+      tradesLost: true,
     };
     const tick = feedGapToPriceTick(gap, new Date('2026-11-27T19:53:16.100Z'));
     expect(PriceTickSchema.parse(tick)).toEqual(tick);
@@ -97,12 +108,20 @@ describe('feedGapToPriceTick', () => {
       status: 'missed',
       reason: 'sequence_gap',
       price: null,
-      gap_from_sequence: 11,
-      gap_to_sequence: 14,
+      gap_from_sequence: null,
+      gap_to_sequence: null,
       gap_from_trade_id: 3,
       gap_to_trade_id: 6,
     });
     expect(feedGapToPriceTick(gap, new Date()).record_id).toBe(tick.record_id);
-    expect(feedGapToPriceTick({ ...gap, toSequence: 15 }, new Date()).record_id).not.toBe(tick.record_id);
+    expect(feedGapToPriceTick({ ...gap, toTradeId: 7 }, new Date()).record_id).not.toBe(tick.record_id);
+  });
+
+  it('still reads raw data written before issue 14, false sequence_gap records included', () => {
+    // ticker-sequence gaps were recorded as losses then; the schema keeps the reason so old lines stay readable
+    const lines = fixture('raw-before-issue-14.ndjson').trim().split('\n');
+    const ticks = lines.map((line) => PriceTickSchema.parse(JSON.parse(line)));
+    expect(ticks.map((t) => t.reason)).toEqual([null, 'sequence_gap', null]);
+    expect(ticks[1]).toMatchObject({ gap_from_sequence: 37475248784, gap_to_sequence: 37475248861 });
   });
 });

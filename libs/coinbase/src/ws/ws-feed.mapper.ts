@@ -32,6 +32,16 @@ const RawHeartbeat = z.object({
   time: IsoUtcString,
 });
 
+// Only what gap detection reads: the rest of a match (order ids, price, size, side) is stripped unvalidated, which
+// keeps the added channel cheap (shared/REFERENCE.md: every trade, trade ids contiguous per product).
+const RawMatch = z.object({
+  type: z.literal(['match', 'last_match']),
+  trade_id: seq,
+  sequence: seq,
+  product_id: ProductId,
+  time: IsoUtcString,
+});
+
 const RawSubscriptions = z.object({
   type: z.literal('subscriptions'),
   channels: z.array(z.object({ name: z.string(), product_ids: z.array(z.string()).optional() })),
@@ -43,22 +53,26 @@ const RawError = z.object({
   reason: z.string().optional(),
 });
 
-const RawMessage = z.discriminatedUnion('type', [RawTicker, RawHeartbeat, RawSubscriptions, RawError]);
+const RawMessage = z.discriminatedUnion('type', [RawTicker, RawHeartbeat, RawMatch, RawSubscriptions, RawError]);
 
 /** A ticker message as the feed sends it (validated). */
 export type WsTickerMessage = z.infer<typeof RawTicker>;
 /** A heartbeat message as the feed sends it (validated). */
 export type WsHeartbeatMessage = z.infer<typeof RawHeartbeat>;
 
+/** A `match` (or the `last_match` that opens the channel) as far as gap detection reads it (validated). */
+export type WsMatchMessage = z.infer<typeof RawMatch>;
+
 /** One validated feed message; types the client does not subscribe to come back as `other`. */
 export type FeedMessage =
   | WsTickerMessage
   | WsHeartbeatMessage
+  | WsMatchMessage
   | z.infer<typeof RawSubscriptions>
   | z.infer<typeof RawError>
   | { type: 'other'; rawType: string };
 
-const KNOWN_TYPES = new Set(['ticker', 'heartbeat', 'subscriptions', 'error']);
+const KNOWN_TYPES = new Set(['ticker', 'heartbeat', 'match', 'last_match', 'subscriptions', 'error']);
 
 /**
  * Parse one text frame of the feed. Message types the client does not handle (the feed adds some, e.g. `status`)
@@ -108,7 +122,11 @@ export function wsTickerToPriceTick(raw: WsTickerMessage, receivedAt: Date): Pri
   };
 }
 
-/** What a gap record says was missed: inclusive ranges (null where unknown) and the time span. */
+/**
+ * What a gap record says was missed: inclusive ranges (null where unknown) and the time span. A `sequence_gap` is
+ * always a real loss found in the `matches` channel (its trade-id range exact, sequences null: they count order-book
+ * messages nobody subscribed to); a `disconnected` span carries the trade ids that happened while away, when known.
+ */
 export interface FeedGap {
   productId: string;
   reason: 'sequence_gap' | 'disconnected';
@@ -120,6 +138,11 @@ export interface FeedGap {
   start: string;
   /** The moment the gap was seen to end or was detected (ISO). */
   end: string;
+  /**
+   * True when trades are known to be missing, false when the feed showed none happened (an outage in a quiet
+   * market), null when nobody can tell. Not a column: it decides whether a backfill is worth running.
+   */
+  tradesLost: boolean | null;
 }
 
 /**
@@ -127,7 +150,7 @@ export interface FeedGap {
  * reported twice keeps one `record_id`; `exchange_time` is the gap's end, the moment the feed told us about it.
  */
 export function feedGapToPriceTick(gap: FeedGap, detectedAt: Date): PriceTick {
-  const identity = `gap:${gap.reason}:${gap.fromSequence ?? ''}-${gap.toSequence ?? ''}:${gap.start}/${gap.end}`;
+  const identity = `gap:${gap.reason}:${gap.fromSequence ?? ''}-${gap.toSequence ?? ''}:${gap.fromTradeId ?? ''}-${gap.toTradeId ?? ''}:${gap.start}/${gap.end}`;
   return {
     // recordId keys streamed records by sequence; a gap has no sequence of its own, so its span stands in
     record_id: recordId({ productId: gap.productId, source: WS_TICKER_SOURCE, exchangeTime: identity }),

@@ -3,13 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 
 /**
- * A local stand-in for Coinbase Exchange's WebSocket feed (`wss://ws-feed.exchange.coinbase.com`, shared/REFERENCE.md):
- * the subscribe handshake with its 5 s window, `ticker` messages with per-product sequence numbers and trade ids,
- * a `heartbeat` per product every second, and faults a test can switch on (dropped sequence numbers, silent stalls,
- * abrupt closes, bursts, out-of-order delivery). Prices are deterministic: trade k of a product always has the same price.
+ * A local stand-in for Coinbase Exchange's WebSocket feed (`wss://ws-feed.exchange.coinbase.com`, shared/REFERENCE.md),
+ * numbered as the live feed is:
+ * - each product has one sequence counter over every order-book message; the order-book traffic between trades
+ *   (opens, changes, dones nobody here subscribes to) advances it, so consecutive tickers jump in sequence;
+ * - `matches` carries every trade with contiguous trade ids (`last_match` first after subscribing);
+ * - `ticker` reports the last match of a trade event: a cascade of several matches is one ticker, whose `trade_id`
+ *   jumps by the cascade's size;
+ * - `heartbeat` (per product, every second) repeats the latest sequence and `last_trade_id`, taking no number itself.
  *
- * The market is global, like the real feed: every subscribed connection sees the same sequence numbers, so a client
- * that reconnects sees the jump over what it missed.
+ * Real losses can be injected (`dropNext`: the messages of the next trades are never sent, `injectedLosses` lists
+ * the trade ids), as can stalls, abrupt closes, refusals, bursts and out-of-order delivery. Prices are
+ * deterministic: trade k of a product always has the same price. The market is global, like the real feed: every
+ * subscribed connection sees the same numbers, so a client that reconnects sees the jump over what it missed.
  */
 export interface FakeCoinbaseWsOptions {
   /** Products the feed knows; subscribing to another one gets an `error` message. Default BTC-USD, ETH-USD. */
@@ -18,43 +24,81 @@ export interface FakeCoinbaseWsOptions {
   heartbeatIntervalMs?: number;
   /** A connection that has not subscribed after this long is closed. Default 5000 ms (the real feed's). */
   subscribeTimeoutMs?: number;
-  /** Generate one trade per product this often; null (default) means trades come only from the test's calls. */
+  /** Generate one trade event per product this often; null (default) means trades come only from the test's calls. */
   tradeIntervalMs?: number | null;
+  /**
+   * Generated events (the timer's and `burst`'s): every `cascadeEvery`-th one is a cascade of `cascadeSize` matches
+   * batched into one ticker, as the live ticker channel does. Default 4 and 3; null: single trades only.
+   */
+  cascadeEvery?: number | null;
+  cascadeSize?: number;
+  /**
+   * Order-book messages before each trade event advance the sequence by 0..`bookTraffic` (a fixed cycle), so
+   * ticker sequences jump as on the live feed. Default 7; 0 numbers trades contiguously.
+   */
+  bookTraffic?: number;
+  /**
+   * Match messages leave this much later than the ticker and heartbeats of the same moment (the live feed's
+   * channels do not arrive in lock step), so a heartbeat can announce a trade whose match is still in flight.
+   * Default 0.
+   */
+  matchDelayMs?: number;
   /** Send the product's last ticker right after a subscription, as the real ticker channel does. Default true. */
   snapshotOnSubscribe?: boolean;
   /** Listen port on 127.0.0.1; 0 (default) lets the kernel choose. */
   port?: number;
 }
 
-/** The server's view of one product: the last sequence and trade id it has handed out. */
+/** The server's view of one product: the last sequence and trade id it has handed out, and what it sent. */
 export interface FakeProductState {
   productId: string;
   sequence: number;
   tradeId: number;
-  /** Tickers actually written to at least one socket (dropped ones excluded). */
+  /** Tickers actually written to the subscribers (dropped ones excluded). */
   tickersSent: number;
+  /** Match messages actually written to the subscribers (dropped ones excluded). */
+  matchesSent: number;
 }
+
+/** One injected loss: the trade ids (inclusive) whose messages were never sent, on every channel. */
+export interface FakeLoss {
+  productId: string;
+  fromTradeId: number;
+  toTradeId: number;
+}
+
+type Channel = 'ticker' | 'heartbeat' | 'matches';
+const CHANNELS: readonly Channel[] = ['ticker', 'heartbeat', 'matches'];
 
 interface Client {
   id: number;
   socket: WebSocket;
   subscribed: Set<string>;
-  heartbeat: boolean;
-  ticker: boolean;
+  channels: Set<Channel>;
   stalled: boolean;
   timers: NodeJS.Timeout[];
+}
+
+interface Outgoing {
+  channel: 'ticker' | 'matches';
+  message: Record<string, unknown>;
 }
 
 interface Product {
   productId: string;
   sequence: number;
   tradeId: number;
+  events: number;
   tickersSent: number;
+  matchesSent: number;
   lastTicker: Record<string, unknown> | null;
-  dropNext: number;
-  /** A held-back ticker: sent after the next one, so the two arrive out of order. */
+  lastMatch: Record<string, unknown> | null;
+  /** Trades whose messages are still to be lost, and the loss they belong to. */
+  dropLeft: number;
+  loss: FakeLoss | null;
+  /** The next event's messages are held back and sent after the following event's. */
   swapNext: boolean;
-  held: Record<string, unknown> | null;
+  held: Outgoing[] | null;
 }
 
 const BASE_PRICES: Record<string, number> = { 'BTC-USD': 97_000, 'ETH-USD': 3_500 };
@@ -73,12 +117,15 @@ export class FakeCoinbaseWs {
   private readonly products = new Map<string, Product>();
   private readonly options: Required<Omit<FakeCoinbaseWsOptions, 'port' | 'products'>>;
   private tradeTimer: NodeJS.Timeout | undefined;
+  private readonly delayed = new Set<NodeJS.Timeout>();
   private nextClientId = 1;
   private refuse = 0;
   /** Connections accepted so far (including refused ones), with their accept times: tests read backoff from them. */
   readonly connectionTimes: number[] = [];
   /** Every client message received, parsed (or the raw text when it was not JSON). */
   readonly received: unknown[] = [];
+  /** Every loss injected with {@link dropNext} so far, with the exact trade ids lost. */
+  readonly injectedLosses: FakeLoss[] = [];
 
   private constructor(wss: WebSocketServer, options: FakeCoinbaseWsOptions) {
     this.wss = wss;
@@ -86,6 +133,10 @@ export class FakeCoinbaseWs {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
       subscribeTimeoutMs: options.subscribeTimeoutMs ?? 5_000,
       tradeIntervalMs: options.tradeIntervalMs ?? null,
+      cascadeEvery: options.cascadeEvery === undefined ? 4 : options.cascadeEvery,
+      cascadeSize: options.cascadeSize ?? 3,
+      bookTraffic: options.bookTraffic ?? 7,
+      matchDelayMs: options.matchDelayMs ?? 0,
       snapshotOnSubscribe: options.snapshotOnSubscribe ?? true,
     };
     for (const productId of options.products ?? ['BTC-USD', 'ETH-USD']) {
@@ -95,9 +146,13 @@ export class FakeCoinbaseWs {
         productId,
         sequence: start,
         tradeId: start / 10,
+        events: 0,
         tickersSent: 0,
+        matchesSent: 0,
         lastTicker: null,
-        dropNext: 0,
+        lastMatch: null,
+        dropLeft: 0,
+        loss: null,
         swapNext: false,
         held: null,
       });
@@ -105,7 +160,7 @@ export class FakeCoinbaseWs {
     wss.on('connection', (socket) => this.accept(socket));
     if (this.options.tradeIntervalMs !== null) {
       this.tradeTimer = setInterval(() => {
-        for (const productId of this.products.keys()) this.trade(productId);
+        for (const productId of this.products.keys()) this.generated(productId);
       }, this.options.tradeIntervalMs);
     }
   }
@@ -127,66 +182,74 @@ export class FakeCoinbaseWs {
     return [...this.clients].filter((c) => c.socket.readyState === WebSocket.OPEN).length;
   }
 
-  /** Sequence, trade id and tickers sent so far for a product. */
+  /** Sequence, trade id and messages sent so far for a product. */
   state(productId: string): FakeProductState {
     const p = this.product(productId);
-    return { productId, sequence: p.sequence, tradeId: p.tradeId, tickersSent: p.tickersSent };
-  }
-
-  /** One trade: the next sequence number and trade id, broadcast as a ticker to every subscribed connection. */
-  trade(productId: string): void {
-    const p = this.product(productId);
-    p.sequence += 1;
-    p.tradeId += 1;
-    const price = fakeTradePrice(productId, p.tradeId);
-    const message = {
-      type: 'ticker',
+    return {
+      productId,
       sequence: p.sequence,
-      product_id: productId,
-      price,
-      open_24h: fakeTradePrice(productId, 1),
-      volume_24h: '12345.67890000',
-      low_24h: fakeTradePrice(productId, 3),
-      high_24h: fakeTradePrice(productId, 2),
-      volume_30d: '345678.12345678',
-      best_bid: (Number(price) - 0.01).toFixed(2),
-      best_bid_size: '0.50000000',
-      best_ask: price,
-      best_ask_size: '0.25000000',
-      // the side of the maker order, as on the real feed
-      side: p.tradeId % 2 === 0 ? 'buy' : 'sell',
-      time: new Date().toISOString().replace('Z', '123Z'),
-      trade_id: p.tradeId,
-      last_size: '0.00100000',
+      tradeId: p.tradeId,
+      tickersSent: p.tickersSent,
+      matchesSent: p.matchesSent,
     };
-    p.lastTicker = message;
-    if (p.dropNext > 0) {
-      p.dropNext -= 1;
-      return;
-    }
-    if (p.swapNext) {
-      p.swapNext = false;
-      p.held = message;
-      return;
-    }
-    this.broadcastTicker(productId, message);
-    p.tickersSent += 1;
-    if (p.held) {
-      const held = p.held;
-      p.held = null;
-      this.broadcastTicker(productId, held);
-      p.tickersSent += 1;
-    }
   }
 
-  /** `n` trades at once. */
+  /** One trade event with a single match: one `match` and one `ticker`. */
+  trade(productId: string): void {
+    this.cascade(productId, 1);
+  }
+
+  /** `n` single trades, one after the other. */
   trades(productId: string, n: number): void {
     for (let i = 0; i < n; i += 1) this.trade(productId);
   }
 
   /**
-   * `count` trades at `perSecond`, in slices every `sliceMs` (default 10 ms: a burst of 10,000/s is 100 messages per
-   * slice; 1 ms is closer to an evenly spread stream). Resolves when the last one has been written to the sockets.
+   * One taker order sweeping `size` resting orders: `size` matches with consecutive sequences and trade ids, and a
+   * single ticker for the last of them (the live ticker channel batches cascades, so its trade id jumps by `size`).
+   */
+  cascade(productId: string, size: number): void {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`fake feed: cascade size ${size} is not >= 1`);
+    const p = this.product(productId);
+    p.events += 1;
+    // order-book messages between trade events take sequence numbers too
+    p.sequence += this.options.bookTraffic === 0 ? 0 : (p.events * 5) % (this.options.bookTraffic + 1);
+    const out: Outgoing[] = [];
+    let tickerLost = false;
+    for (let i = 0; i < size; i += 1) {
+      p.sequence += 1;
+      p.tradeId += 1;
+      const match = this.matchMessage(p);
+      p.lastMatch = match;
+      if (p.dropLeft > 0) {
+        p.dropLeft -= 1;
+        (p.loss as FakeLoss).toTradeId = p.tradeId;
+        tickerLost = i === size - 1;
+        if (p.dropLeft === 0) p.loss = null;
+        continue;
+      }
+      out.push({ channel: 'matches', message: match });
+    }
+    const ticker = this.tickerMessage(p);
+    p.lastTicker = ticker;
+    if (!tickerLost) out.push({ channel: 'ticker', message: ticker });
+    if (p.swapNext) {
+      p.swapNext = false;
+      p.held = out;
+      return;
+    }
+    this.deliver(p, out);
+    if (p.held) {
+      const held = p.held;
+      p.held = null;
+      this.deliver(p, held);
+    }
+  }
+
+  /**
+   * `count` generated trade events at `perSecond` (cascades as configured), in slices every `sliceMs` (default
+   * 10 ms: 10,000/s is 100 events per slice; 1 ms is closer to an evenly spread stream). Resolves when the last one
+   * has been written to the sockets.
    */
   async burst(productId: string, count: number, perSecond: number, sliceMs = 10): Promise<void> {
     const perSlice = Math.max(1, Math.round((perSecond * sliceMs) / 1_000));
@@ -194,7 +257,7 @@ export class FakeCoinbaseWs {
     let sent = 0;
     while (sent < count) {
       const n = Math.min(perSlice, count - sent);
-      this.trades(productId, n);
+      for (let i = 0; i < n; i += 1) this.generated(productId);
       sent += n;
       const due = started + (sent / perSecond) * 1_000;
       const wait = due - Date.now();
@@ -202,12 +265,21 @@ export class FakeCoinbaseWs {
     }
   }
 
-  /** The next `n` tickers of the product take their sequence numbers and trade ids but are never sent. */
+  /**
+   * A real loss: the messages of the product's next `n` trades (their matches, and the ticker of an event whose last
+   * match is among them) take their numbers but are never sent, on any connection. Recorded in `injectedLosses`.
+   */
   dropNext(productId: string, n: number): void {
-    this.product(productId).dropNext += n;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`fake feed: cannot drop ${n} trades`);
+    const p = this.product(productId);
+    if (!p.loss) {
+      p.loss = { productId, fromTradeId: p.tradeId + p.dropLeft + 1, toTradeId: p.tradeId + p.dropLeft };
+      this.injectedLosses.push(p.loss);
+    }
+    p.dropLeft += n;
   }
 
-  /** The next two tickers of the product are sent in swapped order (the later sequence first). */
+  /** The messages of the product's next trade event are sent after those of the one following it. */
   swapNext(productId: string): void {
     this.product(productId).swapNext = true;
   }
@@ -236,9 +308,79 @@ export class FakeCoinbaseWs {
   /** Stop the trade generator, close every socket and the server. */
   async close(): Promise<void> {
     if (this.tradeTimer) clearInterval(this.tradeTimer);
+    for (const t of this.delayed) clearTimeout(t);
     for (const c of this.clients) this.drop(c);
     for (const socket of this.wss.clients) socket.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  /** The next generated event of a product: every `cascadeEvery`-th is a cascade. */
+  private generated(productId: string): void {
+    const p = this.product(productId);
+    const { cascadeEvery, cascadeSize } = this.options;
+    if (cascadeEvery !== null && (p.events + 1) % cascadeEvery === 0) this.cascade(productId, cascadeSize);
+    else this.trade(productId);
+  }
+
+  private matchMessage(p: Product): Record<string, unknown> {
+    const hex = p.tradeId.toString(16).padStart(12, '0');
+    return {
+      type: 'match',
+      trade_id: p.tradeId,
+      sequence: p.sequence,
+      maker_order_id: `00000000-0000-4000-8000-${hex}`,
+      taker_order_id: `00000000-0000-4000-9000-${hex}`,
+      time: exchangeTime(),
+      product_id: p.productId,
+      size: '0.00100000',
+      price: fakeTradePrice(p.productId, p.tradeId),
+      // the side of the maker order, as on the real feed
+      side: p.tradeId % 2 === 0 ? 'buy' : 'sell',
+    };
+  }
+
+  /** The ticker of the product's last match (sequence and trade id of that match). */
+  private tickerMessage(p: Product): Record<string, unknown> {
+    const price = fakeTradePrice(p.productId, p.tradeId);
+    return {
+      type: 'ticker',
+      sequence: p.sequence,
+      product_id: p.productId,
+      price,
+      open_24h: fakeTradePrice(p.productId, 1),
+      volume_24h: '12345.67890000',
+      low_24h: fakeTradePrice(p.productId, 3),
+      high_24h: fakeTradePrice(p.productId, 2),
+      volume_30d: '345678.12345678',
+      best_bid: (Number(price) - 0.01).toFixed(2),
+      best_bid_size: '0.50000000',
+      best_ask: price,
+      best_ask_size: '0.25000000',
+      side: p.tradeId % 2 === 0 ? 'buy' : 'sell',
+      time: exchangeTime(),
+      trade_id: p.tradeId,
+      last_size: '0.00100000',
+    };
+  }
+
+  private deliver(p: Product, out: readonly Outgoing[]): void {
+    for (const { channel, message } of out) {
+      // one serialization for every subscriber
+      const text = JSON.stringify(message);
+      const send = () => {
+        for (const c of this.clients)
+          if (c.channels.has(channel) && c.subscribed.has(p.productId)) this.sendText(c, text);
+      };
+      if (channel === 'matches' && this.options.matchDelayMs > 0) {
+        const timer = setTimeout(() => {
+          this.delayed.delete(timer);
+          send();
+        }, this.options.matchDelayMs);
+        this.delayed.add(timer);
+      } else send();
+      if (channel === 'ticker') p.tickersSent += 1;
+      else p.matchesSent += 1;
+    }
   }
 
   private product(productId: string): Product {
@@ -258,8 +400,7 @@ export class FakeCoinbaseWs {
       id: this.nextClientId++,
       socket,
       subscribed: new Set(),
-      heartbeat: false,
-      ticker: false,
+      channels: new Set(),
       stalled: false,
       timers: [],
     };
@@ -280,12 +421,12 @@ export class FakeCoinbaseWs {
   }
 
   private send(client: Client, message: unknown): void {
-    if (client.stalled || client.socket.readyState !== WebSocket.OPEN) return;
-    client.socket.send(JSON.stringify(message));
+    this.sendText(client, JSON.stringify(message));
   }
 
-  private broadcastTicker(productId: string, message: Record<string, unknown>): void {
-    for (const c of this.clients) if (c.ticker && c.subscribed.has(productId)) this.send(c, message);
+  private sendText(client: Client, text: string): void {
+    if (client.stalled || client.socket.readyState !== WebSocket.OPEN) return;
+    client.socket.send(text);
   }
 
   private onMessage(client: Client, data: RawData): void {
@@ -319,7 +460,7 @@ export class FakeCoinbaseWs {
           },
     );
     for (const { name, productIds } of wanted) {
-      if (name !== 'ticker' && name !== 'heartbeat') {
+      if (!(CHANNELS as readonly string[]).includes(name)) {
         this.send(client, { type: 'error', message: 'Failed to subscribe', reason: `${name} is not a valid channel` });
         return;
       }
@@ -336,8 +477,7 @@ export class FakeCoinbaseWs {
     }
     const fresh = new Set<string>();
     for (const { name, productIds } of wanted) {
-      if (name === 'ticker') client.ticker = true;
-      if (name === 'heartbeat') client.heartbeat = true;
+      client.channels.add(name as Channel);
       for (const id of productIds) {
         if (!client.subscribed.has(id)) fresh.add(id);
         client.subscribed.add(id);
@@ -346,15 +486,15 @@ export class FakeCoinbaseWs {
     const ids = [...client.subscribed];
     this.send(client, {
       type: 'subscriptions',
-      channels: [
-        ...(client.ticker ? [{ name: 'ticker', product_ids: ids }] : []),
-        ...(client.heartbeat ? [{ name: 'heartbeat', product_ids: ids }] : []),
-      ],
+      channels: CHANNELS.filter((c) => client.channels.has(c)).map((name) => ({ name, product_ids: ids })),
     });
     for (const id of fresh) {
       const p = this.product(id);
-      if (client.ticker && this.options.snapshotOnSubscribe && p.lastTicker) this.send(client, p.lastTicker);
-      if (client.heartbeat) this.startHeartbeat(client, p);
+      // the matches channel opens with the product's last trade, the ticker channel with its last ticker
+      if (client.channels.has('matches') && p.lastMatch) this.send(client, { ...p.lastMatch, type: 'last_match' });
+      if (client.channels.has('ticker') && this.options.snapshotOnSubscribe && p.lastTicker)
+        this.send(client, p.lastTicker);
+      if (client.channels.has('heartbeat')) this.startHeartbeat(client, p);
     }
   }
 
@@ -371,6 +511,11 @@ export class FakeCoinbaseWs {
     }, this.options.heartbeatIntervalMs);
     client.timers.push(timer as unknown as NodeJS.Timeout);
   }
+}
+
+/** Now, with microseconds, as the Exchange feed writes times. */
+function exchangeTime(): string {
+  return new Date().toISOString().replace('Z', '123Z');
 }
 
 /** Start a fake Coinbase Exchange WebSocket feed on 127.0.0.1. */

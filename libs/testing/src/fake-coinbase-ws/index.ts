@@ -1,1 +1,8 @@
-export * from './fake-coinbase-ws.server';
+export {
+  fakeTradePrice,
+  FakeCoinbaseWs,
+  startFakeCoinbaseWs,
+  type FakeCoinbaseWsOptions,
+  type FakeLoss,
+  type FakeProductState,
+} from './fake-coinbase-ws.server';

@@ -1,5 +1,5 @@
 import { recordId, type MissReason, type PriceSource, type PriceTick } from '@btc-etl/price-schema';
-import type { PollingSource, RequestBudget } from './tick-source.port';
+import type { PollingSource } from './tick-source.port';
 
 /**
  * The `missed` record of a due tick. Its `record_id` is the same as the `ok` record of that second would have
@@ -28,21 +28,20 @@ export function missedTickFor(
 
 export interface PollTickDeps {
   source: PollingSource;
-  /** Admission for sources that do not limit themselves (the Coinbase client takes its own token bucket). */
-  budget?: RequestBudget;
   timeoutMs: number;
   now?: () => number;
 }
 
 export interface PollOutcome {
   tick: PriceTick;
-  /** Milliseconds from the request start to the answer or failure; undefined when no request was sent. */
-  latencyMs: number | undefined;
+  /** Milliseconds from the request start to the answer or failure. */
+  latencyMs: number;
 }
 
 /**
- * One due tick of one product, start to record: admission by the shared budget, the poll, and every failure
- * turned into a `missed` record with its reason. Never throws: every due tick yields exactly one record.
+ * One due tick of one product, start to record: the poll (the source does its own admission: the Coinbase client
+ * checks its token bucket, an empty one is a `rate_limited` miss), and every failure turned into a `missed` record
+ * with its reason. Never throws: every due tick yields exactly one record.
  */
 export async function pollTick(
   deps: PollTickDeps,
@@ -52,12 +51,6 @@ export async function pollTick(
 ): Promise<PollOutcome> {
   const now = deps.now ?? Date.now;
   const scheduled = new Date(dueMs);
-  if (deps.budget && !deps.budget.tryTake()) {
-    return {
-      tick: missedTickFor(productId, deps.source.source, scheduled, 'rate_limited', new Date(now())),
-      latencyMs: undefined,
-    };
-  }
   const started = now();
   try {
     const tick = await deps.source.poll(productId, scheduled, { signal, timeoutMs: deps.timeoutMs });

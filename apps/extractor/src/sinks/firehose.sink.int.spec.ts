@@ -6,13 +6,13 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client }
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeNdjson, type PriceTick } from '@btc-etl/price-schema';
 import { okTick, missedTick } from '@btc-etl/price-schema/testing';
-import { startFirehoseStub, type FirehoseStub, type StubAnswer } from '../test/firehose-stub';
-import { DeliveryPipeline } from './delivery.pipeline';
+import { startFirehoseStub, type FirehoseStub, type StubAnswer } from '../../test/firehose-stub';
+import { DeliveryPipeline } from '../delivery/delivery.pipeline';
 import { createFirehosePutter } from './firehose.client';
 import { FirehoseSink, type FirehoseSinkOptions } from './firehose.sink';
-import { silentLogger } from './logger';
-import { ExtractorMetrics } from './metrics';
-import { Spool } from './spool';
+import { silentLogger } from '../ops/logger';
+import { ExtractorMetrics } from '../ops/extractor.metrics';
+import { Spool } from '../delivery/spool';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 

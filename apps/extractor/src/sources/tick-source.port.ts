@@ -34,9 +34,3 @@ export interface StreamingSource {
 
 /** Every source the extractor can run; the scheduler drives polling ones, streaming ones feed the pipeline. */
 export type TickSource = PollingSource | StreamingSource;
-
-/** Admission control shared by every product (Coinbase's public limit is per IP). */
-export interface RequestBudget {
-  /** Take one request's worth of budget now, or return false without waiting. */
-  tryTake(): boolean;
-}

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from './clock';
+import { systemClock, type Clock } from '@btc-etl/resilience';
 
 /** One due tick of one product: tick `index` is due at `t0 + index * intervalMs` on the wall clock. */
 export interface DueTick {

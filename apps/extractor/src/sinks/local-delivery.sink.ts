@@ -1,8 +1,8 @@
 import type { ObjectStore } from '@btc-etl/object-store';
 import { buildFirehoseKey, RAW_PREFIX } from '@btc-etl/s3-keys';
-import { backoffMs, sleep, systemClock, type Clock } from './clock';
-import type { Logger } from './logger';
-import type { ExtractorMetrics } from './metrics';
+import { backoffMs, raceAbort, sleep, systemClock, type Clock } from '@btc-etl/resilience';
+import type { Logger } from '../ops/logger';
+import type { ExtractorMetrics } from '../ops/extractor.metrics';
 import type { DeliveredCallback, SinkEntry, TickSink } from './tick-sink.port';
 
 export interface LocalDeliveryOptions {
@@ -97,13 +97,16 @@ export class LocalDeliverySink implements TickSink {
           await this.options.store.put(this.options.bucket, object.key, body);
           break;
         } catch (error) {
-          const delay = backoffMs(attempt, this.options.retryBaseMs ?? 200, this.options.retryCapMs ?? 10_000);
+          const delay = backoffMs(attempt, {
+            baseMs: this.options.retryBaseMs ?? 200,
+            capMs: this.options.retryCapMs ?? 10_000,
+          });
           this.options.metrics?.recordsFailed.inc({ sink: this.name, code: (error as Error).name ?? 'Error' });
           this.options.logger.warn(
             { err: error, key: object.key, attempt, retryInMs: delay },
             'local delivery failed, retrying',
           );
-          await sleep(this.clock, delay, this.closed.signal);
+          await sleep(delay, { signal: this.closed.signal, clock: this.clock });
           this.options.metrics?.recordsRetried.inc({ sink: this.name });
         }
       }
@@ -121,17 +124,8 @@ export class LocalDeliverySink implements TickSink {
 
   async flush(signal?: AbortSignal): Promise<void> {
     this.cut();
-    while (this.writing && !signal?.aborted) {
-      const writing = this.writing;
-      if (!signal) {
-        await writing;
-        continue;
-      }
-      await Promise.race([
-        writing,
-        new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
-      ]);
-    }
+    // raceAbort removes its abort listener every turn: a long flush never piles listeners on the signal
+    while (this.writing && !signal?.aborted) await raceAbort(this.writing, signal);
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 import {
-  appendFileSync,
   closeSync,
+  existsSync,
   fdatasyncSync,
+  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -12,7 +13,39 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { SpoolCorruptError, SpoolFullError } from './extractor.errors';
+import { SpoolCorruptError, SpoolFullError } from '../extractor.errors';
+
+/**
+ * The durability calls the spool makes, behind one seam so a test can see each one happen (and in which order).
+ */
+export interface SpoolSync {
+  /** Flush a file's data to stable storage (fdatasync). */
+  file(fd: number): void;
+  /** Make a directory's entries durable (fsync on the directory), so a file just created survives a power cut. */
+  dir(path: string): void;
+}
+
+/** Filesystems that cannot fsync a directory answer one of these: there is nothing more to do on them. */
+const DIR_SYNC_UNSUPPORTED = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EBADF', 'ENOTSUP']);
+
+/** The real calls: fdatasync for data, fsync on an open directory for its entries (ext4, xfs, NFSv4 COMMIT). */
+export const diskSync: SpoolSync = {
+  file: (fd) => fdatasyncSync(fd),
+  dir: (path) => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      fsyncSync(fd);
+    } catch (error) {
+      if (!DIR_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  },
+};
+
+/** No durability calls at all (`fsync: false`: tests and benches that measure something else). */
+const noSync: SpoolSync = { file: () => undefined, dir: () => undefined };
 
 export interface SpoolWarning {
   /** Fill ratio just crossed upwards: 0.5, 0.8, 0.95 or 1. */
@@ -27,8 +60,13 @@ export interface SpoolOptions {
   capBytes: number;
   /** A segment is sealed (and a new one started) once it holds this many bytes. Default 4 MiB. */
   segmentMaxBytes?: number;
-  /** fdatasync after every append (default true): a batch survives a power cut, not only a process kill. */
+  /**
+   * Durability (default true): fdatasync after every append and quarantine, and an fsync of the directory after a
+   * segment file is created, so a batch survives a power cut, not only a process kill. `false` skips every one.
+   */
   fsync?: boolean;
+  /** The durability calls themselves (default {@link diskSync}); a test passes a recording one. */
+  sync?: SpoolSync;
   onWarning?: (warning: SpoolWarning) => void;
   /** A truncated last line found at start-up (the process died mid-write): it is cut off, and reported here. */
   onRepair?: (info: { path: string; droppedBytes: number }) => void;
@@ -45,6 +83,8 @@ export interface SegmentState {
 }
 
 const SEGMENT = /^segment-(\d{12})\.ndjson$/;
+/** Lines the sink can never take, kept for a human beside the segments. */
+export const QUARANTINE_FILE = 'quarantine.ndjson';
 const THRESHOLDS = [0.5, 0.8, 0.95, 1] as const;
 
 /**
@@ -61,11 +101,11 @@ export class Spool {
   private usedBytes = 0;
   private warned = 0;
   private readonly segmentMaxBytes: number;
-  private readonly fsync: boolean;
+  private readonly sync: SpoolSync;
 
   private constructor(private readonly options: SpoolOptions) {
     this.segmentMaxBytes = options.segmentMaxBytes ?? 4 * 1024 * 1024;
-    this.fsync = options.fsync ?? true;
+    this.sync = options.fsync === false ? noSync : (options.sync ?? diskSync);
   }
 
   /** Open (or create) a spool directory; segments from an earlier run become sealed, unacknowledged segments. */
@@ -95,7 +135,7 @@ export class Spool {
       const fd = openSync(path, 'r+');
       try {
         ftruncateSync(fd, end);
-        fdatasyncSync(fd);
+        this.sync.file(fd);
       } finally {
         closeSync(fd);
       }
@@ -151,7 +191,7 @@ export class Spool {
     const segment = this.writable();
     let offset = 0;
     while (offset < chunk.length) offset += writeSync(this.fd as number, chunk, offset);
-    if (this.fsync) fdatasyncSync(this.fd as number);
+    this.sync.file(this.fd as number);
     segment.count += lines.length;
     segment.bytes += chunk.length;
     this.usedBytes += chunk.length;
@@ -165,6 +205,9 @@ export class Spool {
     const id = this.nextId++;
     const path = this.pathOf(id);
     this.fd = openSync(path, 'a');
+    // The new file's name lives in the directory: without this a power cut can lose the whole segment even though
+    // its data was fdatasynced.
+    this.sync.dir(this.options.dir);
     this.active = { id, path, count: 0, acked: 0, bytes: 0, sealed: false };
     this.segments.set(id, this.active);
     return this.active;
@@ -216,10 +259,24 @@ export class Spool {
     return out;
   }
 
-  /** Keep a line that cannot be sent (not JSON) beside the spool instead of deleting it. */
-  quarantine(line: string, reason: string): string {
-    const path = join(this.options.dir, 'quarantine.ndjson');
-    appendFileSync(path, `${JSON.stringify({ reason, line })}\n`);
+  /**
+   * Keep lines that cannot be sent (not JSON) beside the spool instead of deleting them: appended to
+   * `quarantine.ndjson` and fdatasynced (the directory too when the file is new) before this returns, so the caller
+   * may acknowledge them in their segment.
+   */
+  quarantine(lines: readonly string[], reason: string): string {
+    const path = join(this.options.dir, QUARANTINE_FILE);
+    const created = !existsSync(path);
+    const fd = openSync(path, 'a');
+    try {
+      const chunk = Buffer.from(lines.map((line) => `${JSON.stringify({ reason, line })}\n`).join(''), 'utf8');
+      let offset = 0;
+      while (offset < chunk.length) offset += writeSync(fd, chunk, offset);
+      this.sync.file(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (created) this.sync.dir(this.options.dir);
     return path;
   }
 

@@ -1,10 +1,10 @@
 import { encodeNdjsonLine, PriceTickSchema, type PriceTick } from '@btc-etl/price-schema';
-import { systemClock, sleep, type Clock } from './clock';
-import { SpoolFullError } from './extractor.errors';
-import type { Logger } from './logger';
-import type { ExtractorMetrics } from './metrics';
+import { sleep, systemClock, type Clock } from '@btc-etl/resilience';
+import { SpoolFullError } from '../extractor.errors';
+import type { Logger } from '../ops/logger';
+import type { ExtractorMetrics } from '../ops/extractor.metrics';
 import type { Spool } from './spool';
-import type { DeliveredCallback, SinkEntry, TickSink } from './tick-sink.port';
+import type { DeliveredCallback, SinkEntry, TickSink } from '../sinks/tick-sink.port';
 
 export interface DeliveryPipelineOptions {
   spool: Spool;
@@ -39,6 +39,8 @@ export class DeliveryPipeline {
   private readonly handed = new Map<number, number>();
   /** True while some spooled lines have not been handed to the sink yet (replay or backlog). */
   private behind: boolean;
+  /** Spooled batches not yet acknowledged, oldest first: how many lines of which segment, accepted when. */
+  private readonly unacked: { segment: number; remaining: number; acceptedAt: number }[] = [];
 
   constructor(options: DeliveryPipelineOptions) {
     this.spool = options.spool;
@@ -49,6 +51,11 @@ export class DeliveryPipeline {
     this.validate = options.validate ?? true;
     this.sink = options.createSink((entries) => this.delivered(entries));
     this.behind = this.spool.depth > 0;
+    // an earlier run's ticks count from now: their age before the crash is unknown here
+    const openedAt = this.clock.now();
+    for (const segment of this.spool.list())
+      if (segment.count > segment.acked)
+        this.unacked.push({ segment: segment.id, remaining: segment.count - segment.acked, acceptedAt: openedAt });
     if (this.behind) {
       this.logger.info({ depth: this.spool.depth, bytes: this.spool.bytes }, 'replaying spool from an earlier run');
     }
@@ -103,6 +110,10 @@ export class DeliveryPipeline {
       );
       return;
     }
+    const acceptedAt = this.clock.now();
+    const last = this.unacked.at(-1);
+    if (last && last.segment === segment && last.acceptedAt === acceptedAt) last.remaining += lines.length;
+    else this.unacked.push({ segment, remaining: lines.length, acceptedAt });
     const start = this.handed.get(segment) ?? 0;
     if (
       !this.behind &&
@@ -126,13 +137,40 @@ export class DeliveryPipeline {
       perSegment.set(e.segment, (perSegment.get(e.segment) ?? 0) + 1);
       this.metrics?.deliveryLatency.observe({ sink: this.sink.name }, (now - e.acceptedAt) / 1000);
     }
-    for (const [segment, n] of perSegment) {
-      this.spool.ack(segment, n);
-      if (!this.spool.get(segment)) this.handed.delete(segment);
-    }
+    for (const [segment, n] of perSegment) this.ack(segment, n);
     this.metrics?.ticksDelivered.inc({ sink: this.sink.name }, entries.length);
     this.updateGauges();
     if (this.behind) this.pump();
+  }
+
+  /** `n` lines of a segment are done with (delivered, or quarantined): off the spool and out of the lag count. */
+  private ack(segment: number, n: number): void {
+    this.spool.ack(segment, n);
+    if (!this.spool.get(segment)) this.handed.delete(segment);
+    // sinks deliver in order, so the oldest batches of the segment are the ones done (a partial Firehose failure
+    // can reorder a few records: the lag then reads slightly young, never stuck)
+    let left = n;
+    for (let i = 0; i < this.unacked.length && left > 0; ) {
+      const batch = this.unacked[i] as (typeof this.unacked)[number];
+      if (batch.segment !== segment) {
+        i++;
+        continue;
+      }
+      const taken = Math.min(left, batch.remaining);
+      batch.remaining -= taken;
+      left -= taken;
+      if (batch.remaining === 0) this.unacked.splice(i, 1);
+      else i++;
+    }
+  }
+
+  /**
+   * Age of the oldest tick accepted but not yet acknowledged by the sink, in ms; 0 when everything is delivered.
+   * (EMF `DeliveryLagMs`.)
+   */
+  deliveryLagMs(): number {
+    const oldest = this.unacked[0];
+    return oldest ? Math.max(0, this.clock.now() - oldest.acceptedAt) : 0;
   }
 
   /** Hand spooled lines the sink has not seen (replay, or a backlog) to it, oldest first, up to the high-water mark. */
@@ -148,18 +186,18 @@ export class DeliveryPipeline {
       this.handed.set(segment.id, segment.count);
       const now = this.clock.now();
       const entries: SinkEntry[] = [];
-      let bad = 0;
+      const bad: string[] = [];
       for (const line of lines) {
-        if (!isJsonLine(line)) {
-          // Never silently dropped: kept beside the spool for a human, and acknowledged so it cannot block the rest.
-          const path = this.spool.quarantine(line, 'not JSON');
-          this.logger.error({ segment: segment.id, path }, 'spooled line is not JSON: quarantined');
-          bad++;
-          continue;
-        }
-        entries.push({ line, bytes: Buffer.byteLength(line), segment: segment.id, acceptedAt: now });
+        if (!isJsonLine(line)) bad.push(line);
+        else entries.push({ line, bytes: Buffer.byteLength(line), segment: segment.id, acceptedAt: now });
       }
-      if (bad > 0) this.spool.ack(segment.id, bad);
+      if (bad.length > 0) {
+        // Never silently dropped: kept (durably) beside the spool for a human, then acknowledged so they cannot
+        // block the rest.
+        const path = this.spool.quarantine(bad, 'not JSON');
+        this.logger.error({ segment: segment.id, path, lines: bad.length }, 'spooled lines are not JSON: quarantined');
+        this.ack(segment.id, bad.length);
+      }
       if (entries.length > 0) this.sink.write(entries);
     }
     this.updateGauges();
@@ -176,7 +214,7 @@ export class DeliveryPipeline {
       await this.sink.flush(signal);
       if (!this.behind && this.sink.pendingBytes() === 0) break;
       // the sink delivered what it held; more may be waiting on disk: go round again (yielding to I/O)
-      await sleep(this.clock, 0, signal);
+      await sleep(0, { signal, clock: this.clock });
     }
     return this.spool.depth === 0;
   }

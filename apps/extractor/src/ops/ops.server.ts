@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExtractorMetrics } from './metrics';
+import type { ExtractorMetrics } from './extractor.metrics';
 
 export interface HealthState {
   /** False once shutdown has begun (the orchestrator should stop routing to this task). */
@@ -14,12 +14,18 @@ export interface HealthState {
 
 export interface OpsServer {
   readonly port: number;
+  /** The address it listens on, e.g. `127.0.0.1`. */
+  readonly host: string;
   close(): Promise<void>;
 }
 
-/** `GET /healthz` (JSON, 503 while shutting down) and `GET /metrics` (Prometheus text) on one port. */
+/**
+ * `GET /healthz` (JSON, 503 while shutting down) and `GET /metrics` (Prometheus text) on one port, bound to `host`
+ * (loopback by default: the container opts in to `0.0.0.0`).
+ */
 export async function startOpsServer(
   port: number,
+  host: string,
   metrics: ExtractorMetrics,
   health: () => HealthState,
 ): Promise<OpsServer> {
@@ -46,10 +52,11 @@ export async function startOpsServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,
+    host: (server.address() as AddressInfo).address,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

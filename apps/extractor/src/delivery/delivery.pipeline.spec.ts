@@ -7,9 +7,9 @@ import { decodeNdjson, encodeNdjsonLine, type PriceTick } from '@btc-etl/price-s
 import { missedTick, okTick } from '@btc-etl/price-schema/testing';
 import { parseFirehoseKey } from '@btc-etl/s3-keys';
 import { DeliveryPipeline } from './delivery.pipeline';
-import { LocalDeliverySink } from './local-delivery.sink';
-import { silentLogger } from './logger';
-import { ExtractorMetrics } from './metrics';
+import { LocalDeliverySink } from '../sinks/local-delivery.sink';
+import { silentLogger } from '../ops/logger';
+import { ExtractorMetrics } from '../ops/extractor.metrics';
 import { Spool, type SpoolWarning } from './spool';
 
 const BUCKET = 'btc-etl-raw';

@@ -1,6 +1,6 @@
-import { backoffMs, sleep, systemClock, type Clock } from './clock';
-import type { Logger } from './logger';
-import type { ExtractorMetrics } from './metrics';
+import { backoffMs, raceAbort, sleep, systemClock, type Clock } from '@btc-etl/resilience';
+import type { Logger } from '../ops/logger';
+import type { ExtractorMetrics } from '../ops/extractor.metrics';
 import { batchLength, FIREHOSE_LIMITS, packRecords, recordData, type PackedRecord } from './firehose.packing';
 import type { DeliveredCallback, SinkEntry, TickSink } from './tick-sink.port';
 
@@ -150,13 +150,12 @@ export class FirehoseSink implements TickSink {
       let batch: PackedRecord[];
       let resend = false;
       if (this.retry.length > 0) {
-        const delay = backoffMs(
-          this.attempt,
-          this.options.retryBaseMs ?? 100,
-          this.options.retryCapMs ?? 5000,
-          this.options.random,
-        );
-        await sleep(this.clock, delay, this.closed.signal);
+        const delay = backoffMs(this.attempt, {
+          baseMs: this.options.retryBaseMs ?? 100,
+          capMs: this.options.retryCapMs ?? 5000,
+          ...(this.options.random ? { random: this.options.random } : {}),
+        });
+        await sleep(delay, { signal: this.closed.signal, clock: this.clock });
         if (this.closed.signal.aborted) return;
         batch = this.retry.splice(0, batchLength(this.retry, this.maxBatchRecords, this.maxBatchBytes));
         for (const r of batch) this.retryBytes -= r.bytes;
@@ -277,12 +276,8 @@ export class FirehoseSink implements TickSink {
         this.kick();
         const driving = this.driving as Promise<void> | undefined;
         if (!driving) break;
-        if (!signal) await driving;
-        else
-          await Promise.race([
-            driving,
-            new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true })),
-          ]);
+        // raceAbort removes its abort listener every turn: a long flush never piles listeners on the signal
+        await raceAbort(driving, signal);
       }
     } finally {
       this.flushing--;
