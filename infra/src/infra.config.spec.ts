@@ -21,6 +21,8 @@ describe('readInfraConfig', () => {
       backupBatchSize: 10,
       backupBatchWindowSeconds: 5,
       extractorDesiredCount: 1,
+      extractorCapacity: 'fargate',
+      extractorNetwork: 'public-ip',
       projectionStart: '2026/01/01/00',
     });
   });

@@ -115,43 +115,53 @@ export class SpoolLease {
     // what this process has seen of the current lease file, and since when (its own clock)
     let seen: { raw: string; since: number } | undefined;
     const pollMs = Math.max(50, Math.min(1_000, Math.floor(staleMs / 6)));
+    // The system clock's timers are unref'd (they never keep a process alive): a process whose only work is to wait
+    // for the lease would otherwise just exit. This one handle holds it while acquire runs.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      return await acquireLoop();
+    } finally {
+      clearInterval(keepAlive);
+    }
 
-    for (;;) {
-      const now = clock.now();
-      const content: LeaseContent = {
-        pid,
-        host,
-        runId: options.runId,
-        since: new Date(now).toISOString(),
-        heartbeatAt: new Date(now).toISOString(),
-        token: randomUUID(),
-      };
-      if (createExclusive(path, content, options.dir)) return new SpoolLease(options, content, staleMs).start();
+    async function acquireLoop(): Promise<SpoolLease> {
+      for (;;) {
+        const now = clock.now();
+        const content: LeaseContent = {
+          pid,
+          host,
+          runId: options.runId,
+          since: new Date(now).toISOString(),
+          heartbeatAt: new Date(now).toISOString(),
+          token: randomUUID(),
+        };
+        if (createExclusive(path, content, options.dir)) return new SpoolLease(options, content, staleMs).start();
 
-      const observed = observe(path);
-      if (observed.kind !== 'none') {
-        if (seen?.raw !== observed.raw) seen = { raw: observed.raw, since: now };
-        const unchangedMs = now - seen.since;
-        const stale =
-          unchangedMs >= staleMs ||
-          (observed.kind === 'unreadable'
-            ? now - observed.mtimeMs >= staleMs
-            : now - Date.parse(observed.holder.heartbeatAt) >= staleMs ||
-              (observed.holder.host === host &&
-                observed.holder.runId !== options.runId &&
-                (observed.holder.pid === pid || !isAlive(observed.holder.pid))));
-        if (stale && takeOver(options.dir, path, observed.raw, content, staleMs, now))
-          return new SpoolLease(options, content, staleMs).start();
-        if (!stale && now - started >= waitMs) {
-          const holder: SpoolLeaseHolder =
-            observed.kind === 'held'
-              ? withoutToken(observed.holder)
-              : { pid: 0, host: 'unknown (unreadable lease file)', runId: 'unknown', since: '?', heartbeatAt: '?' };
-          throw new SpoolLockedError(options.dir, holder, now - started);
+        const observed = observe(path);
+        if (observed.kind !== 'none') {
+          if (seen?.raw !== observed.raw) seen = { raw: observed.raw, since: now };
+          const unchangedMs = now - seen.since;
+          const stale =
+            unchangedMs >= staleMs ||
+            (observed.kind === 'unreadable'
+              ? now - observed.mtimeMs >= staleMs
+              : now - Date.parse(observed.holder.heartbeatAt) >= staleMs ||
+                (observed.holder.host === host &&
+                  observed.holder.runId !== options.runId &&
+                  (observed.holder.pid === pid || !isAlive(observed.holder.pid))));
+          if (stale && takeOver(options.dir, path, observed.raw, content, staleMs, now))
+            return new SpoolLease(options, content, staleMs).start();
+          if (!stale && now - started >= waitMs) {
+            const holder: SpoolLeaseHolder =
+              observed.kind === 'held'
+                ? withoutToken(observed.holder)
+                : { pid: 0, host: 'unknown (unreadable lease file)', runId: 'unknown', since: '?', heartbeatAt: '?' };
+            throw new SpoolLockedError(options.dir, holder, now - started);
+          }
         }
+        // gone (released between our create and our read), being taken over, or live and we may wait: look again
+        await sleep(observed.kind === 'none' ? 0 : pollMs, { clock });
       }
-      // gone (released between our create and our read), being taken over, or live and we may wait: look again
-      await sleep(observed.kind === 'none' ? 0 : pollMs, { clock });
     }
   }
 

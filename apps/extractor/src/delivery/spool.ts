@@ -8,7 +8,6 @@ import {
   openSync,
   readFileSync,
   readdirSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -298,10 +297,5 @@ export class Spool {
     this.fd = undefined;
     if (this.active) this.active.sealed = true;
     this.active = undefined;
-  }
-
-  /** Size of a segment file on disk (tests). */
-  static fileSize(path: string): number {
-    return statSync(path).size;
   }
 }
