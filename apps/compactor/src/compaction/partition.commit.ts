@@ -188,7 +188,8 @@ export async function commitPartition(
  */
 export async function collectGarbage(partition: SilverPartition, options: CommitOptions): Promise<number> {
   const { store, bucket } = options;
-  const now = (options.now ?? Date.now)();
+  // the store's clock stamps lastModified: compare with the wall clock, not an injected one
+  const now = Date.now();
   const current = await readManifest(store, bucket, partition);
   const live = new Set(current?.manifest.files.map((f) => f.name) ?? []);
   let deleted = 0;
