@@ -37,6 +37,9 @@ export async function runOnce(
     gcGraceMs: config.gcGraceMs,
     ...request,
     log: (event, data) => logger.debug(event, data),
+    onStep: (step) => {
+      if (step === config.crashAt) process.kill(process.pid, 'SIGKILL');
+    },
   });
   const runMs = Date.now() - started;
   logger.info('run done', { ...report, runMs });

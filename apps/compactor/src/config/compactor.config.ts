@@ -37,6 +37,18 @@ export const CompactorEnvSchema = z
     METRICS_EMF: z.stringbool().optional(),
     S3_FORCE_PATH_STYLE: z.stringbool().default(false),
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+    /** Test hook: SIGKILL the process itself at this step of a run (the crash tests use it). */
+    COMPACTOR_CRASH_AT: z
+      .enum([
+        'batch-read',
+        'data-written',
+        'manifest-swung',
+        'old-deleted',
+        'quarantine-written',
+        'state-recorded',
+        'watermark-advanced',
+      ])
+      .optional(),
   })
   .superRefine((e, ctx) => {
     if ((e.OBJECT_STORE ?? 'local') !== 's3') return;
@@ -60,6 +72,7 @@ export interface CompactorConfig {
   gcGraceMs: number;
   metricsEmf: boolean;
   s3ForcePathStyle: boolean;
+  crashAt: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,5 +106,6 @@ export function loadCompactorConfig(env: Env): CompactorConfig {
     gcGraceMs: e.SILVER_GC_GRACE_S * 1000,
     metricsEmf: e.METRICS_EMF ?? inLambda,
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
+    crashAt: e.COMPACTOR_CRASH_AT,
   };
 }
