@@ -354,5 +354,5 @@ function writeLatin1(block: Uint8Array, at: number, text: string): number {
 }
 
 function latin1(block: Uint8Array, at: number, length: number): string {
-  return String.fromCharCode(...block.subarray(at, at + length));
+  return Buffer.from(block.buffer, block.byteOffset + at, length).toString('latin1');
 }
