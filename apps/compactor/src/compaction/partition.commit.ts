@@ -105,14 +105,18 @@ export async function commitPartition(
   const result = await retry(
     async () => {
       const current = await readManifest(store, bucket, partition);
-      const merged = new RowStore();
-      if (current) await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
-      const before = merged.size;
-      const order = incoming.sortedRows();
-      for (const row of order) merged.add(incoming.get(row));
-      const added = merged.size - before;
+      // a new partition is the incoming records as they are; an existing one is read, then the new ones merged in
+      let merged = incoming;
+      let added = incoming.size;
+      if (current) {
+        merged = new RowStore();
+        await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
+        const before = merged.size;
+        for (const row of incoming.sortedRows()) merged.add(incoming.get(row));
+        added = merged.size - before;
+      }
       const generation = (current?.manifest.generation ?? 0) + 1;
-      const duplicates = incoming.duplicates + (order.length - added);
+      const duplicates = incoming.duplicates + (incoming.size - added);
       if (added === 0 && current !== undefined) {
         return { partition, written: false, generation: generation - 1, rows: merged.size, duplicates, bytes: 0 };
       }
