@@ -20,6 +20,7 @@ import { checkPutConditions, checkSourceSize, isStreamBody, listAllPages, pageSi
 import {
   BucketNotFoundError,
   ObjectNotFoundError,
+  ObjectStoreConfigError,
   ObjectStoreError,
   PreconditionFailedError,
   type ObjectStoreOperation,
@@ -77,6 +78,12 @@ export interface S3ObjectStoreOptions {
    * `requestChecksumCalculation` setting; the stored checksum also lets a backup be verified without reading it.
    */
   checksumAlgorithm?: ChecksumAlgorithm;
+  /**
+   * The 12-digit account id that must own every bucket this store touches. Sent as `ExpectedBucketOwner` on every
+   * call (and `ExpectedSourceBucketOwner` on copies), so S3 answers 403 instead of reading from or writing to a
+   * bucket of the same name in someone else's account. Unset: no check.
+   */
+  expectedBucketOwner?: string;
 }
 
 /** The MD5 of the empty request body a CopyObject sends (base64): see `withEmptyBodyMd5`. */
@@ -159,6 +166,10 @@ export class S3ObjectStore implements ObjectStore {
   private readonly uploadPartSize: number;
   private readonly trustServerConditions: boolean;
   private readonly checksumAlgorithm: ChecksumAlgorithm;
+  /** Spread into every command: `{}` or `{ ExpectedBucketOwner }`. */
+  private readonly owner: { ExpectedBucketOwner?: string };
+  /** Spread into copies: `{}` or `{ ExpectedSourceBucketOwner }`. */
+  private readonly sourceOwner: { ExpectedSourceBucketOwner?: string };
 
   constructor(options: S3ObjectStoreOptions = {}) {
     this.client = options.client ?? new S3Client({ forcePathStyle: options.forcePathStyle ?? false });
@@ -183,6 +194,15 @@ export class S3ObjectStore implements ObjectStore {
     );
     this.trustServerConditions = options.trustServerConditions ?? false;
     this.checksumAlgorithm = options.checksumAlgorithm ?? 'SHA256';
+    const owner = options.expectedBucketOwner;
+    if (owner !== undefined && !/^\d{12}$/.test(owner)) {
+      throw new ObjectStoreConfigError(
+        'expectedBucketOwner',
+        `must be a 12-digit AWS account id, got ${JSON.stringify(owner)}`,
+      );
+    }
+    this.owner = owner === undefined ? {} : { ExpectedBucketOwner: owner };
+    this.sourceOwner = owner === undefined ? {} : { ExpectedSourceBucketOwner: owner };
   }
 
   async put(bucket: string, key: string, body: Body, options: PutOptions = {}): Promise<{ etag: string }> {
@@ -192,6 +212,7 @@ export class S3ObjectStore implements ObjectStore {
       ContentType: options.contentType,
       Metadata: options.metadata,
       ChecksumAlgorithm: this.checksumAlgorithm,
+      ...this.owner,
     };
     checkPutConditions(bucket, key, body, options);
     const conditions = {
@@ -228,7 +249,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async get(bucket: string, key: string): Promise<{ body: Uint8Array; info: ObjectInfo }> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...this.owner }));
       if (!res.Body) throw new ObjectStoreError('get', bucket, key, 'GetObject answered without a body');
       const body = await res.Body.transformToByteArray();
       return { body, info: this.info(bucket, key, { ...res, ContentLength: res.ContentLength ?? body.byteLength }) };
@@ -239,7 +260,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async getStream(bucket: string, key: string): Promise<{ stream: Readable; info: ObjectInfo }> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...this.owner }));
       if (!(res.Body instanceof Readable)) {
         throw new ObjectStoreError('getStream', bucket, key, 'GetObject body is not a Node.js stream');
       }
@@ -298,6 +319,8 @@ export class S3ObjectStore implements ObjectStore {
             MetadataDirective: 'COPY',
             CopySourceIfMatch: expected === undefined ? undefined : quoteEtag(expected),
             ChecksumAlgorithm: this.checksumAlgorithm,
+            ...this.owner,
+            ...this.sourceOwner,
           }),
         ),
       );
@@ -320,6 +343,7 @@ export class S3ObjectStore implements ObjectStore {
           MaxKeys: maxKeys,
           ContinuationToken: options.continuationToken,
           StartAfter: options.startAfter,
+          ...this.owner,
         }),
       );
       const objects = (res.Contents ?? []).map(
@@ -346,7 +370,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(bucket: string, key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...this.owner }));
     } catch (error) {
       const mapped = this.mapError(error, 'delete', bucket, key);
       // S3 answers 204 for a missing key; a 404 here could only be a missing key on a look-alike: not an error.
@@ -377,6 +401,7 @@ export class S3ObjectStore implements ObjectStore {
           ContentType: sourceInfo.contentType,
           Metadata: sourceInfo.metadata,
           ChecksumAlgorithm: this.checksumAlgorithm,
+          ...this.owner,
         }),
       );
       uploadId = created.UploadId;
@@ -397,6 +422,7 @@ export class S3ObjectStore implements ObjectStore {
           Key: destination.key,
           UploadId: uploadId,
           MultipartUpload: { Parts: completed },
+          ...this.owner,
         }),
       );
       return {
@@ -407,7 +433,12 @@ export class S3ObjectStore implements ObjectStore {
       if (uploadId) {
         await this.client
           .send(
-            new AbortMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: uploadId }),
+            new AbortMultipartUploadCommand({
+              Bucket: destination.bucket,
+              Key: destination.key,
+              UploadId: uploadId,
+              ...this.owner,
+            }),
           )
           .catch((abortError: unknown) => {
             // Keep the copy's own error; the failed abort is worth knowing (orphaned parts) but not instead of it.
@@ -434,6 +465,8 @@ export class S3ObjectStore implements ObjectStore {
         CopySource: copySource(source),
         CopySourceRange: `bytes=${part.start}-${part.end}`,
         CopySourceIfMatch: quoteEtag(pinnedEtag),
+        ...this.owner,
+        ...this.sourceOwner,
       }),
     );
     const result = res.CopyPartResult;
@@ -507,7 +540,7 @@ export class S3ObjectStore implements ObjectStore {
 
   private async headAs(operation: ObjectStoreOperation, bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...this.owner }));
       return this.info(bucket, key, res);
     } catch (error) {
       // HeadObject has no body, so a missing bucket is a bare 404 too: both read as "no such object".
