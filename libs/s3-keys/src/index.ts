@@ -11,3 +11,15 @@ export {
 } from './firehose-key';
 export { decodeS3EventKey, encodeS3EventKey } from './event-key';
 export { assertBucketName, localObjectPath, unsafeKeyReason, unsafePrefixReason } from './local-path';
+export {
+  parseSilverKey,
+  SILVER_MANIFEST_NAME,
+  SILVER_PREFIX,
+  silverHourOf,
+  silverKey,
+  silverManifestKey,
+  silverPartitionPrefix,
+  type ParsedSilverKey,
+  type SilverPartition,
+} from './silver-key';
+export { parseSilverManifest, SilverManifestSchema, type SilverManifest } from './silver-manifest';
