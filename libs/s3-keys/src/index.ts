@@ -22,4 +22,12 @@ export {
   type ParsedSilverKey,
   type SilverPartition,
 } from './silver-key';
-export { parseSilverManifest, SilverManifestSchema, type SilverManifest } from './silver-manifest';
+export {
+  parseSilverManifest,
+  parseSilverWatermark,
+  SILVER_WATERMARK_KEY,
+  SilverManifestSchema,
+  SilverWatermarkSchema,
+  type SilverManifest,
+  type SilverWatermark,
+} from './silver-manifest';

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   parseSilverKey,
   parseSilverManifest,
+  parseSilverWatermark,
+  SILVER_WATERMARK_KEY,
   S3KeyError,
   silverHourOf,
   silverKey,
@@ -83,5 +85,16 @@ describe('silver manifest', () => {
   ])('refuses %s, naming the key', (_what, body) => {
     const error = catchError(() => parseSilverManifest('silver/x/_manifest.json', body), S3KeyError);
     expect(error.message).toContain('silver/x/_manifest.json');
+  });
+});
+
+describe('silver watermark', () => {
+  it('parses a watermark and refuses one whose time is not a time', () => {
+    const w = { format: 'btc-etl-silver-watermark/1', rawCompleteBefore: '2026-11-27T19:00:00.000Z', updatedAt: 'x' };
+    expect(parseSilverWatermark(SILVER_WATERMARK_KEY, JSON.stringify(w))).toEqual(w);
+    const bad = JSON.stringify({ ...w, rawCompleteBefore: 'soon' });
+    expect(catchError(() => parseSilverWatermark(SILVER_WATERMARK_KEY, bad), S3KeyError).key).toBe(
+      SILVER_WATERMARK_KEY,
+    );
   });
 });

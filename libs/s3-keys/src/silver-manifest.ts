@@ -44,3 +44,35 @@ export function parseSilverManifest(key: string, body: Uint8Array | string): Sil
   }
   return result.data;
 }
+
+/** Where the compactor publishes how far raw has been compacted (in SILVER_BUCKET). */
+export const SILVER_WATERMARK_KEY = '_state/compactor/watermark.json';
+
+/**
+ * How far raw is compacted: every raw object under an arrival hour before `rawCompleteBefore` is in silver. A reader
+ * that wants every record of an event range reads silver for it, plus raw arrival hours from `rawCompleteBefore` on
+ * (dedup by record_id: a raw object past the watermark may already be compacted too).
+ */
+export const SilverWatermarkSchema = z.strictObject({
+  format: z.literal('btc-etl-silver-watermark/1'),
+  /** ISO start of the first arrival hour (UTC) not known to be complete in silver. */
+  rawCompleteBefore: z.string(),
+  updatedAt: z.string(),
+});
+export type SilverWatermark = z.infer<typeof SilverWatermarkSchema>;
+
+/** Parse the watermark object; throws S3KeyError naming the key and what was wrong. */
+export function parseSilverWatermark(key: string, body: Uint8Array | string): SilverWatermark {
+  const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new S3KeyError(key, `silver watermark is not JSON (${(cause as Error).message})`, { cause });
+  }
+  const result = SilverWatermarkSchema.safeParse(value);
+  if (!result.success || Number.isNaN(Date.parse(result.data.rawCompleteBefore))) {
+    throw new S3KeyError(key, 'not a silver watermark');
+  }
+  return result.data;
+}
