@@ -3,6 +3,7 @@ import type { ObjectStore } from '@btc-etl/object-store';
 import type { QueryConfig } from './config/query.config';
 import type { EngineName } from './cli/cli.args';
 import { runAthenaQuery, type AthenaQueryStats } from './engines/athena.engine';
+import type { LayerName } from './engines/layer';
 import { runLocalQuery, type LocalQueryStats } from './engines/local.engine';
 import { QUERIES, type QueryName } from './queries/query.registry';
 import type { ColumnSpec, QueryDefinition, ResultRow } from './queries/query.types';
@@ -26,7 +27,7 @@ export async function runQuery(
   params: unknown,
   engine: EngineName,
   deps: QueryDeps,
-  overrides: { lateSlackS?: number } = {},
+  overrides: { lateSlackS?: number; layer?: LayerName } = {},
 ): Promise<RunResult> {
   const definition = QUERIES[name] as unknown as QueryDefinition<unknown, ResultRow>;
   const { config } = deps;

@@ -14,9 +14,36 @@ export {
   type PriceTick,
   type PriceTickField,
 } from './price-tick.schema';
-export { InvalidPriceTickError, NdjsonLineError, PriceSchemaError, type LineIssue } from './price-schema.errors';
+export {
+  InvalidPriceTickError,
+  NdjsonLineError,
+  PriceSchemaError,
+  SilverValueError,
+  type LineIssue,
+} from './price-schema.errors';
 export { recordId, type RecordIdParts } from './record-id';
 export { isPriceTick, parsePriceTick, toLineIssues } from './validate';
 export { decodeNdjson, decodeNdjsonStream, encodeNdjson, encodeNdjsonLine, type DecodeOptions } from './ndjson.codec';
 export { decodeParquet, encodeParquet, PARQUET_COLUMNS } from './parquet.codec';
 export { athenaColumnsDdl, GLUE_COLUMNS, GLUE_PARTITION_KEYS, type GlueColumn } from './glue.columns';
+export {
+  compareSilverOrder,
+  decodeSilverParquet,
+  encodeSilverParquet,
+  SILVER_COLUMNS,
+  SILVER_DECIMAL_PRECISION,
+  SILVER_DECIMAL_SCALE,
+  SILVER_LEXICAL_COLUMNS,
+  SILVER_PARTITION_KEYS,
+  SILVER_ROW_GROUP_SIZE,
+  silverEventMicros,
+  silverFileProduct,
+  silverFitIssue,
+  SilverParquetEncoder,
+  silverReadOptions,
+  silverRowToPriceTick,
+  type SilverColumn,
+  type SilverDecodeOptions,
+  type SilverEncoderOptions,
+  type SilverKind,
+} from './silver.codec';

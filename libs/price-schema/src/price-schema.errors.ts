@@ -37,3 +37,25 @@ export class InvalidPriceTickError extends PriceSchemaError<{ issues: LineIssue[
     });
   }
 }
+
+/**
+ * A value the silver layer cannot store exactly (too many digits for DECIMAL(38,18), digits below the microsecond,
+ * leading zeros), or a record out of place in a silver file. Refused, never rounded: `data` names the record, the
+ * column, the value and why.
+ */
+export class SilverValueError extends PriceSchemaError<{
+  recordId: string;
+  column: string;
+  value: string;
+  reason: string;
+}> {
+  constructor(recordId: string, column: string, value: string, reason: string, options?: ErrorOptions) {
+    const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+    super(`silver cannot store ${column} ${JSON.stringify(shown)} of record ${recordId || '?'}: ${reason}`, options, {
+      recordId,
+      column,
+      value,
+      reason,
+    });
+  }
+}

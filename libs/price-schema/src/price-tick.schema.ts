@@ -66,7 +66,9 @@ const int64 = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /**
  * The columns of one bronze record, in the order they are written. Each field carries its zod validator and the
- * Glue (Athena) and Parquet types derived from it, so there is exactly one place to add a column.
+ * Glue (Athena) and Parquet types derived from it, so there is exactly one place to add a column. `silver` is the
+ * column's kind in the silver layer (silver.codec.ts): decimal strings become DECIMAL, ISO times TIMESTAMP, and
+ * `product_id` is the partition (a folder, not a column).
  */
 export const PRICE_TICK_FIELDS = {
   record_id: {
@@ -74,34 +76,131 @@ export const PRICE_TICK_FIELDS = {
     glue: 'string',
     parquet: 'STRING',
     required: true,
+    silver: 'string',
   },
-  product_id: { schema: ProductId, glue: 'string', parquet: 'STRING', required: true },
-  source: { schema: PriceSource, glue: 'string', parquet: 'STRING', required: true },
-  status: { schema: TickStatus, glue: 'string', parquet: 'STRING', required: true },
-  price: { schema: DecimalString.nullable(), glue: 'string', parquet: 'STRING', required: true },
-  exchange_time: { schema: IsoUtcString.nullable(), glue: 'string', parquet: 'STRING', required: true },
-  scheduled_time: { schema: IsoUtcString.nullable(), glue: 'string', parquet: 'STRING', required: true },
-  ingest_time: { schema: IsoUtcString, glue: 'string', parquet: 'STRING', required: true },
-  reason: { schema: MissReason.nullable(), glue: 'string', parquet: 'STRING', required: true },
-  bid: { schema: DecimalString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
-  ask: { schema: DecimalString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
-  volume_24h: { schema: DecimalString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
-  trade_id: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
-  sequence: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
+  product_id: { schema: ProductId, glue: 'string', parquet: 'STRING', required: true, silver: 'partition' },
+  source: { schema: PriceSource, glue: 'string', parquet: 'STRING', required: true, silver: 'string' },
+  status: { schema: TickStatus, glue: 'string', parquet: 'STRING', required: true, silver: 'string' },
+  price: { schema: DecimalString.nullable(), glue: 'string', parquet: 'STRING', required: true, silver: 'decimal' },
+  exchange_time: {
+    schema: IsoUtcString.nullable(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: true,
+    silver: 'timestamp',
+  },
+  scheduled_time: {
+    schema: IsoUtcString.nullable(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: true,
+    silver: 'timestamp',
+  },
+  ingest_time: { schema: IsoUtcString, glue: 'string', parquet: 'STRING', required: true, silver: 'timestamp' },
+  reason: { schema: MissReason.nullable(), glue: 'string', parquet: 'STRING', required: true, silver: 'string' },
+  bid: {
+    schema: DecimalString.nullable().optional(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: false,
+    silver: 'decimal',
+  },
+  ask: {
+    schema: DecimalString.nullable().optional(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: false,
+    silver: 'decimal',
+  },
+  volume_24h: {
+    schema: DecimalString.nullable().optional(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: false,
+    silver: 'decimal',
+  },
+  trade_id: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false, silver: 'int64' },
+  sequence: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false, silver: 'int64' },
   // candles: price is the close; open/high/low and the candle width come along
-  open: { schema: DecimalString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
-  high: { schema: DecimalString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
-  low: { schema: DecimalString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
-  granularity_s: { schema: int64.nullable().optional(), glue: 'int', parquet: 'INT32', required: false },
-  backfilled: { schema: z.boolean().nullable().optional(), glue: 'boolean', parquet: 'BOOLEAN', required: false },
+  open: {
+    schema: DecimalString.nullable().optional(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: false,
+    silver: 'decimal',
+  },
+  high: {
+    schema: DecimalString.nullable().optional(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: false,
+    silver: 'decimal',
+  },
+  low: {
+    schema: DecimalString.nullable().optional(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: false,
+    silver: 'decimal',
+  },
+  granularity_s: {
+    schema: int64.nullable().optional(),
+    glue: 'int',
+    parquet: 'INT32',
+    required: false,
+    silver: 'int32',
+  },
+  backfilled: {
+    schema: z.boolean().nullable().optional(),
+    glue: 'boolean',
+    parquet: 'BOOLEAN',
+    required: false,
+    silver: 'boolean',
+  },
   // gap records of a stream (`sequence_gap`, `disconnected`): the missing range, inclusive, as sequences and trade ids
   // (null where the feed did not tell) and as the time span between the last message before and the first after
-  gap_from_sequence: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
-  gap_to_sequence: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
-  gap_from_trade_id: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
-  gap_to_trade_id: { schema: int64.nullable().optional(), glue: 'bigint', parquet: 'INT64', required: false },
-  gap_start: { schema: IsoUtcString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
-  gap_end: { schema: IsoUtcString.nullable().optional(), glue: 'string', parquet: 'STRING', required: false },
+  gap_from_sequence: {
+    schema: int64.nullable().optional(),
+    glue: 'bigint',
+    parquet: 'INT64',
+    required: false,
+    silver: 'int64',
+  },
+  gap_to_sequence: {
+    schema: int64.nullable().optional(),
+    glue: 'bigint',
+    parquet: 'INT64',
+    required: false,
+    silver: 'int64',
+  },
+  gap_from_trade_id: {
+    schema: int64.nullable().optional(),
+    glue: 'bigint',
+    parquet: 'INT64',
+    required: false,
+    silver: 'int64',
+  },
+  gap_to_trade_id: {
+    schema: int64.nullable().optional(),
+    glue: 'bigint',
+    parquet: 'INT64',
+    required: false,
+    silver: 'int64',
+  },
+  gap_start: {
+    schema: IsoUtcString.nullable().optional(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: false,
+    silver: 'timestamp',
+  },
+  gap_end: {
+    schema: IsoUtcString.nullable().optional(),
+    glue: 'string',
+    parquet: 'STRING',
+    required: false,
+    silver: 'timestamp',
+  },
 } as const;
 
 export type PriceTickField = keyof typeof PRICE_TICK_FIELDS;

@@ -1,13 +1,11 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ObjectStore } from '@btc-etl/object-store';
 import type { SQSRecord } from 'aws-lambda';
-import { backupObject, type BackupResult, type BackupTarget } from './backup-object';
-import type { BackupCounters } from './backup.counters';
-import { BackupMessageError, InvalidNotificationError } from './backup.errors';
-import type { Limiter } from './limiter';
+import { backupObject, type BackupResult, type BackupTarget } from '../core/backup-object';
+import type { BackupCounters } from '../core/backup.counters';
+import type { BackupLogger } from '../core/backup.logger';
+import { BackupMessageError, InvalidNotificationError } from '../core/backup.errors';
+import type { Limiter } from '../core/limiter';
 import { parseS3Notification } from './s3-notification.schema';
-
-export type BackupLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 export interface BackupRecordDeps {
   store: ObjectStore;

@@ -2,10 +2,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { S3ObjectStore } from '@btc-etl/object-store';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createBackupRecordHandler } from './backup-record.handler';
-import { loadBackupConfig } from './backup.config';
-import { BackupCounters } from './backup.counters';
-import { logger } from './backup.logger';
-import { createLimiter } from './limiter';
+import { loadBackupConfig } from '../core/backup.config';
+import { BackupCounters } from '../core/backup.counters';
+import { logger } from '../core/backup.logger';
+import { createLimiter } from '../core/limiter';
 
 // Module scope: validated once per cold start, and the S3 client (with its connection pool) reused across invocations.
 const config = loadBackupConfig(process.env);

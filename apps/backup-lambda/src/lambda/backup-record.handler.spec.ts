@@ -11,10 +11,11 @@ import {
   s3TestEventBody,
   sqsEvent,
   sqsRecordFactory,
-} from './__fixtures__/event.factories';
-import { createBackupRecordHandler, type BackupLogger } from './backup-record.handler';
-import { BackupCounters } from './backup.counters';
-import { createLimiter } from './limiter';
+} from '../__fixtures__/event.factories';
+import type { BackupLogger } from '../core/backup.logger';
+import { createBackupRecordHandler } from './backup-record.handler';
+import { BackupCounters } from '../core/backup.counters';
+import { createLimiter } from '../core/limiter';
 
 const RAW = 'btc-etl-raw';
 const BACKUP = 'btc-etl-backup';

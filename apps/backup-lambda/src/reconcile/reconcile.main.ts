@@ -1,8 +1,8 @@
 import { createObjectStore } from '@btc-etl/object-store';
 import { unsafePrefixReason } from '@btc-etl/s3-keys';
 import { parseArgs } from 'node:util';
-import { loadRunnerConfig } from './backup.config';
-import { BackupConfigError } from './backup.errors';
+import { loadRunnerConfig } from '../core/backup.config';
+import { BackupConfigError } from '../core/backup.errors';
 import { createProgressBar } from './progress-bar';
 import { formatReconcileCounts, reconcile } from './reconcile';
 
