@@ -44,7 +44,16 @@ function validateZip(zipPath: string): { bytes: number; sha256: string; entries:
         '-e',
         `const m = await import(${JSON.stringify(join(scratch, 'index.mjs'))}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`,
       ],
-      { encoding: 'utf8', env: { ...process.env, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1' } },
+      {
+        encoding: 'utf8',
+        // The handler validates its config at import, as at a cold start: give it the one required name (the probe
+        // only loads the module; it never calls S3).
+        env: {
+          ...process.env,
+          AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+          BACKUP_BUCKET: process.env.BACKUP_BUCKET || 'deploy-probe-backup',
+        },
+      },
     );
     if (probe.status !== 0)
       throw new DeployError(
