@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 // The built runner (the test target depends on build), started as `backup-lambda:serve` starts it.
-const dist = join(resolve(import.meta.dirname, '../../../..'), 'dist/apps/backup-lambda');
+const root = resolve(import.meta.dirname, '../../../..');
+const dist = join(root, 'dist/apps/backup-lambda');
 
 beforeAll(() => {
   if (!existsSync(join(dist, 'serve.mjs'))) throw new Error('run `npx nx run backup-lambda:build` first');
@@ -37,5 +38,16 @@ describe('serve: no default bucket names against S3', () => {
     const result = serve({ EXPECTED_BUCKET_OWNER: 'me' });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('EXPECTED_BUCKET_OWNER: must be a 12-digit AWS account id');
+  });
+});
+
+describe('backup-lambda:serve', () => {
+  it('starts plain node, with no inspector unless asked for (NODE_OPTIONS=--inspect=127.0.0.1:9229)', () => {
+    const project = JSON.parse(readFileSync(join(root, 'apps/backup-lambda/project.json'), 'utf8')) as {
+      targets: { serve: { executor: string; options: { command: string } } };
+    };
+    const { executor, options } = project.targets.serve;
+    expect(executor).toBe('nx:run-commands'); // @nx/js:node would start Node with --inspect on 9229
+    expect(options.command).toBe('node dist/apps/backup-lambda/serve.mjs');
   });
 });
