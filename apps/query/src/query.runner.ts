@@ -49,6 +49,7 @@ export async function runQuery(
     buckets: { raw: config.RAW_BUCKET, backup: config.BACKUP_BUCKET },
     prefix: config.RAW_PREFIX,
     slack,
+    silver: { bucket: config.SILVER_BUCKET, layer: overrides.layer ?? config.QUERY_LAYER },
   });
   return { columns: definition.columns, rows, stats };
 }
@@ -62,5 +63,9 @@ export function describeStats(stats: LocalQueryStats | AthenaQueryStats): string
     stats.badRecords > 0
       ? `; skipped ${stats.badRecords} bad records (first: ${stats.badSamples[0]?.bucket}/${stats.badSamples[0]?.key} line ${stats.badSamples[0]?.line}: ${stats.badSamples[0]?.message})`
       : '';
-  return `local: ${stats.objectsRead} objects read (${stats.objectsSkipped} pruned by key time, ${stats.objectsPrunedByStatistics} Parquet by statistics after their footer, ${stats.rowGroupsPruned} row groups) under ${stats.prefixes.length} hourly prefixes, ${stats.bytesRead} bytes, ${stats.records} records, ${stats.duplicates} duplicates dropped, ${Math.round(stats.elapsedMs)} ms${bad}`;
+  const layer =
+    stats.layer === 'raw'
+      ? 'layer raw'
+      : `layer ${stats.layer} (${stats.silverObjectsRead} silver files${stats.rawCompleteBefore ? `, raw from ${stats.rawCompleteBefore}` : ''})`;
+  return `local ${layer}: ${stats.objectsRead} objects read (${stats.objectsSkipped} pruned by key time, ${stats.objectsPrunedByStatistics} Parquet by statistics after their footer, ${stats.rowGroupsPruned} row groups) under ${stats.prefixes.length} prefixes, ${stats.bytesRead} bytes, ${stats.records} records, ${stats.duplicates} duplicates dropped, ${Math.round(stats.elapsedMs)} ms${bad}`;
 }
