@@ -68,7 +68,6 @@ const PRODUCT_KEY = 'btc-etl.product_id';
 
 // ---------------------------------------------------------------------------------------------------------- values
 
-const MASK64 = (1n << 64n) - 1n;
 const DECIMAL_TEXT = /^\d+(\.\d+)?$/;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 const NO_FORM = '-';
@@ -79,6 +78,12 @@ function refuse(tick: PriceTick, column: string, value: unknown, reason: string)
 
 /** A decimal string as DECIMAL(38,18) bytes (big-endian two's complement) and its written fraction digit count. */
 function decimalBytes(tick: PriceTick, column: string, text: string): [Uint8Array, number] {
+  const [int, frac] = decimalParts(tick, column, text);
+  return [unscaledBytes(int + frac.slice(0, SILVER_DECIMAL_SCALE).padEnd(SILVER_DECIMAL_SCALE, '0')), frac.length];
+}
+
+/** The integer and fraction digits of a decimal string that fits DECIMAL(38,18); refuses one that does not. */
+function decimalParts(tick: PriceTick, column: string, text: string): [string, string] {
   if (typeof text !== 'string' || !DECIMAL_TEXT.test(text)) refuse(tick, column, text, 'not a decimal string');
   const dot = text.indexOf('.');
   const int = dot === -1 ? text : text.slice(0, dot);
@@ -98,12 +103,31 @@ function decimalBytes(tick: PriceTick, column: string, text: string): [Uint8Arra
       `more than ${SILVER_DECIMAL_SCALE} significant fraction digits do not fit DECIMAL(38,18)`,
     );
   }
-  const unscaled = BigInt(int + frac.slice(0, SILVER_DECIMAL_SCALE).padEnd(SILVER_DECIMAL_SCALE, '0'));
+  return [int, frac];
+}
+
+/**
+ * The 16 big-endian bytes of a decimal digit string (at most 38 digits), without BigInt: four 32-bit limbs,
+ * multiplied by 10^4 and added to four digits at a time (every step stays below 2^53, so doubles are exact).
+ */
+function unscaledBytes(digits: string): Uint8Array {
+  const limbs = [0, 0, 0, 0]; // most significant first
+  let at = 0;
+  while (at < digits.length) {
+    const take = Math.min(4, digits.length - at);
+    let carry = Number(digits.slice(at, at + take));
+    const factor = 10 ** take;
+    for (let i = 3; i >= 0; i--) {
+      const v = (limbs[i] as number) * factor + carry;
+      limbs[i] = v % 4294967296;
+      carry = Math.floor(v / 4294967296);
+    }
+    at += take;
+  }
   const bytes = new Uint8Array(16);
   const view = new DataView(bytes.buffer);
-  view.setBigUint64(0, unscaled >> 64n);
-  view.setBigUint64(8, unscaled & MASK64);
-  return [bytes, frac.length];
+  for (let i = 0; i < 4; i++) view.setUint32(i * 4, limbs[i] as number);
+  return bytes;
 }
 
 /** The unscaled value of DECIMAL(38,18) bytes (non-negative: silver holds no signed decimals). */
@@ -131,7 +155,8 @@ function timestampMicros(tick: PriceTick, column: string, text: string): [bigint
   if (frac.length > 6 && /[1-9]/.test(frac.slice(6))) {
     refuse(tick, column, text, 'digits below the microsecond do not fit TIMESTAMP(MICROS)');
   }
-  return [BigInt(ms / 1000) * 1_000_000n + BigInt(frac.slice(0, 6).padEnd(6, '0')), frac.length];
+  // ms * 1000 stays below 2^53 for any 4-digit year: one exact double, one BigInt
+  return [BigInt(ms * 1000 + Number(frac.slice(0, 6).padEnd(6, '0'))), frac.length];
 }
 
 function isoText(micros: bigint, digits: number): string {
@@ -162,7 +187,7 @@ export function silverFitIssue(tick: PriceTick): SilverValueError | undefined {
     for (const column of SILVER_COLUMNS) {
       const value = column.field === undefined ? undefined : tick[column.field];
       if (value === null || value === undefined) continue;
-      if (column.kind === 'decimal') decimalBytes(tick, column.name, value as string);
+      if (column.kind === 'decimal') decimalParts(tick, column.name, value as string);
       else if (column.kind === 'timestamp') timestampMicros(tick, column.name, value as string);
     }
     silverEventMicros(tick);
@@ -221,6 +246,7 @@ class ChunkWriter extends ByteWriter {
 const STATISTICS_TRUNCATE_LENGTH = 64;
 /** Rows per row group: small enough to stream, large enough that statistics prune well. */
 export const SILVER_ROW_GROUP_SIZE = 100_000;
+const DECIMAL_CACHE = 65_536;
 
 export interface SilverEncoderOptions {
   /** Every record written must be of this product (the partition's). */
@@ -243,6 +269,7 @@ export class SilverParquetEncoder {
   readonly #productId: string;
   #last: { micros: bigint; id: string } | undefined;
   #rows = 0;
+  readonly #decimals = new Map<string, [Uint8Array, number]>();
 
   constructor(options: SilverEncoderOptions) {
     this.#productId = options.productId;
@@ -274,6 +301,8 @@ export class SilverParquetEncoder {
     const data: unknown[][] = SILVER_COLUMNS.map(() => new Array<unknown>(n));
     const eventCol = SILVER_COLUMNS.findIndex((c) => c.name === 'event_time');
     const lexicalCol = SILVER_COLUMNS.length - 1;
+    const exchangeCol = SILVER_COLUMNS.findIndex((c) => c.name === 'exchange_time');
+    const scheduledCol = SILVER_COLUMNS.findIndex((c) => c.name === 'scheduled_time');
     for (let i = 0; i < n; i++) {
       const tick = ticks[i] as PriceTick;
       if (tick.product_id !== this.#productId) {
@@ -291,7 +320,14 @@ export class SilverParquetEncoder {
         }
         switch (column.kind) {
           case 'decimal': {
-            const [bytes, digits] = decimalBytes(tick, column.name, value as string);
+            // prices repeat (and bids, asks): convert each distinct text once per file
+            let converted = this.#decimals.get(value as string);
+            if (converted === undefined) {
+              converted = decimalBytes(tick, column.name, value as string);
+              if (this.#decimals.size >= DECIMAL_CACHE) this.#decimals.clear();
+              this.#decimals.set(value as string, converted);
+            }
+            const [bytes, digits] = converted;
             (data[c] as unknown[])[i] = bytes;
             forms += digits.toString(36);
             break;
@@ -309,7 +345,10 @@ export class SilverParquetEncoder {
             (data[c] as unknown[])[i] = value;
         }
       }
-      const micros = silverEventMicros(tick);
+      const micros = (tick.exchange_time != null ? data[exchangeCol]?.[i] : data[scheduledCol]?.[i]) as
+        | bigint
+        | undefined;
+      if (micros === undefined || micros === null) refuse(tick, 'event_time', null, 'a record needs an event time');
       const last = this.#last;
       if (last !== undefined && (micros < last.micros || (micros === last.micros && tick.record_id <= last.id))) {
         refuse(tick, 'event_time', micros, 'records must come in (event time, record_id) order, without repeats');
@@ -325,7 +364,12 @@ export class SilverParquetEncoder {
       columnData: SILVER_COLUMNS.map((column, c) => ({
         name: column.name,
         data: data[c] as never,
-        ...(column.kind === 'timestamp' || column.kind === 'int64' ? { encoding: 'DELTA_BINARY_PACKED' as const } : {}),
+        // record ids are distinct hashes: a dictionary can never pay, so skip trying one (the costliest column)
+        ...(column.kind === 'timestamp' || column.kind === 'int64'
+          ? { encoding: 'DELTA_BINARY_PACKED' as const }
+          : column.name === 'record_id'
+            ? { encoding: 'PLAIN' as const }
+            : {}),
       })),
       rowGroupSize,
     });

@@ -23,7 +23,12 @@ async function serveQueue(config: RunnerConfig, queueUrl: string, signal: AbortS
     logger,
     waitTimeSeconds: config.sqsWaitTimeSeconds,
   });
-  logger.info('polling queue', { queueUrl, backupBucket: config.backupBucket, backupPrefix: config.backupPrefix });
+  logger.info('polling queue', {
+    queueUrl,
+    rawBucket: config.rawBucket,
+    backupBucket: config.backupBucket,
+    backupPrefix: config.backupPrefix,
+  });
   const totals = await source.run(signal, (round) =>
     logger.info('batch done', { ...round, totals: counters.snapshot() }),
   );

@@ -1,8 +1,15 @@
+import type { LayerName } from './layer';
 import type { BadRecord, ObjectFormat } from './tick.reader';
 
 /** What a run read, so pruning and data quality are visible next to the answer. */
 export interface LocalQueryStats {
   engine: 'local';
+  /** The layer that answered the raw bucket's part: `raw`, `silver`, or `auto` (silver plus raw past the watermark). */
+  layer: LayerName;
+  /** The compactor's watermark as read (`auto`): raw arrival hours before it were not listed. */
+  rawCompleteBefore?: string;
+  /** Of `objectsRead`, the silver files (the rest are raw or backup objects). */
+  silverObjectsRead: number;
   prefixes: string[];
   objectsListed: number;
   objectsRead: number;
@@ -26,6 +33,8 @@ export interface LocalQueryStats {
 export function emptyStats(): LocalQueryStats {
   return {
     engine: 'local',
+    layer: 'raw',
+    silverObjectsRead: 0,
     prefixes: [],
     objectsListed: 0,
     objectsRead: 0,

@@ -7,6 +7,8 @@ import { readWholeObject } from './object.reader';
 import { FOOTER_FETCH_BYTES, endsWithPar1, nextFooterGuess, readParquetRanged } from './parquet-ranged.reader';
 import type { RangeReader } from './range.reader';
 import type { Listed } from './raw.listing';
+import type { SilverListed } from './silver.listing';
+import { readSilverRanged } from './silver.reader';
 import type { TickSink } from './tick.reader';
 
 /** An object made ready ahead of its turn: a stream of its bytes, or the tail of a Parquet object. */
@@ -95,6 +97,10 @@ export class ObjectScanner {
   ): Promise<void> {
     const { readRange, statisticsPruning } = this.options;
     const stats = this.stats;
+    if (isSilver(object)) {
+      await this.readSilver(object, ready, plan, sink);
+      return;
+    }
     if (ready.kind === 'parquet-tail') {
       stats.bytesRead += ready.tail.byteLength;
       if (readRange !== undefined && endsWithPar1(ready.tail)) {
@@ -119,4 +125,34 @@ export class ObjectScanner {
     }
     stats.objectsRead++;
   }
+
+  /** A silver file: by ranges when the store has them, else from its whole bytes (already in memory then). */
+  private async readSilver(object: SilverListed, ready: Opened, plan: ScanPlan, sink: TickSink): Promise<void> {
+    const stats = this.stats;
+    let tail: Uint8Array;
+    let tailStart: number;
+    if (ready.kind === 'parquet-tail') {
+      stats.bytesRead += ready.tail.byteLength;
+      this.footerGuess = nextFooterGuess(ready.tail, this.footerGuess);
+      ({ tail, tailStart } = ready);
+    } else {
+      const parts: Uint8Array[] = [];
+      for await (const part of ready.stream) parts.push(part as Uint8Array);
+      tail = Buffer.concat(parts);
+      tailStart = 0;
+      stats.bytesRead += tail.byteLength;
+    }
+    const readRange: RangeReader =
+      this.options.readRange ??
+      ((bucket, key) => Promise.reject(new Error(`${bucket}/${key}: no ranged reads, and the whole file is read`)));
+    const ranged = { readRange, statisticsPruning: this.options.statisticsPruning };
+    if (await readSilverRanged(object, tail, tailStart, plan, ranged, sink, stats)) {
+      stats.objectsRead++;
+      stats.silverObjectsRead++;
+    }
+  }
+}
+
+function isSilver(object: Listed): object is SilverListed {
+  return (object as Partial<SilverListed>).productId !== undefined;
 }

@@ -34,7 +34,7 @@ export function endsWithPar1(tail: Uint8Array): boolean {
  * The object as hyparquet's AsyncBuffer: slices inside the fetched tail come from it, anything else is one ranged
  * read (counted in the stats), minus the part the tail already holds.
  */
-function rangedFile(
+export function rangedFile(
   object: Listed,
   tail: Uint8Array,
   tailStart: number,

@@ -14,6 +14,7 @@ export interface Listed {
 /**
  * The raw objects that can hold records of `[fromSec, toSec)`: those under the hourly arrival prefixes the slack
  * widens the range to, whose key time falls in the arrival window, in key order. Counts what it listed and skipped.
+ * `arrivalFloorSec` (an hour start: the silver watermark) leaves out the arrival hours before it.
  */
 export async function listRawObjects(
   store: ObjectStore,
@@ -23,8 +24,9 @@ export async function listRawObjects(
   toSec: number,
   slack: ArrivalSlack,
   stats: LocalQueryStats,
+  arrivalFloorSec?: number,
 ): Promise<Listed[]> {
-  const prefixes = prunedPrefixes(prefix, fromSec, toSec, slack);
+  const prefixes = prunedPrefixes(prefix, fromSec, toSec, slack, arrivalFloorSec);
   const { lo, hi } = arrivalWindow(fromSec, toSec, slack);
   stats.prefixes.push(...prefixes.map((p) => `${bucket}/${p}`));
   const out: Listed[] = [];

@@ -1,0 +1,183 @@
+// `npx nx run compactor:bench`: the silver targets of issue 13, each next to a baseline measured in the same run.
+// Rewrites only the "Silver" section of docs/benchmarks.md. Numbers, never assertions (it refuses to report a run
+// whose silver does not hold exactly the distinct records generated).
+//   BENCH_RECORDS (default 1,800,000: one event hour of a 500 msg/s stream)
+import { LocalObjectStore } from '@btc-etl/object-store';
+import { encodeNdjsonLine, recordId, type PriceTick } from '@btc-etl/price-schema';
+import { buildFirehoseKey } from '@btc-etl/s3-keys';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { readSilver } from '../test/silver.reader';
+
+const root = resolve(import.meta.dirname, '../../..');
+const mainJs = join(root, 'dist/apps/compactor/main.js');
+const docs = join(root, 'docs/benchmarks.md');
+const RAW = 'btc-etl-raw';
+const SILVER = 'btc-etl-silver';
+const records = Number(process.env.BENCH_RECORDS ?? 1_800_000);
+const rate = 500;
+const hourStart = Date.UTC(2026, 10, 27, 19);
+
+/** mulberry32: seeded, so every run compacts the same bytes. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One hour of a WebSocket ticker at `rate` msg/s, as the extractor's ws source writes it; 0.3% sent twice. */
+function generate(dataDir: string): { rawBytes: number; distinct: number; lines: number } {
+  const rand = prng(13);
+  let price = 9_712_345;
+  let volume = 1_234_567_890_123;
+  let rawBytes = 0;
+  let lines = 0;
+  const perObject = rate * 60; // Firehose flushes every 60 s
+  let body: string[] = [];
+  let resend: string[] = [];
+  const flush = (i: number) => {
+    const arrival = new Date(hourStart + Math.floor(i / rate) * 1000 + 2000);
+    const key = buildFirehoseKey({ streamName: 'btc-etl-ticks', arrival });
+    const file = join(dataDir, RAW, key);
+    mkdirSync(dirname(file), { recursive: true });
+    const text = body.join('') + resend.join('');
+    writeFileSync(file, text);
+    rawBytes += Buffer.byteLength(text);
+    lines += body.length + resend.length;
+    body = [];
+    resend = [];
+  };
+  for (let i = 0; i < records; i++) {
+    price += Math.floor(rand() * 5) - 2;
+    volume += Math.floor(rand() * 100_000);
+    const micros = hourStart * 1000 + Math.floor((i * 1_000_000) / rate) + Math.floor(rand() * 1000);
+    const us = String(micros % 1_000_000).padStart(6, '0');
+    const exchange = `${new Date(Math.floor(micros / 1000)).toISOString().slice(0, 19)}.${us}Z`;
+    const sequence = 90_000_000_000 + i * 3;
+    const p = `${Math.floor(price / 100)}.${String(price % 100).padStart(2, '0')}`;
+    const tick: PriceTick = {
+      record_id: recordId({ productId: 'BTC-USD', source: 'coinbase-ws-ticker', sequence }),
+      product_id: 'BTC-USD',
+      source: 'coinbase-ws-ticker',
+      status: 'ok',
+      price: p,
+      exchange_time: exchange,
+      scheduled_time: null,
+      ingest_time: new Date(Math.floor(micros / 1000) + 40).toISOString(),
+      reason: null,
+      bid: `${Math.floor((price - 1) / 100)}.${String((price - 1) % 100).padStart(2, '0')}`,
+      ask: p,
+      volume_24h: `${Math.floor(volume / 1e8)}.${String(volume % 1e8).padStart(8, '0')}`,
+      trade_id: 700_000_000 + i,
+      sequence,
+    };
+    const line = encodeNdjsonLine(tick);
+    body.push(line);
+    if (rand() < 0.003) resend.push(line);
+    if ((i + 1) % perObject === 0) flush(i);
+  }
+  if (body.length > 0) flush(records - 1);
+  return { rawBytes, distinct: records, lines };
+}
+
+function dirBytes(dir: string): number {
+  const out = spawnSync('du', ['-sb', dir], { encoding: 'utf8' });
+  return Number(out.stdout.split('\t')[0]);
+}
+
+/** Run a command under /usr/bin/time: user+sys CPU seconds, peak RSS, wall seconds. */
+function timed(cmd: string[], env: Record<string, string>) {
+  const started = process.hrtime.bigint();
+  const res = spawnSync('/usr/bin/time', ['-f', 'BENCHTIME %U %S %M', ...cmd], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  if (res.status !== 0) throw new Error(`${cmd.join(' ')} failed (${res.status}): ${res.stderr.slice(-2000)}`);
+  const m = /BENCHTIME ([\d.]+) ([\d.]+) (\d+)/.exec(res.stderr);
+  if (!m) throw new Error(`no /usr/bin/time line in ${res.stderr.slice(-500)}`);
+  return { cpu: Number(m[1]) + Number(m[2]), rssMiB: Number(m[3]) / 1024, wall, stdout: res.stdout };
+}
+
+async function duckdbBaseline(dataDir: string, out: string) {
+  const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  await connection.run(
+    `COPY (SELECT * FROM read_json('${dataDir}/${RAW}/raw/**/*', format = 'newline_delimited') ORDER BY exchange_time, record_id)
+     TO '${out}' (FORMAT parquet, COMPRESSION snappy)`,
+  );
+  connection.closeSync();
+  instance.closeSync();
+  const cpu = process.cpuUsage(cpuStart);
+  return { cpu: (cpu.user + cpu.system) / 1e6, wall: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'compactor-bench-'));
+  try {
+    const gen = generate(dir);
+    const env = { DATA_DIR: dir, COMPACT_MAX_HOURS: '4', SILVER_GC_GRACE_S: '0' };
+    const run = timed([process.execPath, mainJs, 'run'], env);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}').report;
+    const silverBytes = dirBytes(join(dir, SILVER, 'silver'));
+    const silver = await readSilver(new LocalObjectStore({ root: dir }), SILVER);
+    if (silver.length !== gen.distinct || new Set(silver.map((t) => t.record_id)).size !== gen.distinct) {
+      throw new Error(`silver holds ${silver.length} records, expected ${gen.distinct} distinct`);
+    }
+    // incremental: a second run over the same data with nothing new
+    const idle = timed([process.execPath, mainJs, 'run'], env);
+    const duck = await duckdbBaseline(dir, join(dir, 'duck.parquet'));
+    const duckBytes = statSync(join(dir, 'duck.parquet')).size;
+    const perCpu = report.recordsIn / run.cpu;
+    const rows = [
+      `Run: ${new Date().toISOString()}, ${cpus().length} cores (load ${loadavg()[0]?.toFixed(1)}), Node ${process.version}.`,
+      `Data: one event hour of a ${rate} msg/s WebSocket ticker: ${gen.lines.toLocaleString('en')} raw lines ` +
+        `(${gen.distinct.toLocaleString('en')} distinct, 0.3% sent twice) in ${Math.ceil(records / (rate * 60))} NDJSON objects, ` +
+        `${(gen.rawBytes / 2 ** 20).toFixed(1)} MiB.`,
+      '',
+      '| measure | compactor | baseline (same run) | target |',
+      '| --- | --- | --- | --- |',
+      `| throughput (records / CPU-second, user+sys of the CLI) | ${Math.round(perCpu).toLocaleString('en')} (${run.cpu.toFixed(1)} CPU-s, ${run.wall.toFixed(1)} s wall) | DuckDB 1 thread NDJSON -> sorted Parquet: ${Math.round(gen.lines / duck.cpu).toLocaleString('en')} (${duck.cpu.toFixed(1)} CPU-s) | >= 200,000 |`,
+      `| peak RSS compacting the hour | ${run.rssMiB.toFixed(0)} MiB | idle rerun (nothing new): ${idle.rssMiB.toFixed(0)} MiB | <= 512 MiB |`,
+      `| storage, bytes / record | ${(silverBytes / gen.distinct).toFixed(1)} (silver Parquet) | ${(gen.rawBytes / gen.lines).toFixed(1)} (raw NDJSON); DuckDB Parquet ${(duckBytes / gen.lines).toFixed(1)} | <= 1/5 of raw: ratio ${(silverBytes / gen.distinct / (gen.rawBytes / gen.lines)).toFixed(3)} |`,
+      `| incremental rerun with nothing new | ${idle.wall.toFixed(2)} s wall, ${idle.cpu.toFixed(2)} CPU-s | | reads no raw object |`,
+      '',
+      `Freshness: a record is in silver at most COMPACT_INTERVAL_S + one run after its raw object lands ` +
+        `(${run.wall.toFixed(0)} s for this hour's worth of data in one run); an hour is declared complete (the ` +
+        `watermark readers use) COMPACT_LATE_SLACK_S after it closes, at the first run after that: with the defaults ` +
+        `(300 s, 1,200 s) an hour is queryable from silver within ${(300 + 1200 + run.wall).toFixed(0)} s of its end.`,
+      '',
+      'Command: `npx nx run compactor:bench` (BENCH_RECORDS to change the size).',
+    ];
+    writeSection(rows.join('\n'));
+    process.stdout.write(`${rows.join('\n')}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeSection(body: string) {
+  const heading = '## Silver (compactor)';
+  const text = readFileSync(docs, 'utf8');
+  const section = `${heading}\n\n${body}\n`;
+  const start = text.indexOf(heading);
+  if (start === -1) {
+    writeFileSync(docs, `${text.trimEnd()}\n\n${section}`);
+    return;
+  }
+  const next = text.indexOf('\n## ', start + heading.length);
+  writeFileSync(docs, text.slice(0, start) + section + (next === -1 ? '' : text.slice(next)));
+}
+
+await main();

@@ -1,0 +1,175 @@
+import { LocalObjectStore } from '@btc-etl/object-store';
+import type { PriceTick } from '@btc-etl/price-schema';
+import { parseSilverManifest, silverManifestKey } from '@btc-etl/s3-keys';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonical, polledTick, putRaw } from '../../test/raw.fixtures';
+import { readSilver, silverDataFiles } from '../../test/silver.reader';
+import { compactRun, type RunOptions } from './compact.run';
+
+const RAW = 'btc-etl-raw';
+const SILVER = 'btc-etl-silver';
+const H19 = Date.UTC(2026, 10, 27, 19) / 1000;
+const HOUR = 3600;
+
+describe('compactRun over a local store', () => {
+  let dir: string;
+  let store: LocalObjectStore;
+  let nowMs: number;
+  const options = (extra: Partial<RunOptions> = {}): RunOptions => ({
+    store,
+    rawBucket: RAW,
+    silverBucket: SILVER,
+    lateSlackMs: 20 * 60_000,
+    gcGraceMs: 0,
+    now: () => nowMs,
+    ...extra,
+  });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'compactor-'));
+    store = new LocalObjectStore({ root: dir });
+    nowMs = (H19 + 3 * HOUR) * 1000;
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes every valid record once, by event hour, quarantines bad lines with key and line, and reports', async () => {
+    const a = Array.from({ length: 50 }, (_, i) => polledTick(H19 + 3570 + i)); // 19:59:30 .. 20:00:19
+    const key1 = await putRaw(store, RAW, new Date((H19 + 3590) * 1000), [
+      ...a.slice(0, 30),
+      'not json at all',
+      a[3] as never, // a duplicate inside the object
+    ]);
+    const nanos = polledTick(H19 + 3600 + 40, { exchange_time: '2026-11-27T20:00:40.123456789Z' });
+    const key2 = await putRaw(store, RAW, new Date((H19 + HOUR + 10) * 1000), [
+      ...a.slice(25), // 5 duplicates of the first object
+      '{"record_id":"x"}',
+      nanos,
+    ]);
+    const report = await compactRun(options());
+    expect(report).toMatchObject({
+      objectsRead: 2,
+      recordsIn: 56,
+      duplicatesDropped: 6,
+      quarantinedLines: 3,
+      partitionsWritten: 2,
+      manifestConflicts: 0,
+    });
+    expect(report.bytesWritten).toBeGreaterThan(0);
+    expect(canonical(await readSilver(store, SILVER))).toEqual(canonical(a));
+    // partitioned by event hour: 19:59:30-19:59:59 in hour 19, the rest in hour 20
+    const m19 = parseSilverManifest(
+      'm19',
+      (await store.get(SILVER, silverManifestKey({ productId: 'BTC-USD', hour: new Date(H19 * 1000) }))).body,
+    );
+    expect(m19.rows).toBe(30);
+    // quarantine: one object per raw object with bad lines, each line naming its source and line number
+    const q1 = new TextDecoder().decode(
+      (await store.get(SILVER, `quarantine/${RAW}/${key1}.${(await store.head(RAW, key1))?.etag}.ndjson`)).body,
+    );
+    expect(
+      q1
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      expect.objectContaining({
+        source_key: key1,
+        line: 31,
+        text: 'not json at all',
+        reason: expect.stringContaining('not JSON'),
+      }),
+    ]);
+    const q2 = new TextDecoder().decode(
+      (await store.get(SILVER, `quarantine/${RAW}/${key2}.${(await store.head(RAW, key2))?.etag}.ndjson`)).body,
+    );
+    expect(
+      q2
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).line),
+    ).toEqual([26, 27]);
+    expect(q2).toContain('microsecond');
+  });
+
+  it('keeps prices and times character for character', async () => {
+    const ticks = [
+      polledTick(H19 + 1, { price: '97123.40' }),
+      polledTick(H19 + 2, { price: '97123' }),
+      polledTick(H19 + 3, { price: '0.00000001', exchange_time: '2026-11-27T19:00:03Z' }),
+    ];
+    await putRaw(store, RAW, new Date((H19 + 5) * 1000), ticks);
+    await compactRun(options());
+    const back = await readSilver(store, SILVER);
+    expect(back.map((t) => [t.price, t.exchange_time, t.scheduled_time, t.ingest_time])).toEqual(
+      ticks.map((t) => [t.price, t.exchange_time, t.scheduled_time, t.ingest_time]),
+    );
+  });
+
+  it('is incremental: a second run reads nothing new; a late object is merged into its event hour', async () => {
+    const early = Array.from({ length: 20 }, (_, i) => polledTick(H19 + i * 60));
+    await putRaw(store, RAW, new Date((H19 + 1200) * 1000), early);
+    await compactRun(options());
+    const again = await compactRun(options());
+    expect(again).toMatchObject({ objectsRead: 0, recordsIn: 0, partitionsWritten: 0 });
+
+    // a spool replay: records of hour 19 (some already there) arrive two hours later
+    const late = [polledTick(H19 + 30), polledTick(H19 + 90), early[5] as PriceTick];
+    nowMs += 2 * HOUR * 1000;
+    await putRaw(store, RAW, new Date((H19 + 2 * HOUR + 100) * 1000), late);
+    const report = await compactRun(options());
+    expect(report).toMatchObject({ objectsRead: 1, recordsIn: 3, duplicatesDropped: 1, partitionsWritten: 1 });
+    expect(canonical(await readSilver(store, SILVER))).toEqual(canonical([...early, ...late.slice(0, 2)]));
+    const manifest = parseSilverManifest(
+      'm',
+      (await store.get(SILVER, silverManifestKey({ productId: 'BTC-USD', hour: new Date(H19 * 1000) }))).body,
+    );
+    expect(manifest).toMatchObject({ generation: 2, rows: 22 });
+    // the old generation's file is collected: the folder holds exactly the manifest's file
+    expect(await silverDataFiles(store, SILVER)).toEqual([
+      expect.stringContaining(manifest.files[0]?.name ?? '(none)'),
+    ]);
+  });
+
+  it('moves the watermark past closed hours only, and a later run starts there', async () => {
+    await putRaw(store, RAW, new Date((H19 + 100) * 1000), [polledTick(H19 + 50)]);
+    await putRaw(store, RAW, new Date((H19 + HOUR + 100) * 1000), [polledTick(H19 + HOUR + 50)]);
+    nowMs = (H19 + 2 * HOUR + 10 * 60) * 1000; // hour 20 closed 10 minutes ago: within the 20-minute slack
+    expect((await compactRun(options())).rawCompleteBefore).toBe(new Date((H19 + HOUR) * 1000).toISOString());
+    nowMs = (H19 + 2 * HOUR + 30 * 60) * 1000;
+    const report = await compactRun(options());
+    expect(report.rawCompleteBefore).toBe(new Date((H19 + 2 * HOUR) * 1000).toISOString());
+    expect(report.hoursScanned).toBe(2); // hours 20 and 21: hour 19 was complete
+  });
+
+  it('re-compacts exactly the event hours asked for, leaving state alone', async () => {
+    const ticks = [polledTick(H19 + 10), polledTick(H19 + HOUR + 10), polledTick(H19 + 2 * HOUR + 10)];
+    await putRaw(store, RAW, new Date((H19 + 2 * HOUR + 20) * 1000), ticks);
+    const report = await compactRun(
+      options({ from: new Date((H19 + HOUR) * 1000), to: new Date((H19 + 2 * HOUR) * 1000) }),
+    );
+    expect(report).toMatchObject({ recordsIn: 1, partitionsWritten: 1 });
+    expect(canonical(await readSilver(store, SILVER))).toEqual(canonical([ticks[1] as PriceTick]));
+    // the incremental run still sees the object as new, and completes the rest
+    const incremental = await compactRun(options());
+    expect(incremental).toMatchObject({ objectsRead: 1, recordsIn: 3, duplicatesDropped: 1 });
+    expect(canonical(await readSilver(store, SILVER))).toEqual(canonical(ticks));
+  });
+
+  it('dry-run reads and reports but writes nothing', async () => {
+    await putRaw(store, RAW, new Date((H19 + 100) * 1000), [polledTick(H19 + 1), 'bad']);
+    const report = await compactRun(options({ dryRun: true }));
+    expect(report).toMatchObject({
+      dryRun: true,
+      objectsRead: 1,
+      recordsIn: 1,
+      quarantinedLines: 1,
+      partitionsWritten: 0,
+    });
+    const written: string[] = [];
+    for await (const o of store.listAll(SILVER)) written.push(o.key);
+    expect(written).toEqual([]);
+  });
+});

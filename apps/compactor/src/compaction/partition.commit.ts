@@ -1,0 +1,205 @@
+import { PreconditionFailedError, type ObjectStore } from '@btc-etl/object-store';
+import {
+  decodeSilverParquet,
+  SILVER_ROW_GROUP_SIZE,
+  SilverParquetEncoder,
+  type PriceTick,
+} from '@btc-etl/price-schema';
+import { backoffMs, retry } from '@btc-etl/resilience';
+import {
+  parseSilverKey,
+  parseSilverManifest,
+  SILVER_MANIFEST_NAME,
+  silverKey,
+  silverManifestKey,
+  silverPartitionPrefix,
+  type SilverManifest,
+  type SilverPartition,
+} from '@btc-etl/s3-keys';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { RowStore } from './row.store';
+import { CompactorError } from '../compactor.errors';
+
+/** What committing one partition did. */
+export interface PartitionResult {
+  partition: SilverPartition;
+  /** False when every new record was already there: nothing written. */
+  written: boolean;
+  generation: number;
+  rows: number;
+  /** Records of this run that were already in the partition (or twice in this run). */
+  duplicates: number;
+  bytes: number;
+  /** Manifest swings lost to a concurrent run (each followed by a re-read and a retry). */
+  conflicts: number;
+}
+
+export interface CommitOptions {
+  store: ObjectStore;
+  bucket: string;
+  dryRun?: boolean;
+  /** Leftover data files (not in the manifest) older than this are deleted. */
+  gcGraceMs: number;
+  now?: () => number;
+  /** Test hook: called at named points of the protocol (a crash test kills the process there). */
+  onStep?: (step: CommitStep, partition: SilverPartition) => void | Promise<void>;
+  maxAttempts?: number;
+}
+
+export type CommitStep = 'data-written' | 'manifest-swung' | 'old-deleted';
+
+async function readManifest(
+  store: ObjectStore,
+  bucket: string,
+  partition: SilverPartition,
+): Promise<{ manifest: SilverManifest; etag: string } | undefined> {
+  const key = silverManifestKey(partition);
+  try {
+    const { body, info } = await store.get(bucket, key);
+    return { manifest: parseSilverManifest(key, body), etag: info.etag };
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ObjectNotFoundError') return undefined;
+    throw error;
+  }
+}
+
+/** Every record of the partition as its manifest names them. */
+export async function readPartition(
+  store: ObjectStore,
+  bucket: string,
+  partition: SilverPartition,
+  manifest: SilverManifest,
+  onTick: (tick: PriceTick) => void,
+): Promise<void> {
+  for (const file of manifest.files) {
+    const key = silverKey({ ...partition, name: file.name });
+    const { body } = await store.get(bucket, key);
+    for (const tick of await decodeSilverParquet(body, { productId: partition.productId })) onTick(tick);
+  }
+}
+
+function dataFileName(generation: number): string {
+  return `g${String(generation).padStart(6, '0')}-${randomUUID().slice(0, 8)}.parquet`;
+}
+
+/**
+ * Merge new records into one partition and publish the result atomically:
+ * 1. read the manifest (and its ETag) and the records of the files it names;
+ * 2. merge (dedup by record_id) and, if anything is new, write ONE new immutable file `g<generation>-<random>.parquet`;
+ * 3. swing the manifest to name only that file, with a conditional put (If-Match the ETag read, or If-None-Match *
+ *    for a new partition). A concurrent run that swung first makes this put fail: re-read, merge again, retry;
+ *    our unpublished file is deleted;
+ * 4. delete files the manifest no longer names once they are older than the grace period (readers that listed the
+ *    old manifest a moment ago can still finish).
+ * A crash anywhere leaves the manifest naming either the old file(s) or the new one: never a partial partition.
+ */
+export async function commitPartition(
+  partition: SilverPartition,
+  incoming: RowStore,
+  options: CommitOptions,
+): Promise<PartitionResult> {
+  const { store, bucket } = options;
+  const now = options.now ?? Date.now;
+  let conflicts = 0;
+  const result = await retry(
+    async () => {
+      const current = await readManifest(store, bucket, partition);
+      const merged = new RowStore();
+      if (current) await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
+      const before = merged.size;
+      const order = incoming.sortedRows();
+      for (const row of order) merged.add(incoming.get(row));
+      const added = merged.size - before;
+      const generation = (current?.manifest.generation ?? 0) + 1;
+      const duplicates = incoming.duplicates + (order.length - added);
+      if (added === 0 && current !== undefined) {
+        return { partition, written: false, generation: generation - 1, rows: merged.size, duplicates, bytes: 0 };
+      }
+      if (options.dryRun) {
+        return { partition, written: false, generation, rows: merged.size, duplicates, bytes: 0 };
+      }
+      const name = dataFileName(generation);
+      const key = silverKey({ ...partition, name });
+      const encoder = new SilverParquetEncoder({ productId: partition.productId });
+      const sorted = merged.sortedRows();
+      for (let i = 0; i < sorted.length; i += SILVER_ROW_GROUP_SIZE) {
+        const group: PriceTick[] = [];
+        const end = Math.min(sorted.length, i + SILVER_ROW_GROUP_SIZE);
+        for (let k = i; k < end; k++) group.push(merged.get(sorted[k] as number));
+        encoder.write(group);
+      }
+      const chunks = encoder.finish();
+      const bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
+      await store.put(bucket, key, chunks.length === 1 ? (chunks[0] as Uint8Array) : Readable.from(chunks), {
+        contentType: 'application/vnd.apache.parquet',
+      });
+      await options.onStep?.('data-written', partition);
+      const manifest: SilverManifest = {
+        format: 'btc-etl-silver-manifest/1',
+        productId: partition.productId,
+        hour: partition.hour.toISOString(),
+        generation,
+        files: [{ name, rows: merged.size, bytes }],
+        rows: merged.size,
+        writtenAt: new Date(now()).toISOString(),
+      };
+      try {
+        await store.put(bucket, silverManifestKey(partition), JSON.stringify(manifest, null, 1), {
+          contentType: 'application/json',
+          ...(current ? { ifMatch: current.etag } : { ifNoneMatch: '*' as const }),
+        });
+      } catch (error) {
+        if (error instanceof PreconditionFailedError) {
+          conflicts++;
+          await store.delete(bucket, key);
+        }
+        throw error;
+      }
+      await options.onStep?.('manifest-swung', partition);
+      return { partition, written: true, generation, rows: merged.size, duplicates, bytes };
+    },
+    {
+      delayMs: (attempt, error) =>
+        error instanceof PreconditionFailedError && attempt < (options.maxAttempts ?? 20)
+          ? backoffMs(attempt, { baseMs: 50, capMs: 2_000 })
+          : null,
+    },
+  ).catch((error: unknown) => {
+    if (error instanceof PreconditionFailedError) {
+      throw new CompactorError(
+        `partition ${silverPartitionPrefix(partition)}: lost ${conflicts} manifest races`,
+        {
+          partition: silverPartitionPrefix(partition),
+          conflicts,
+        },
+        { cause: error },
+      );
+    }
+    throw error;
+  });
+  if (!options.dryRun) await collectGarbage(partition, options);
+  return { ...result, conflicts };
+}
+
+/**
+ * Delete data files of a partition that its manifest does not name and that are older than the grace period: files
+ * of older generations, and files of runs that crashed or lost a race before their manifest swing.
+ */
+export async function collectGarbage(partition: SilverPartition, options: CommitOptions): Promise<number> {
+  const { store, bucket } = options;
+  // the store's clock stamps lastModified: compare with the wall clock, not an injected one
+  const now = Date.now();
+  const current = await readManifest(store, bucket, partition);
+  const live = new Set(current?.manifest.files.map((f) => f.name) ?? []);
+  let deleted = 0;
+  for await (const object of store.listAll(bucket, silverPartitionPrefix(partition))) {
+    const { name } = parseSilverKey(object.key);
+    if (name === SILVER_MANIFEST_NAME || live.has(name)) continue;
+    if (now - object.lastModified.getTime() < options.gcGraceMs) continue;
+    await store.delete(bucket, object.key);
+    deleted++;
+  }
+  if (deleted > 0) await options.onStep?.('old-deleted', partition);
+  return deleted;
+}

@@ -1,0 +1,25 @@
+import type { ObjectStore } from '@btc-etl/object-store';
+import type { PriceTick } from '@btc-etl/price-schema';
+import { parseSilverKey, parseSilverManifest, SILVER_MANIFEST_NAME, SILVER_PREFIX } from '@btc-etl/s3-keys';
+import { readPartition } from '../src/compaction/partition.commit';
+
+/** Every record silver holds, read the way readers must: manifest first, then the files it names. */
+export async function readSilver(store: ObjectStore, bucket: string): Promise<PriceTick[]> {
+  const out: PriceTick[] = [];
+  for await (const object of store.listAll(bucket, SILVER_PREFIX)) {
+    const parsed = parseSilverKey(object.key);
+    if (parsed.name !== SILVER_MANIFEST_NAME) continue;
+    const { body } = await store.get(bucket, object.key);
+    await readPartition(store, bucket, parsed, parseSilverManifest(object.key, body), (t) => out.push(t));
+  }
+  return out;
+}
+
+/** Data files in the silver folders (what Athena would read), manifest or not. */
+export async function silverDataFiles(store: ObjectStore, bucket: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const object of store.listAll(bucket, SILVER_PREFIX)) {
+    if (!object.key.endsWith(SILVER_MANIFEST_NAME)) out.push(object.key);
+  }
+  return out;
+}
