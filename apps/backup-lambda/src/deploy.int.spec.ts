@@ -14,11 +14,15 @@ afterAll(async () => {
 });
 
 /** The deploy script's dry run, with a chosen zip (the zip checks run before anything reaches CDK). */
-function dryRun(zip: string) {
+function dryRun(zip: string, env: Record<string, string> = {}) {
   return spawnSync(
     process.execPath,
     ['--import', 'tsx', 'apps/backup-lambda/scripts/deploy.ts', '--dry-run', '--zip', zip],
-    { cwd: root, encoding: 'utf8', env: { ...process.env, TSX_TSCONFIG_PATH: 'apps/backup-lambda/tsconfig.json' } },
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_APPROVAL: '', TSX_TSCONFIG_PATH: 'apps/backup-lambda/tsconfig.json', ...env },
+    },
   );
 }
 
@@ -55,5 +59,25 @@ describe('deploy --dry-run: zip checks', () => {
     expect(result.stdout).toMatch(
       /zip ok: .*backup-lambda\.zip \(\d+\.\d KiB, sha256 [0-9a-f]{16}…, entries index\.mjs, exports handler\)/,
     );
+    // cdk asks before security-broadening changes unless CI says otherwise
+    expect(result.stdout).toContain(
+      'deploy command: cdk deploy BtcEtlBackup --require-approval broadening (in infra/)',
+    );
+  });
+});
+
+describe('deploy --dry-run: approval of security-broadening changes', () => {
+  const builtZip = () => join(root, 'dist/apps/backup-lambda/backup-lambda.zip');
+
+  it('CDK_APPROVAL=never (the CI flag) deploys without asking', () => {
+    const result = dryRun(builtZip(), { CDK_APPROVAL: 'never' });
+    expect(result.stdout).toContain('deploy command: cdk deploy BtcEtlBackup --require-approval never (in infra/)');
+  });
+
+  it('refuses any other CDK_APPROVAL value with exit 2, naming it', () => {
+    const result = dryRun(builtZip(), { CDK_APPROVAL: 'yes' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('CDK_APPROVAL must be "never"');
+    expect(result.stdout).not.toContain('deploy command');
   });
 });

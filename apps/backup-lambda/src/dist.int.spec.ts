@@ -105,6 +105,7 @@ describe('serve', () => {
     const pipeline = await createMotoPipeline(s3, sqs);
     const { child, output } = start('serve.mjs', {
       SQS_QUEUE_URL: pipeline.queueUrl,
+      RAW_BUCKET: pipeline.rawBucket,
       BACKUP_BUCKET: BACKUP,
       S3_FORCE_PATH_STYLE: 'true',
       SQS_WAIT_TIME_SECONDS: '1',

@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckOracle } from '../test/duckdb.oracle';
 import { generateObjects, writeObjectsToDir } from '../test/raw-data.generator';
-import { FOOTER_FETCH_BYTES, FOOTER_MARGIN_BYTES, runLocalQuery } from '../src/engines/local.engine';
+import { runLocalQuery } from '../src/engines/local.engine';
+import { FOOTER_FETCH_BYTES, FOOTER_MARGIN_BYTES } from '../src/engines/parquet-ranged.reader';
 import { QUERIES } from '../src/queries/query.registry';
 
 const here = dirname(fileURLToPath(import.meta.url));

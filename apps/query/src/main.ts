@@ -86,13 +86,10 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     return await new Promise<number>(() => undefined);
   }
-  const result = await runQuery(
-    command.query,
-    command.params,
-    command.engine,
-    d,
-    command.lateSlackS !== undefined ? { lateSlackS: command.lateSlackS } : {},
-  );
+  const result = await runQuery(command.query, command.params, command.engine, d, {
+    ...(command.lateSlackS !== undefined ? { lateSlackS: command.lateSlackS } : {}),
+    ...(command.layer !== undefined ? { layer: command.layer } : {}),
+  });
   await output(formatRows(result.rows, result.columns, command.format), command.out);
   process.stderr.write(`${describeStats(result.stats)}\n`);
   return 0;

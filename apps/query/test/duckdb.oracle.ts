@@ -1,3 +1,4 @@
+import { SILVER_LEXICAL_COLUMNS } from '@btc-etl/price-schema';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 /**
@@ -52,6 +53,37 @@ export class DuckOracle {
       FROM src_${name}
       WHERE regexp_full_match(record_id, '[0-9a-f]{32}')
         AND ((status = 'ok' AND regexp_full_match(price, '[0-9]+([.][0-9]+)?')) OR (status = 'missed' AND price IS NULL))
+      ORDER BY record_id, ingest_time`);
+  }
+
+  /**
+   * Define `src_<name>` / `valid_<name>` over silver files (a glob over the `silver/ticks/` partition folders), with
+   * `product_id` from the Hive folders and the typed columns turned back into the strings raw holds: the codec's
+   * documented `lexical_forms` (one base-36 digit count per decimal/time column, `-` for null) says how many fraction
+   * digits each value was written with. Written from that rule in DuckDB's SQL, not from the engine's code; the same
+   * validity view as raw follows, so every question above runs unchanged over silver.
+   */
+  async silverSource(name: string, glob: string): Promise<void> {
+    const at = (field: string) => SILVER_LEXICAL_COLUMNS.indexOf(field as never) + 1;
+    const digits = (field: string) =>
+      `(CASE WHEN substr(lexical_forms, ${at(field)}, 1) BETWEEN '0' AND '9' THEN ascii(substr(lexical_forms, ${at(field)}, 1)) - 48 ELSE ascii(substr(lexical_forms, ${at(field)}, 1)) - 87 END)`;
+    const decimal = (field: string) => `CASE WHEN ${field} IS NULL THEN NULL WHEN ${digits(field)} = 0
+        THEN split_part(CAST(${field} AS VARCHAR), '.', 1)
+        ELSE rpad(CAST(${field} AS VARCHAR), CAST(length(split_part(CAST(${field} AS VARCHAR), '.', 1)) + 1 + ${digits(field)} AS INTEGER), '0') END`;
+    const time = (field: string) => `CASE WHEN ${field} IS NULL THEN NULL WHEN ${digits(field)} = 0
+        THEN strftime(${field}, '%Y-%m-%dT%H:%M:%S') || 'Z'
+        ELSE strftime(${field}, '%Y-%m-%dT%H:%M:%S') || '.' || rpad(strftime(${field}, '%f'), CAST(${digits(field)} AS INTEGER), '0') || 'Z' END`;
+    await this.connection.run(`CREATE OR REPLACE VIEW src_${name} AS
+      SELECT record_id, CAST(product_id AS VARCHAR) AS product_id, status, ${decimal('price')} AS price,
+             ${time('exchange_time')} AS exchange_time, ${time('scheduled_time')} AS scheduled_time,
+             ${time('ingest_time')} AS ingest_time, reason
+      FROM read_parquet('${glob.replace(/'/g, "''")}', hive_partitioning = true)`);
+    await this.connection.run(`CREATE OR REPLACE VIEW valid_${name} AS
+      SELECT DISTINCT ON (record_id) *,
+             CAST(rtrim(coalesce(exchange_time, scheduled_time), 'Z') AS TIMESTAMP) AS ts,
+             CAST(rtrim(scheduled_time, 'Z') AS TIMESTAMP) AS sched_ts,
+             CAST(rtrim(ingest_time, 'Z') AS TIMESTAMP) AS ingest_ts
+      FROM src_${name}
       ORDER BY record_id, ingest_time`);
   }
 

@@ -183,6 +183,236 @@ const distinct = (records: readonly PriceTick[]) => {
 
 const normIso = (iso: string) => isoOf(Math.floor(Date.parse(iso) / 1000));
 
+/** Records a violation (the list is capped, so a broken run still prints). */
+type Violation = (message: string) => void;
+
+type Listing = ReconcileInput['raw']['objects'];
+
+/** Raw and backup hold the same objects, byte for byte (same key, same ETag), and so the same records. */
+function checkBackupMirrorsRaw(
+  objects: { raw: Listing; backup: Listing },
+  raw: ReadonlyMap<string, PriceTick>,
+  backup: ReadonlyMap<string, PriceTick>,
+  v: Violation,
+): void {
+  const rawKeys = new Map(objects.raw.map((o) => [o.key, o.etag]));
+  const backupKeys = new Map(objects.backup.map((o) => [o.key, o.etag]));
+  for (const [key, etag] of rawKeys) {
+    if (!backupKeys.has(key)) v(`raw object ${key} is not in backup`);
+    else if (backupKeys.get(key) !== etag) v(`backup object ${key} has ETag ${backupKeys.get(key)}, raw has ${etag}`);
+  }
+  for (const key of backupKeys.keys()) if (!rawKeys.has(key)) v(`backup object ${key} has no raw object`);
+  for (const id of raw.keys()) if (!backup.has(id)) v(`record ${id} is in raw but not in backup`);
+  for (const id of backup.keys()) if (!raw.has(id)) v(`record ${id} is in backup but not in raw`);
+}
+
+/** A duplicate line must be the same record (at-least-once resends keep record_id and content). */
+function checkDuplicatesIdentical(
+  lines: readonly PriceTick[],
+  raw: ReadonlyMap<string, PriceTick>,
+  v: Violation,
+): void {
+  for (const r of lines) {
+    const first = raw.get(r.record_id);
+    if (first && (first.status !== r.status || first.price !== r.price || first.scheduled_time !== r.scheduled_time)) {
+      v(`record ${r.record_id} appears twice with different content`);
+    }
+  }
+}
+
+/** One product's distinct records by due second; more than one record for a due second is a violation. */
+function recordsBySecond(product: string, mine: readonly PriceTick[], v: Violation): Map<number, PriceTick[]> {
+  const bySecond = new Map<number, PriceTick[]>();
+  for (const r of mine) {
+    const s = second(r.scheduled_time);
+    bySecond.set(s, [...(bySecond.get(s) ?? []), r]);
+  }
+  for (const [s, list] of bySecond)
+    if (list.length > 1) v(`${product} ${isoOf(s)}: ${list.length} distinct records for one due tick`);
+  return bySecond;
+}
+
+interface DueTicks {
+  due: number;
+  dueSeconds: Set<number>;
+  /** Due ticks the extractor's last scrapes counted, summed over runs (null: never scraped). */
+  metricsDue: number | null;
+}
+
+/**
+ * Due ticks: every interval of every run of the extractor, from its first to its last due tick, each one with a
+ * record in raw; each run starting and ending on time, and agreeing with the extractor's own due counter.
+ */
+function dueTicks(
+  input: ReconcileInput,
+  product: string,
+  bySecond: ReadonlyMap<number, PriceTick[]>,
+  v: Violation,
+): DueTicks {
+  const step = input.intervalMs / 1000;
+  const bootSlack = input.bootSlackMs ?? 5000;
+  let due = 0;
+  let metricsDue: number | null = null;
+  const dueSeconds = new Set<number>();
+  for (const [n, run] of input.runs.entries()) {
+    const inRun = [...bySecond.keys()]
+      .filter((s) => s * 1000 >= run.startMs && s * 1000 <= run.endMs)
+      .sort((a, b) => a - b);
+    const first = inRun[0];
+    const last = inRun.at(-1);
+    if (first === undefined || last === undefined) {
+      v(`${product} run ${n + 1}: no record at all`);
+      continue;
+    }
+    if (first * 1000 > run.startMs + bootSlack)
+      v(`${product} run ${n + 1}: first due tick ${isoOf(first)} is ${first * 1000 - run.startMs} ms after the start`);
+    // SIGTERM: every tick due before the signal is recorded; SIGKILL: ticks still in flight die with the process
+    const tailSlack = run.ending === 'sigterm' ? 2 * input.intervalMs : input.requestTimeoutMs + 2 * input.intervalMs;
+    if (last * 1000 < run.endMs - tailSlack)
+      v(
+        `${product} run ${n + 1}: last due tick ${isoOf(last)} is ${run.endMs - last * 1000} ms before the ${run.ending}`,
+      );
+    for (let s = first; s <= last; s += step) {
+      dueSeconds.add(s);
+      due++;
+      if (!bySecond.has(s)) v(`${product} ${isoOf(s)}: a due tick has no record in raw`);
+    }
+    const scraped = run.lastScrape?.dueByProduct[product];
+    if (run.lastScrape && scraped !== undefined) {
+      metricsDue = (metricsDue ?? 0) + scraped;
+      const runDue = (last - first) / step + 1;
+      const after = Math.ceil((run.endMs - run.lastScrape.at) / input.intervalMs) + 1;
+      if (scraped > runDue)
+        v(
+          `${product} run ${n + 1}: the extractor counted ${scraped} due ticks by ${isoOf(Math.floor(run.lastScrape.at / 1000))}, raw holds ${runDue}`,
+        );
+      if (run.ending === 'sigterm' && runDue > scraped + after)
+        v(
+          `${product} run ${n + 1}: raw holds ${runDue} due ticks, the extractor counted ${scraped} plus at most ${after} after its last scrape`,
+        );
+    }
+  }
+  for (const s of bySecond.keys())
+    if (!dueSeconds.has(s)) v(`${product} ${isoOf(s)}: a record for a second that was never due (outside every run)`);
+  return { due, dueSeconds, metricsDue };
+}
+
+/** Ok records and misses by reason; a miss without a reason is a violation. */
+function countOutcomes(
+  product: string,
+  mine: readonly PriceTick[],
+  v: Violation,
+): { ok: number; missed: Partial<Record<MissReason, number>> } {
+  const missed: Partial<Record<MissReason, number>> = {};
+  let ok = 0;
+  for (const r of mine) {
+    if (r.status === 'ok') ok++;
+    else if (r.reason === null) v(`${product} ${r.scheduled_time}: missed without a reason`);
+    else missed[r.reason] = (missed[r.reason] ?? 0) + 1;
+  }
+  return { ok, missed };
+}
+
+/**
+ * Every request the fake answered becomes the record its answer implies (the price it served, the miss its fault
+ * causes); every record that needs a request (ok, or a fault-caused miss) has one in its second.
+ */
+function checkRequestsAgainstRecords(
+  input: ReconcileInput,
+  product: string,
+  mine: readonly PriceTick[],
+  bySecond: ReadonlyMap<number, PriceTick[]>,
+  v: Violation,
+): number {
+  const step = input.intervalMs / 1000;
+  const requests = input.requests.filter((r) => r.productId === product);
+  const lastEnd = Math.max(...input.runs.map((r) => r.endMs));
+  const kills = input.runs.filter((r) => r.ending === 'sigkill').map((r) => r.endMs);
+  for (const req of requests) {
+    // a request whose answer came within a moment of a kill may have died with the process
+    if (
+      kills.some((k) => req.receivedAt <= k && (req.answeredAt ?? req.receivedAt + input.requestTimeoutMs) >= k - 200)
+    )
+      continue;
+    if (req.receivedAt > lastEnd) continue;
+    const s = Math.floor(req.receivedAt / input.intervalMs) * step;
+    const record = bySecond.get(s)?.[0];
+    const expected = expectedOutcome(req, input.requestTimeoutMs);
+    if (!record) {
+      v(`${product} ${isoOf(s)}: the fake answered a request (${req.fault ?? 'normal'}) but raw has no record`);
+      continue;
+    }
+    if (expected === undefined) continue;
+    const got = record.status === 'ok' ? 'ok' : record.reason;
+    if (got !== expected)
+      v(
+        `${product} ${isoOf(s)}: request answered with ${req.fault ?? 'a normal answer'} (delay ${Math.round(req.delayMs)} ms) should give ${expected}, raw holds ${got}`,
+      );
+    else if (expected === 'ok' && req.price !== null && record.price !== req.price)
+      v(`${product} ${isoOf(s)}: price ${record.price} in raw, the fake served ${req.price}`);
+  }
+  const requested = new Set(requests.map((r) => Math.floor(r.receivedAt / input.intervalMs) * step));
+  for (const r of mine) {
+    const s = second(r.scheduled_time);
+    const needsRequest =
+      r.status === 'ok' || ['http_429', 'http_5xx', 'http_4xx', 'parse_error', 'network'].includes(r.reason ?? '');
+    if (needsRequest && !requested.has(s))
+      v(
+        `${product} ${r.scheduled_time}: ${r.status === 'ok' ? 'ok' : r.reason} record without a request to the fake in that second`,
+      );
+  }
+  return requests.length;
+}
+
+/** What one store's query answers counted: ok ticks, missed seconds, and no-record seconds inside due windows. */
+interface AnswerCounts {
+  ok: number;
+  missed: number;
+  noRecordInDue: number;
+}
+
+/** One store's `query gaps` and `query ohlc` answers agree with the gaps and candles derived from the records. */
+function checkQueryAnswers(
+  product: string,
+  store: string,
+  answers: QueryAnswers,
+  expected: { gaps: GapRowLike[]; candles: ReturnType<typeof expectedCandles>; ok: number },
+  dueSeconds: ReadonlySet<number>,
+  v: Violation,
+): AnswerCounts {
+  const gotGaps = answers.gaps.map((g) => ({
+    start: normIso(g.start),
+    end: normIso(g.end),
+    seconds: Number(g.seconds),
+    reason: g.reason,
+  }));
+  if (JSON.stringify(gotGaps) !== JSON.stringify(expected.gaps)) {
+    v(
+      `${product}: query gaps over ${store} = ${JSON.stringify(gotGaps).slice(0, 600)}, the records give ${JSON.stringify(expected.gaps).slice(0, 600)}`,
+    );
+  }
+  const missed = gotGaps.filter((g) => g.reason !== 'no_record').reduce((n, g) => n + g.seconds, 0);
+  let noRecordInDue = 0;
+  for (const g of gotGaps) {
+    if (g.reason !== 'no_record') continue;
+    for (let s = second(g.start); s < second(g.end); s++) if (dueSeconds.has(s)) noRecordInDue++;
+  }
+  const ok = answers.ohlc.reduce((n, c) => n + Number(c.ticks), 0);
+  if (ok !== expected.ok) v(`${product}: query ohlc over ${store} counts ${ok} ok ticks, raw holds ${expected.ok}`);
+  for (const c of answers.ohlc) {
+    const want = expected.candles.get(second(c.bucket_start));
+    if (!want) v(`${product}: query ohlc over ${store} has a candle at ${c.bucket_start} the records do not`);
+    else if (want.count !== Number(c.ticks) || want.high !== Number(c.high) || want.low !== Number(c.low)) {
+      v(
+        `${product}: candle ${c.bucket_start} over ${store}: ${c.ticks} ticks ${c.low}-${c.high}, records give ${want.count} ticks ${want.low}-${want.high}`,
+      );
+    }
+  }
+  if (answers.ohlc.length !== expected.candles.size)
+    v(`${product}: query ohlc over ${store} has ${answers.ohlc.length} candles, the records ${expected.candles.size}`);
+  return { ok, missed, noRecordInDue };
+}
+
 /**
  * The assertion of the whole pipeline: due ticks = distinct records in raw = records in backup = what `query gaps`
  * and `query ohlc` report, every miss carrying a reason, every fault the fake injected turned into the record it
@@ -191,183 +421,30 @@ const normIso = (iso: string) => isoOf(Math.floor(Date.parse(iso) / 1000));
  */
 export function reconcile(input: ReconcileInput): ReconcileReport {
   const violations: string[] = [];
-  const v = (msg: string) => violations.length < 200 && violations.push(msg);
-  const step = input.intervalMs / 1000;
-  const bootSlack = input.bootSlackMs ?? 5000;
+  const v: Violation = (msg) => {
+    if (violations.length < 200) violations.push(msg);
+  };
   const raw = distinct(input.raw.records);
   const backup = distinct(input.backup.records);
-
-  // Raw and backup hold the same objects, byte for byte (same key, same ETag), and so the same records.
-  const rawKeys = new Map(input.raw.objects.map((o) => [o.key, o.etag]));
-  const backupKeys = new Map(input.backup.objects.map((o) => [o.key, o.etag]));
-  for (const [key, etag] of rawKeys) {
-    if (!backupKeys.has(key)) v(`raw object ${key} is not in backup`);
-    else if (backupKeys.get(key) !== etag) v(`backup object ${key} has ETag ${backupKeys.get(key)}, raw has ${etag}`);
-  }
-  for (const key of backupKeys.keys()) if (!rawKeys.has(key)) v(`backup object ${key} has no raw object`);
-  for (const id of raw.keys()) if (!backup.has(id)) v(`record ${id} is in raw but not in backup`);
-  for (const id of backup.keys()) if (!raw.has(id)) v(`record ${id} is in backup but not in raw`);
-  // A duplicate line must be the same record (at-least-once resends keep record_id and content).
-  for (const r of input.raw.records) {
-    const first = raw.get(r.record_id);
-    if (first && (first.status !== r.status || first.price !== r.price || first.scheduled_time !== r.scheduled_time)) {
-      v(`record ${r.record_id} appears twice with different content`);
-    }
-  }
+  checkBackupMirrorsRaw({ raw: input.raw.objects, backup: input.backup.objects }, raw, backup, v);
+  checkDuplicatesIdentical(input.raw.records, raw, v);
 
   const perProduct: ProductCounts[] = [];
   for (const product of input.products) {
     const mine = [...raw.values()].filter((r) => r.product_id === product && r.source !== 'coinbase-candles');
-    const bySecond = new Map<number, PriceTick[]>();
-    for (const r of mine) {
-      const s = second(r.scheduled_time);
-      bySecond.set(s, [...(bySecond.get(s) ?? []), r]);
-    }
-    for (const [s, list] of bySecond)
-      if (list.length > 1) v(`${product} ${isoOf(s)}: ${list.length} distinct records for one due tick`);
-
-    // Due ticks: every interval of every run of the extractor, from its first to its last due tick.
-    let due = 0;
-    let metricsDue: number | null = null;
-    const dueSeconds = new Set<number>();
-    for (const [n, run] of input.runs.entries()) {
-      const inRun = [...bySecond.keys()]
-        .filter((s) => s * 1000 >= run.startMs && s * 1000 <= run.endMs)
-        .sort((a, b) => a - b);
-      const first = inRun[0];
-      const last = inRun.at(-1);
-      if (first === undefined || last === undefined) {
-        v(`${product} run ${n + 1}: no record at all`);
-        continue;
-      }
-      if (first * 1000 > run.startMs + bootSlack)
-        v(
-          `${product} run ${n + 1}: first due tick ${isoOf(first)} is ${first * 1000 - run.startMs} ms after the start`,
-        );
-      // SIGTERM: every tick due before the signal is recorded; SIGKILL: ticks still in flight die with the process
-      const tailSlack = run.ending === 'sigterm' ? 2 * input.intervalMs : input.requestTimeoutMs + 2 * input.intervalMs;
-      if (last * 1000 < run.endMs - tailSlack)
-        v(
-          `${product} run ${n + 1}: last due tick ${isoOf(last)} is ${run.endMs - last * 1000} ms before the ${run.ending}`,
-        );
-      for (let s = first; s <= last; s += step) {
-        dueSeconds.add(s);
-        due++;
-        if (!bySecond.has(s)) v(`${product} ${isoOf(s)}: a due tick has no record in raw`);
-      }
-      const scraped = run.lastScrape?.dueByProduct[product];
-      if (run.lastScrape && scraped !== undefined) {
-        metricsDue = (metricsDue ?? 0) + scraped;
-        const runDue = (last - first) / step + 1;
-        const after = Math.ceil((run.endMs - run.lastScrape.at) / input.intervalMs) + 1;
-        if (scraped > runDue)
-          v(
-            `${product} run ${n + 1}: the extractor counted ${scraped} due ticks by ${isoOf(Math.floor(run.lastScrape.at / 1000))}, raw holds ${runDue}`,
-          );
-        if (run.ending === 'sigterm' && runDue > scraped + after)
-          v(
-            `${product} run ${n + 1}: raw holds ${runDue} due ticks, the extractor counted ${scraped} plus at most ${after} after its last scrape`,
-          );
-      }
-    }
-    for (const s of bySecond.keys())
-      if (!dueSeconds.has(s)) v(`${product} ${isoOf(s)}: a record for a second that was never due (outside every run)`);
-
-    const missed: Partial<Record<MissReason, number>> = {};
-    let ok = 0;
-    for (const r of mine) {
-      if (r.status === 'ok') ok++;
-      else if (r.reason === null) v(`${product} ${r.scheduled_time}: missed without a reason`);
-      else missed[r.reason] = (missed[r.reason] ?? 0) + 1;
-    }
-
-    // Every request the fake answered becomes the record its answer implies; every fault-caused miss has its request.
-    const requests = input.requests.filter((r) => r.productId === product);
-    const lastEnd = Math.max(...input.runs.map((r) => r.endMs));
-    const kills = input.runs.filter((r) => r.ending === 'sigkill').map((r) => r.endMs);
-    for (const req of requests) {
-      // a request whose answer came within a moment of a kill may have died with the process
-      if (
-        kills.some((k) => req.receivedAt <= k && (req.answeredAt ?? req.receivedAt + input.requestTimeoutMs) >= k - 200)
-      )
-        continue;
-      if (req.receivedAt > lastEnd) continue;
-      const s = Math.floor(req.receivedAt / input.intervalMs) * step;
-      const record = bySecond.get(s)?.[0];
-      const expected = expectedOutcome(req, input.requestTimeoutMs);
-      if (!record) {
-        v(`${product} ${isoOf(s)}: the fake answered a request (${req.fault ?? 'normal'}) but raw has no record`);
-        continue;
-      }
-      if (expected === undefined) continue;
-      const got = record.status === 'ok' ? 'ok' : record.reason;
-      if (got !== expected)
-        v(
-          `${product} ${isoOf(s)}: request answered with ${req.fault ?? 'a normal answer'} (delay ${Math.round(req.delayMs)} ms) should give ${expected}, raw holds ${got}`,
-        );
-      else if (expected === 'ok' && req.price !== null && record.price !== req.price)
-        v(`${product} ${isoOf(s)}: price ${record.price} in raw, the fake served ${req.price}`);
-    }
-    const requested = new Set(requests.map((r) => Math.floor(r.receivedAt / input.intervalMs) * step));
-    for (const r of mine) {
-      const s = second(r.scheduled_time);
-      const needsRequest =
-        r.status === 'ok' || ['http_429', 'http_5xx', 'http_4xx', 'parse_error', 'network'].includes(r.reason ?? '');
-      if (needsRequest && !requested.has(s))
-        v(
-          `${product} ${r.scheduled_time}: ${r.status === 'ok' ? 'ok' : r.reason} record without a request to the fake in that second`,
-        );
-    }
+    const bySecond = recordsBySecond(product, mine, v);
+    const { due, dueSeconds, metricsDue } = dueTicks(input, product, bySecond, v);
+    const { ok, missed } = countOutcomes(product, mine, v);
+    const requests = checkRequestsAgainstRecords(input, product, mine, bySecond, v);
 
     // The query app over raw and over backup agrees with the records.
     const { from, to } = input.queryRange;
-    const expectGaps = expectedGaps(mine, product, from, to);
-    const candles = expectedCandles(mine, product);
-    const answers = input.query[product];
-    const counts = { okRaw: 0, missedRaw: 0, okBackup: 0, missedBackup: 0, noRecordInDue: 0 };
+    const expected = { gaps: expectedGaps(mine, product, from, to), candles: expectedCandles(mine, product), ok };
+    const counts: Partial<Record<'raw' | 'backup', AnswerCounts>> = {};
     for (const store of ['raw', 'backup'] as const) {
-      const a = answers?.[store];
-      if (!a) {
-        v(`${product}: no query answers over ${store}`);
-        continue;
-      }
-      const gotGaps = a.gaps.map((g) => ({
-        start: normIso(g.start),
-        end: normIso(g.end),
-        seconds: Number(g.seconds),
-        reason: g.reason,
-      }));
-      if (JSON.stringify(gotGaps) !== JSON.stringify(expectGaps)) {
-        v(
-          `${product}: query gaps over ${store} = ${JSON.stringify(gotGaps).slice(0, 600)}, the records give ${JSON.stringify(expectGaps).slice(0, 600)}`,
-        );
-      }
-      const missedQ = gotGaps.filter((g) => g.reason !== 'no_record').reduce((n, g) => n + g.seconds, 0);
-      for (const g of gotGaps) {
-        if (g.reason !== 'no_record') continue;
-        for (let s = second(g.start); s < second(g.end); s++)
-          if (dueSeconds.has(s) && store === 'raw') counts.noRecordInDue++;
-      }
-      const okQ = a.ohlc.reduce((n, c) => n + Number(c.ticks), 0);
-      if (store === 'raw') {
-        counts.okRaw = okQ;
-        counts.missedRaw = missedQ;
-      } else {
-        counts.okBackup = okQ;
-        counts.missedBackup = missedQ;
-      }
-      if (okQ !== ok) v(`${product}: query ohlc over ${store} counts ${okQ} ok ticks, raw holds ${ok}`);
-      for (const c of a.ohlc) {
-        const want = candles.get(second(c.bucket_start));
-        if (!want) v(`${product}: query ohlc over ${store} has a candle at ${c.bucket_start} the records do not`);
-        else if (want.count !== Number(c.ticks) || want.high !== Number(c.high) || want.low !== Number(c.low)) {
-          v(
-            `${product}: candle ${c.bucket_start} over ${store}: ${c.ticks} ticks ${c.low}-${c.high}, records give ${want.count} ticks ${want.low}-${want.high}`,
-          );
-        }
-      }
-      if (a.ohlc.length !== candles.size)
-        v(`${product}: query ohlc over ${store} has ${a.ohlc.length} candles, the records ${candles.size}`);
+      const answers = input.query[product]?.[store];
+      if (answers) counts[store] = checkQueryAnswers(product, store, answers, expected, dueSeconds, v);
+      else v(`${product}: no query answers over ${store}`);
     }
     const missedTotal = Object.values(missed).reduce((n, x) => n + (x ?? 0), 0);
     if (ok + missedTotal !== due) v(`${product}: ok ${ok} + missed ${missedTotal} != due ${due}`);
@@ -381,13 +458,13 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
       missed,
       backupLines: input.backup.records.filter((r) => r.product_id === product).length,
       backupDistinct: [...backup.values()].filter((r) => r.product_id === product).length,
-      queryOkRaw: counts.okRaw,
-      queryMissedRaw: counts.missedRaw,
-      queryOkBackup: counts.okBackup,
-      queryMissedBackup: counts.missedBackup,
-      queryNoRecordInDue: counts.noRecordInDue,
+      queryOkRaw: counts.raw?.ok ?? 0,
+      queryMissedRaw: counts.raw?.missed ?? 0,
+      queryOkBackup: counts.backup?.ok ?? 0,
+      queryMissedBackup: counts.backup?.missed ?? 0,
+      queryNoRecordInDue: counts.raw?.noRecordInDue ?? 0,
       metricsDue,
-      requests: requests.length,
+      requests,
     });
   }
   return {

@@ -102,6 +102,17 @@ describe('parseCli', () => {
     expect(fail(['candles'])).toMatch(/^command: expected one of latest, ohlc/);
     expect(fail(['ohlc', '--bogus'])).toMatch(/Unknown option '--bogus'/);
     expect(fail(['ohlc', '--product', 'BTC-USD', '--interval', '1m', '--late-slack=-5'])).toMatch(/^--late-slack/);
+    expect(fail(['ohlc', '--product', 'BTC-USD', '--interval', '1m', '--layer', 'gold'])).toMatch(
+      /^--layer: expected one of auto, raw, silver/,
+    );
+  });
+
+  it.each(['auto', 'raw', 'silver'] as const)('takes --layer %s', (layer) => {
+    expect(parseCli(['latest', '--layer', layer], NOW)).toMatchObject({ kind: 'query', layer });
+  });
+
+  it('leaves the layer to QUERY_LAYER when --layer is not given', () => {
+    expect(parseCli(['latest'], NOW)).not.toHaveProperty('layer');
   });
 });
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
+import { LAYERS, type LayerName } from '../engines/layer';
 import { QueryInputError } from '../query.errors';
 import { QUERIES, QUERY_NAMES, isQueryName, type QueryName } from '../queries/query.registry';
 import { FORMATS, type OutputFormat } from './output.format';
@@ -19,6 +20,7 @@ export type CliCommand =
       format: OutputFormat;
       out?: string;
       lateSlackS?: number;
+      layer?: LayerName;
     };
 
 export const USAGE = `usage: node dist/apps/query/main.js <command> [flags]
@@ -38,11 +40,12 @@ flags:
   --engine local|athena   (default local: reads DATA_DIR/<bucket>/ or S3 with OBJECT_STORE=s3)
   --format table|csv|json (default table)    --out FILE (default stdout)
   --late-slack SECONDS    how late records may arrive and still count (default QUERY_LATE_SLACK_S, 600)
+  --layer auto|raw|silver (default QUERY_LAYER, auto: silver for compacted hours, raw for the rest)
   times are ISO-8601 UTC on whole seconds; ranges are [from, to); --to defaults to now
 
-environment: DATA_DIR (./data) RAW_BUCKET (btc-etl-raw) BACKUP_BUCKET (btc-etl-backup) OBJECT_STORE (local|s3)
-  ATHENA_WORKGROUP ATHENA_DATABASE ATHENA_OUTPUT_LOCATION ATHENA_RAW_TABLE ATHENA_BACKUP_TABLE
-  QUERY_LATE_SLACK_S QUERY_BUFFER_S QUERY_CLOCK_SKEW_S HOST PORT
+environment: DATA_DIR (./data) RAW_BUCKET (btc-etl-raw) BACKUP_BUCKET (btc-etl-backup) SILVER_BUCKET (btc-etl-silver)
+  OBJECT_STORE (local|s3) ATHENA_WORKGROUP ATHENA_DATABASE ATHENA_OUTPUT_LOCATION ATHENA_RAW_TABLE
+  ATHENA_BACKUP_TABLE ATHENA_SILVER_TABLE QUERY_LAYER QUERY_LATE_SLACK_S QUERY_BUFFER_S QUERY_CLOCK_SKEW_S HOST PORT
 `;
 
 /** How far back `--from` goes when it is not given. */
@@ -65,6 +68,7 @@ const FLAGS = {
   format: { type: 'string' },
   out: { type: 'string' },
   'late-slack': { type: 'string' },
+  layer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,7 +81,7 @@ const QUERY_FLAGS: Record<QueryName, readonly string[]> = {
   freshness: ['product', 'from', 'to', 'now'],
   summary: ['product', 'from', 'to'],
 };
-const COMMON = ['engine', 'format', 'out', 'late-slack', 'help'];
+const COMMON = ['engine', 'format', 'out', 'late-slack', 'layer', 'help'];
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -162,5 +166,6 @@ export function parseCli(argv: readonly string[], nowMs: number = Date.now()): C
     format: oneOf('--format', values.format, FORMATS, 'table'),
     ...(values.out ? { out: values.out } : {}),
     ...(lateSlackS !== undefined ? { lateSlackS } : {}),
+    ...(values.layer !== undefined ? { layer: oneOf('--layer', values.layer, LAYERS, 'auto') } : {}),
   };
 }

@@ -7,6 +7,12 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.RAW_BUCKET).toBe('btc-etl-raw');
     expect(config.RAW_PREFIX).toBe('raw/');
+    expect(config.SILVER_BUCKET).toBe('btc-etl-silver');
+    expect(config.QUERY_LAYER).toBe('auto');
+  });
+
+  it('refuses an unknown QUERY_LAYER and names it', () => {
+    expect(() => loadConfig({ QUERY_LAYER: 'gold' })).toThrow(/QUERY_LAYER/);
   });
 
   it.each(['', 'raw/', 'bronze/ticks/'])('accepts RAW_PREFIX %j', (prefix) => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { unsafePrefixReason } from '@btc-etl/s3-keys';
 import { QueryInputError } from '../query.errors';
 import type { ArrivalSlack } from '../engines/arrival-window';
+import { LAYERS } from '../engines/layer';
 
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name');
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'letters, digits and _ only');
@@ -14,6 +15,10 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   RAW_BUCKET: bucket.default('btc-etl-raw'),
   BACKUP_BUCKET: bucket.default('btc-etl-backup'),
+  /** Where the compactor writes silver Parquet (`silver/ticks/...`) and its state (`_state/compactor/...`). */
+  SILVER_BUCKET: bucket.default('btc-etl-silver'),
+  /** Default of `--layer`: `auto` reads silver for compacted hours and raw for the rest. */
+  QUERY_LAYER: z.enum(LAYERS).default('auto'),
   RAW_PREFIX: z
     .string()
     .regex(/^([^/].*\/)?$/, 'empty or ending in "/"')
@@ -31,6 +36,7 @@ const EnvSchema = z.object({
     .optional(),
   ATHENA_RAW_TABLE: identifier.default('raw_ticks'),
   ATHENA_BACKUP_TABLE: identifier.default('backup_ticks'),
+  ATHENA_SILVER_TABLE: identifier.default('silver_ticks'),
   /** How late a record may arrive after its own time and still be found (see arrival-window.ts). */
   QUERY_LATE_SLACK_S: seconds(7 * 86_400).default(600),
   /** The delivery stream's buffering interval (Firehose IntervalInSeconds). */

@@ -23,10 +23,21 @@ export function arrivalWindow(fromSec: number, toSec: number, slack: ArrivalSlac
   return { lo: fromSec - slack.bufferS - slack.skewS, hi: toSec + slack.lateS };
 }
 
-/** The hourly key prefixes (Athena: `datehour` partitions) to read for a record-time range. */
-export function prunedPrefixes(prefix: string, fromSec: number, toSec: number, slack: ArrivalSlack): string[] {
+/**
+ * The hourly key prefixes (Athena: `datehour` partitions) to read for a record-time range; with `arrivalFloorSec`
+ * (the silver watermark: earlier arrival hours are all compacted) only the hours from it on, possibly none.
+ */
+export function prunedPrefixes(
+  prefix: string,
+  fromSec: number,
+  toSec: number,
+  slack: ArrivalSlack,
+  arrivalFloorSec?: number,
+): string[] {
   const { lo, hi } = arrivalWindow(fromSec, toSec, slack);
-  return hourlyPrefixes(prefix, new Date(lo * 1000), new Date(hi * 1000), { maxHours: 24 * 800 });
+  const first = Math.max(lo, arrivalFloorSec ?? lo);
+  if (first > hi) return [];
+  return hourlyPrefixes(prefix, new Date(first * 1000), new Date(hi * 1000), { maxHours: 24 * 800 });
 }
 
 /** The inclusive `datehour` bounds for Athena's partition predicate. */

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AthenaQueryError, AthenaResultError } from '../query.errors';
 import type { AthenaStatement, ColumnSpec, QueryDefinition, ResultRow, ResultValue } from '../queries/query.types';
 import { DEFAULT_SLACK, datehourBounds, type ArrivalSlack } from './arrival-window';
+import { rawSourceSql, type SilverSqlContext } from './athena-source.sql';
 
 export interface AthenaEngineOptions {
   client: AthenaClient;
@@ -21,6 +22,8 @@ export interface AthenaEngineOptions {
   rawTable: string;
   backupTable: string;
   slack?: ArrivalSlack;
+  /** The silver table and the layer that answers for the raw bucket (see athena-source.sql.ts). Without it: raw. */
+  silver?: SilverSqlContext;
   poll?: Partial<PollOptions>;
   /** Injected in tests; defaults to a real timer. */
   sleep?: (ms: number) => Promise<unknown>;
@@ -86,19 +89,24 @@ function rowValues(row: Row): (string | undefined)[] {
   return (row.Data ?? []).map((d) => d.VarCharValue);
 }
 
-/** The statement a definition runs on Athena for these parameters (partition bounds from the arrival slack). */
+/**
+ * The statement a definition runs on Athena for these parameters: raw partition bounds from the arrival slack, and
+ * the raw bucket's records from the layer `options.silver` names.
+ */
 export function athenaStatement<P>(
   definition: QueryDefinition<P, ResultRow>,
   params: P,
-  options: Pick<AthenaEngineOptions, 'rawTable' | 'backupTable' | 'slack'>,
+  options: Pick<AthenaEngineOptions, 'rawTable' | 'backupTable' | 'slack' | 'silver'>,
 ): AthenaStatement {
   const plan = definition.plan(params);
-  const bounds = datehourBounds(plan.fromSec, plan.toSec, options.slack ?? DEFAULT_SLACK);
+  const slack = options.slack ?? DEFAULT_SLACK;
+  const bounds = datehourBounds(plan.fromSec, plan.toSec, slack);
   return definition.athena(params, {
     rawTable: options.rawTable,
     backupTable: options.backupTable,
     datehourFrom: bounds.from,
     datehourTo: bounds.to,
+    rawSource: rawSourceSql(plan, slack, options.rawTable, options.silver),
   });
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckOracle } from '../../test/duckdb.oracle';
 import { generateObjects, writeObjectsToDir, type GeneratedObject } from '../../test/raw-data.generator';
+import { recordsOf, writeSilver } from '../../test/silver.fixture';
 import { INTERVALS } from '../queries/query.params';
 import { QUERIES } from '../queries/query.registry';
 import type { ResultRow } from '../queries/query.types';
@@ -21,7 +22,7 @@ const iso = (t: string) => `${t}Z`;
 
 let root: string;
 let oracle: DuckOracle;
-const bucket = { ndjson: 'raw-ndjson', parquet: 'raw-parquet', backup: 'backup-ndjson' };
+const bucket = { ndjson: 'raw-ndjson', parquet: 'raw-parquet', backup: 'backup-ndjson', silver: 'silver' };
 
 function options(raw: string, backup = bucket.backup, bufferS = 300): LocalEngineOptions {
   return {
@@ -69,8 +70,13 @@ beforeAll(async () => {
     bucket.parquet,
     generateObjects({ ...common, seed: 11, format: 'parquet', objectSeconds: 900 }),
   );
+  // silver compacted from the NDJSON bucket (every record, so the hour after `to` is complete too)
+  await writeSilver(new LocalObjectStore({ root }), bucket.silver, recordsOf(ndjson), {
+    rawCompleteBefore: new Date('2026-11-27T07:00:00Z'),
+  });
   oracle = await DuckOracle.open(1);
   const glob = (b: string) => join(root, b, 'raw', '*', '*', '*', '*', '*');
+  await oracle.silverSource('sv', join(root, bucket.silver, 'silver', 'ticks', '*', '*', '*', '*.parquet'));
   await oracle.source('nd', glob(bucket.ndjson), 'ndjson');
   await oracle.source('pq', glob(bucket.parquet), 'parquet');
   await oracle.source('bk', glob(bucket.backup), 'ndjson');
@@ -79,6 +85,53 @@ beforeAll(async () => {
 afterAll(() => {
   oracle?.close();
   if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('local engine over silver vs DuckDB over the same silver files', () => {
+  const silver = (): LocalEngineOptions => ({
+    ...options(bucket.ndjson),
+    silver: { bucket: bucket.silver, layer: 'silver' },
+  });
+  const from = FROM.replace('T', ' ');
+  const to = TO.replace('T', ' ');
+
+  it.each(Object.keys(INTERVALS) as (keyof typeof INTERVALS)[])('ohlc %s matches', async (interval) => {
+    const params = QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval, from: iso(FROM), to: iso(TO) });
+    const { rows, stats } = await runLocalQuery(QUERIES.ohlc, params, silver());
+    expect(rows.length).toBeGreaterThan(0);
+    expect(stats.silverObjectsRead).toBe(stats.objectsRead);
+    expectSameRows(rows, await oracle.ohlc('sv', 'BTC-USD', INTERVALS[interval], from, to));
+  });
+
+  it('summary, latest, gaps and completeness match', async () => {
+    const range = { from: iso(FROM), to: iso(TO) };
+    const summary = await runLocalQuery(
+      QUERIES.summary,
+      QUERIES.summary.params.parse({ product: 'ETH-USD', ...range }),
+      silver(),
+    );
+    expectSameRows(summary.rows, await oracle.summary('sv', 'ETH-USD', from, to));
+    const latest = await runLocalQuery(
+      QUERIES.latest,
+      QUERIES.latest.params.parse({ ...range, now: new Date(NOW * 1000) }),
+      silver(),
+    );
+    expect(latest.rows).toHaveLength(2);
+    expectSameRows(latest.rows, await oracle.latest('sv', from, to, NOW));
+    const gapsParams = QUERIES.gaps.params.parse({ product: 'BTC-USD', ...range });
+    const gaps = await runLocalQuery(QUERIES.gaps, gapsParams, silver());
+    expect(gaps.rows.some((r) => r.reason !== 'no_record')).toBe(true);
+    expectSameRows(gaps.rows, await oracle.gaps('sv', 'BTC-USD', from, to));
+    const completeness = await runLocalQuery(QUERIES.completeness, gapsParams, silver());
+    expectSameRows(completeness.rows, await oracle.completeness('sv', 'BTC-USD', from, to));
+  });
+
+  it('the silver files hold the raw records: DuckDB answers the same over both', async () => {
+    expectSameRows(
+      (await oracle.ohlc('sv', 'ETH-USD', 60, from, to)) as ResultRow[],
+      await oracle.ohlc('nd', 'ETH-USD', 60, from, to),
+    );
+  });
 });
 
 describe('local engine vs DuckDB on generated raw data', () => {

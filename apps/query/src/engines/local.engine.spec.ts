@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUERIES } from '../queries/query.registry';
-import { FOOTER_FETCH_BYTES, runLocalQuery } from './local.engine';
+import { runLocalQuery } from './local.engine';
+import { FOOTER_FETCH_BYTES } from './parquet-ranged.reader';
 import { localRangeReader, type RangeReader } from './range.reader';
 
 let root: string;

@@ -18,13 +18,18 @@ describe('athenaSql', () => {
 });
 
 describe('Athena named queries', () => {
-  it('has one per query, with as many placeholders as example parameters and no user value in the SQL', () => {
-    expect(ATHENA_NAMED_QUERIES.map((q) => q.name)).toEqual(QUERY_NAMES.map((n) => `btc-etl-${n}`));
+  it('has one per query and layer, with as many placeholders as example parameters and no user value in the SQL', () => {
+    expect(ATHENA_NAMED_QUERIES.map((q) => q.name)).toEqual(
+      QUERY_NAMES.flatMap((n) => [`btc-etl-${n}`, `btc-etl-${n}-raw`, `btc-etl-${n}-silver`]),
+    );
     for (const q of ATHENA_NAMED_QUERIES) {
       expect(q.sql).not.toMatch(/BTC-USD|2026/);
       const placeholders = q.sql.split('?').length - 1;
       expect(q.description.split('e.g.: ')[1]?.split(', ')).toHaveLength(placeholders);
-      expect(q.sql).toMatch(/datehour BETWEEN \? AND \?/);
+      if (q.layer === 'raw') expect(q.sql).toMatch(/datehour BETWEEN \? AND \?/);
+      if (q.layer === 'auto') expect(q.sql).toMatch(/datehour BETWEEN greatest\(\?, \?\) AND \?/);
+      if (q.layer === 'silver') expect(q.sql).not.toContain('"raw_ticks"');
+      if (q.layer !== 'raw') expect(q.sql).toContain('FROM "silver_ticks"');
       expect(q.description.length).toBeLessThanOrEqual(1024);
     }
   });
@@ -41,6 +46,7 @@ describe('Athena named queries', () => {
       backupTable: 'backup_ticks',
       datehourFrom: '2026/01/01/00',
       datehourTo: '2026/01/02/00',
+      rawSource: { sql: '(SELECT * FROM "raw_ticks")', parameters: [] },
     };
     const a = QUERIES.ohlc.athena(
       QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: '2026-01-01', to: '2026-01-02' }),

@@ -74,9 +74,8 @@ export const freshnessQuery: QueryDefinition<FreshnessParams, FreshnessRow> = {
   athena: (p, ctx) => athenaSql`
 WITH src AS (
   SELECT 'raw' AS store, product_id, record_id, ingest_time
-  FROM ${ident(ctx.rawTable)}
-  WHERE datehour BETWEEN ${str(ctx.datehourFrom)} AND ${str(ctx.datehourTo)}
-    AND (${str(p.product)} = '*' OR product_id = ${str(p.product)})
+  FROM ${ctx.rawSource} AS raw_records
+  WHERE ${str(p.product)} = '*' OR product_id = ${str(p.product)}
   UNION ALL
   SELECT 'backup' AS store, product_id, record_id, ingest_time
   FROM ${ident(ctx.backupTable)}

@@ -1,6 +1,6 @@
 import { MISS_REASONS, type PriceTick } from '@btc-etl/price-schema';
 import { z } from 'zod';
-import { SqlRaw, athenaSql, ident, int, str } from './athena-sql';
+import { SqlRaw, athenaSql, int, str } from './athena-sql';
 import { ProductParam, isoOf, secondsOf, withRange } from './query.params';
 import type { Accumulator, AthenaContext, AthenaStatement, QueryDefinition } from './query.types';
 import { isoSecond, secondToIso } from './tick-values';
@@ -136,8 +136,8 @@ function statesSql(p: GapsParams, ctx: AthenaContext, tail: AthenaStatement): At
 WITH src AS (
   SELECT record_id, status, reason, scheduled_time,
          row_number() OVER (PARTITION BY record_id ORDER BY ingest_time) AS copy
-  FROM ${ident(ctx.rawTable)}
-  WHERE datehour BETWEEN ${str(ctx.datehourFrom)} AND ${str(ctx.datehourTo)} AND product_id = ${str(p.product)}
+  FROM ${ctx.rawSource} AS raw_records
+  WHERE product_id = ${str(p.product)}
     AND scheduled_time IS NOT NULL
 ), per_second AS (
   SELECT ${secondsOf('scheduled_time')} AS sec,

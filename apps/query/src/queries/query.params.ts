@@ -1,6 +1,6 @@
 import { ProductId } from '@btc-etl/price-schema';
 import { z } from 'zod';
-import { SqlRaw, athenaSql, ident, str } from './athena-sql';
+import { SqlRaw, athenaSql, str } from './athena-sql';
 import type { AthenaContext, AthenaStatement } from './query.types';
 
 /** Candle widths and their length in seconds. */
@@ -79,9 +79,8 @@ export function okTicksSql(ctx: AthenaContext, product: string): AthenaStatement
   return athenaSql`WITH src AS (
   SELECT product_id, record_id, status, price, ${EVENT_TIME} AS t,
          row_number() OVER (PARTITION BY record_id ORDER BY ingest_time) AS copy
-  FROM ${ident(ctx.rawTable)}
-  WHERE datehour BETWEEN ${str(ctx.datehourFrom)} AND ${str(ctx.datehourTo)}
-    AND (${str(product)} = '*' OR product_id = ${str(product)})
+  FROM ${ctx.rawSource} AS raw_records
+  WHERE ${str(product)} = '*' OR product_id = ${str(product)}
 ), ticks AS (
   SELECT record_id, product_id, price, ${DECIMAL_PRICE} AS p, CAST(price AS DOUBLE) AS x, t,
          ${secondsOf('t')} AS sec, ${nanosOf('t')} AS nanos

@@ -52,6 +52,12 @@ export interface AthenaContext {
   /** `yyyy/MM/dd/HH` bounds of the `datehour` partitions to read (inclusive), widened by the arrival slack. */
   datehourFrom: string;
   datehourTo: string;
+  /**
+   * The raw bucket's records as a relation (`FROM ${rawSource}`) with raw's string columns, pruned to the partitions
+   * needed, from raw, silver or both as the layer says (engines/athena-source.sql.ts). Queries read the raw bucket
+   * through it; only the backup is read from `backupTable` directly.
+   */
+  rawSource: AthenaStatement;
 }
 
 export interface AthenaStatement {
