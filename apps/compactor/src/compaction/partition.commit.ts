@@ -64,7 +64,7 @@ async function readManifest(
   }
 }
 
-/** Every record of the partition as its manifest names them. */
+/** Every record of the partition as its manifest names them, handed over one by one. */
 export async function readPartition(
   store: ObjectStore,
   bucket: string,
@@ -75,7 +75,12 @@ export async function readPartition(
   for (const file of manifest.files) {
     const key = silverKey({ ...partition, name: file.name });
     const { body } = await store.get(bucket, key);
-    for (const tick of await decodeSilverParquet(body, { productId: partition.productId })) onTick(tick);
+    // a row group's worth at a time: a partition of 1.8M records never exists as 1.8M objects at once
+    for (let rowStart = 0; rowStart < file.rows; rowStart += SILVER_ROW_GROUP_SIZE) {
+      const rowEnd = Math.min(file.rows, rowStart + SILVER_ROW_GROUP_SIZE);
+      const ticks = await decodeSilverParquet(body, { productId: partition.productId, rowStart, rowEnd });
+      for (const tick of ticks) onTick(tick);
+    }
   }
 }
 
