@@ -1,8 +1,9 @@
-import { App, type Environment } from 'aws-cdk-lib';
+import { App, Aws, type Environment } from 'aws-cdk-lib';
 import { join } from 'node:path';
 import { dockerContextFiles, requireAsset, type InfraAssets } from './assets';
 import { pascalPrefix, readInfraConfig, type InfraConfig } from './infra.config';
 import { loadNamedQueries } from './named-queries';
+import { BackupReplicaStack } from './stacks/backup-replica.stack';
 import { BackupStack } from './stacks/backup.stack';
 import { CompactorStack, readCompactorContext } from './stacks/compactor.stack';
 import { ATHENA_RESULTS_PREFIX, DataStack } from './stacks/data.stack';
@@ -19,6 +20,7 @@ export const STACK_IDS = {
   extractor: 'BtcEtlExtractor',
   query: 'BtcEtlQuery',
   compactor: 'BtcEtlCompactor',
+  backupReplica: 'BtcEtlBackupReplica',
 } as const;
 
 export interface InfraStacks {
@@ -28,6 +30,8 @@ export interface InfraStacks {
   extractor: ExtractorStack;
   query: QueryStack;
   compactor: CompactorStack;
+  /** Only with context `backupReplicaRegion` and/or `backupReplicaAccount`. */
+  backupReplica?: BackupReplicaStack;
 }
 
 /**
@@ -42,11 +46,42 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   const stackName = (id: string) => `${pascalPrefix(config.namePrefix)}${id.replace(/^BtcEtl/, '')}`;
   const common = { env, config, tags: { project: 'bitcoin-stream-etl', 'name-prefix': config.namePrefix } };
 
+  // The replica (another region and/or account) shares no references with the Data stack: both name its bucket and
+  // the replication role the same way, and the replica deploys first.
+  const replicaConfigured = config.backupReplicaRegion !== undefined || config.backupReplicaAccount !== undefined;
+  const replicaTarget = replicaConfigured
+    ? {
+        bucketName: `${config.namePrefix}-backup-replica-${config.backupReplicaAccount ?? Aws.ACCOUNT_ID}-${config.backupReplicaRegion ?? Aws.REGION}`,
+        account: config.backupReplicaAccount,
+        region: config.backupReplicaRegion ?? config.region ?? Aws.REGION,
+        roleName: `${config.namePrefix}-backup-replication`,
+      }
+    : undefined;
+  const backupReplica = replicaTarget
+    ? new BackupReplicaStack(app, STACK_IDS.backupReplica, {
+        config,
+        tags: common.tags,
+        env: {
+          account: config.backupReplicaAccount ?? config.account,
+          region: config.backupReplicaRegion ?? config.region,
+        },
+        stackName: stackName(STACK_IDS.backupReplica),
+        description: 'bitcoin-stream-etl: replica of the backup bucket (Object Lock, another region or account)',
+        bucketName: replicaTarget.bucketName,
+        source:
+          config.backupReplicaAccount !== undefined && config.account !== undefined
+            ? { account: config.account, roleName: replicaTarget.roleName }
+            : undefined,
+      })
+    : undefined;
+
   const data = new DataStack(app, STACK_IDS.data, {
     ...common,
+    backupReplica: replicaTarget,
     stackName: stackName(STACK_IDS.data),
     description: 'bitcoin-stream-etl: buckets, Firehose, S3 -> SQS, Glue table, Athena workgroup',
   });
+  if (backupReplica) data.addStackDependency(backupReplica, 'the replication rule needs its destination bucket');
   const backup = new BackupStack(app, STACK_IDS.backup, {
     ...common,
     stackName: stackName(STACK_IDS.backup),
@@ -107,5 +142,5 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   });
   // the table and named queries go into the data stack's database and workgroup, named by string
   compactor.node.addDependency(data);
-  return { config, data, backup, extractor, query, compactor };
+  return { config, data, backup, extractor, query, compactor, backupReplica };
 }

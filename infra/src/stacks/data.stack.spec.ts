@@ -11,6 +11,8 @@ const context = {
   rawTransitionDays: '45',
   backupTransitionDays: '120',
   backupNoncurrentExpirationDays: '60',
+  backupObjectLockDays: '45',
+  backupObjectLockMode: 'compliance',
   athenaResultsExpirationDays: '3',
   athenaBytesScannedCutoffMb: '512',
   backupTimeoutSeconds: '40',
@@ -19,10 +21,15 @@ const context = {
 };
 
 let infra: SynthesizedInfra;
+let defaults: SynthesizedInfra;
 beforeAll(() => {
   infra = synthInfra(context);
+  defaults = synthInfra();
 });
-afterAll(() => infra.cleanup());
+afterAll(() => {
+  infra.cleanup();
+  defaults.cleanup();
+});
 const data = () => infra.templates.data;
 
 const bucketLogicalId = (name: string) => {
@@ -85,6 +92,30 @@ describe('DataStack buckets', () => {
       data().toJSON().Resources[bucketLogicalId(name)].Properties.VersioningConfiguration;
     expect(versioned('backup')).toEqual({ Status: 'Enabled' });
     expect(versioned('raw')).toBeUndefined();
+  });
+
+  it('locks every backup version for the configured days and mode (S3 Object Lock), and only the backup bucket', () => {
+    const props = (name: string) => data().toJSON().Resources[bucketLogicalId(name)].Properties;
+    expect(props('backup').ObjectLockEnabled).toBe(true);
+    expect(props('backup').ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 45 } },
+    });
+    // the lock needs versioning; the noncurrent expiry (60 days) comes due only after it (45 days)
+    expect(props('backup').VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    for (const name of ['raw', 'athena-results']) expect(props(name).ObjectLockConfiguration).toBeUndefined();
+  });
+
+  it('locks in governance mode for 90 days by default, with the noncurrent expiry no earlier', () => {
+    expect(defaults.templates.data.toJSON().Resources.BackupBucket26B8E51C.Properties).toMatchObject({
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 90 } } },
+      LifecycleConfiguration: {
+        Rules: [expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 90 } })],
+      },
+    });
+    // no replica unless asked for
+    expect(defaults.stacks.backupReplica).toBeUndefined();
+    defaults.templates.data.resourceCountIs('AWS::IAM::Role', 1);
   });
 
   it('moves raw and backup objects to cheaper storage after the configured ages and expires query results', () => {

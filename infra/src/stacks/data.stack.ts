@@ -3,7 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { BackupBucket } from '../constructs/backup-bucket.construct';
+import { BackupBucket, type BackupReplicaTarget } from '../constructs/backup-bucket.construct';
 import { PriceTables } from '../constructs/price-tables.construct';
 import { QueryWorkGroup } from '../constructs/query-work-group.construct';
 import { RawBucket } from '../constructs/raw-bucket.construct';
@@ -19,6 +19,8 @@ export const BACKUP_TABLE_NAME = 'backup_ticks';
 
 export interface DataStackProps extends StackProps {
   config: InfraConfig;
+  /** Replicate the backup bucket there (context `backupReplicaRegion` / `backupReplicaAccount`). */
+  backupReplica?: BackupReplicaTarget;
 }
 
 /**
@@ -70,6 +72,8 @@ export class DataStack extends Stack {
       bucketName: bucketName('backup'),
       transitionDays: config.backupTransitionDays,
       noncurrentExpirationDays: config.backupNoncurrentExpirationDays,
+      objectLock: { mode: config.backupObjectLockMode, days: config.backupObjectLockDays },
+      replica: props.backupReplica,
     }).bucket;
 
     this.deliveryStreamName = `${prefix}-ticks`; // the workspace default of FIREHOSE_STREAM_NAME

@@ -11,7 +11,14 @@ export interface SynthesizedInfra {
   stacks: InfraStacks;
   assembly: CloudAssembly;
   outdir: string;
-  templates: { data: Template; backup: Template; extractor: Template; query: Template; compactor: Template };
+  templates: {
+    data: Template;
+    backup: Template;
+    extractor: Template;
+    query: Template;
+    compactor: Template;
+    backupReplica?: Template;
+  };
   /** The stack's asset manifest (`<stack>.assets.json`): what `cdk deploy` would upload or build. */
   assetManifest(stackName: string): AssetManifest;
   /** Delete the cloud assembly (call in `afterAll`). */
@@ -54,6 +61,7 @@ export function synthInfra(
       extractor: template(stacks.extractor.stackName),
       query: template(stacks.query.stackName),
       compactor: template(stacks.compactor.stackName),
+      ...(stacks.backupReplica ? { backupReplica: template(stacks.backupReplica.stackName) } : {}),
     },
     assetManifest: (stackName) =>
       JSON.parse(readFileSync(join(outdir, `${stackName}.assets.json`), 'utf8')) as AssetManifest,
