@@ -8,6 +8,7 @@ import { BackupStack } from './stacks/backup.stack';
 import { CompactorStack, readCompactorContext } from './stacks/compactor.stack';
 import { ATHENA_RESULTS_PREFIX, DataStack } from './stacks/data.stack';
 import { ExtractorStack } from './stacks/extractor.stack';
+import { OpsStack } from './stacks/ops.stack';
 import { QueryStack } from './stacks/query.stack';
 
 /**
@@ -21,6 +22,7 @@ export const STACK_IDS = {
   query: 'BtcEtlQuery',
   compactor: 'BtcEtlCompactor',
   backupReplica: 'BtcEtlBackupReplica',
+  ops: 'BtcEtlOps',
 } as const;
 
 export interface InfraStacks {
@@ -30,6 +32,7 @@ export interface InfraStacks {
   extractor: ExtractorStack;
   query: QueryStack;
   compactor: CompactorStack;
+  ops: OpsStack;
   /** Only with context `backupReplicaRegion` and/or `backupReplicaAccount`. */
   backupReplica?: BackupReplicaStack;
 }
@@ -125,11 +128,12 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   });
   // Named queries name the workgroup by string: it must exist first.
   query.node.addDependency(data);
+  const compactorContext = readCompactorContext((key) => app.node.tryGetContext(key));
   const compactor = new CompactorStack(app, STACK_IDS.compactor, {
     ...common,
     stackName: stackName(STACK_IDS.compactor),
     description: 'bitcoin-stream-etl: silver bucket, compactor Lambda on a schedule, silver_ticks Glue table',
-    compactor: readCompactorContext((key) => app.node.tryGetContext(key)),
+    compactor: compactorContext,
     codeZip: requireAsset(
       'the compactor Lambda zip',
       assets.compactorLambdaZip,
@@ -142,5 +146,12 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   });
   // the table and named queries go into the data stack's database and workgroup, named by string
   compactor.node.addDependency(data);
-  return { config, data, backup, extractor, query, compactor, backupReplica };
+  // Alarms and the dashboard find every metric by resource name: no references, no deploy-order coupling.
+  const ops = new OpsStack(app, STACK_IDS.ops, {
+    ...common,
+    stackName: stackName(STACK_IDS.ops),
+    description: 'bitcoin-stream-etl: alarms (SNS topic) and the pipeline dashboard',
+    compactor: compactorContext,
+  });
+  return { config, data, backup, extractor, query, compactor, ops, backupReplica };
 }

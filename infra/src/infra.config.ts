@@ -61,6 +61,9 @@ export const InfraContextSchema = z
     // the extractor's cheaper shapes (docs/cost.md): Fargate Spot, and the network path out
     extractorCapacity: z.enum(['fargate', 'fargate-spot']).default('fargate'),
     extractorNetwork: z.enum(['public-ip', 'private-endpoints', 'private-nat']).default('public-ip'),
+    // Where the alarms' SNS topic sends email (the subscription must be confirmed from the first mail); unset: the
+    // topic has no subscriber, subscribe one yourself (docs/operations.md).
+    alarmEmail: z.email('expected an email address').optional(),
     projectionStart: z
       .string()
       .regex(/^\d{4}\/\d{2}\/\d{2}\/\d{2}$/, 'expected yyyy/MM/dd/HH, e.g. "2026/01/01/00"')

@@ -6,7 +6,7 @@ import { InfraError } from '../infra.errors';
 import { keepLogicalId } from './stable-ids';
 
 export interface RawObjectsQueueProps {
-  /** `<namePrefix>-raw-objects` and `-dlq`. */
+  /** `<namePrefix>-raw-objects`; the DLQ is this + `-dlq`. */
   queueName: string;
   /** The raw bucket's name, known up front: the policy names the bucket without referencing it (no cycle). */
   rawBucketName: string;

@@ -8,6 +8,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { InfraConfig } from '../infra.config';
+import { pipelineNames } from '../pipeline-names';
 
 export interface BackupStackProps extends StackProps {
   config: InfraConfig;
@@ -29,7 +30,7 @@ export class BackupStack extends Stack {
   constructor(scope: Construct, id: string, props: BackupStackProps) {
     super(scope, id, props);
     const { config, rawBucket, backupBucket, queue } = props;
-    const functionName = `${config.namePrefix}-backup`;
+    const functionName = pipelineNames(config.namePrefix).backupFunction;
 
     // The log group is created here (not by Lambda on first write) so its retention is set and it goes with the stack.
     const logGroup = new logs.LogGroup(this, 'LogGroup', {

@@ -9,6 +9,7 @@ import { QueryWorkGroup } from '../constructs/query-work-group.construct';
 import { RawBucket } from '../constructs/raw-bucket.construct';
 import { RawObjectsQueue } from '../constructs/raw-objects-queue.construct';
 import { TickDeliveryStream } from '../constructs/tick-delivery-stream.construct';
+import { pipelineNames } from '../pipeline-names';
 import { glueName, queueVisibilitySeconds, type InfraConfig } from '../infra.config';
 
 export { ATHENA_RESULTS_PREFIX } from '../constructs/query-work-group.construct';
@@ -48,13 +49,14 @@ export class DataStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const prefix = config.namePrefix;
+    const names = pipelineNames(prefix);
     // Bucket names are global: the account and region keep two deployments of one prefix apart. Knowing the raw
     // bucket's name up front also lets the queue policy name it without a reference cycle (see RawBucket).
     const bucketName = (role: string) => `${prefix}-${role}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
     const rawBucketName = bucketName('raw');
 
     const objects = new RawObjectsQueue(this, 'RawObjectsQueue', {
-      queueName: `${prefix}-raw-objects`,
+      queueName: names.rawObjectsQueue,
       rawBucketName,
       visibilityTimeout: Duration.seconds(queueVisibilitySeconds(config)),
       maxReceiveCount: 5,
@@ -76,7 +78,7 @@ export class DataStack extends Stack {
       replica: props.backupReplica,
     }).bucket;
 
-    this.deliveryStreamName = `${prefix}-ticks`; // the workspace default of FIREHOSE_STREAM_NAME
+    this.deliveryStreamName = names.deliveryStream; // the workspace default of FIREHOSE_STREAM_NAME
     this.deliveryStream = new TickDeliveryStream(this, 'DeliveryStream', {
       deliveryStreamName: this.deliveryStreamName,
       rawBucket: this.rawBucket,

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { InfraAssets } from '../assets';
 import type { InfraConfig } from '../infra.config';
+import { pipelineNames } from '../pipeline-names';
 
 export interface ExtractorStackProps extends StackProps {
   config: InfraConfig;
@@ -56,7 +57,7 @@ export class ExtractorStack extends Stack {
   constructor(scope: Construct, id: string, props: ExtractorStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const name = `${config.namePrefix}-extractor`;
+    const { extractorCluster, extractorService: name } = pipelineNames(config.namePrefix);
     const network = config.extractorNetwork;
     const publicIp = network === 'public-ip';
 
@@ -150,7 +151,7 @@ export class ExtractorStack extends Stack {
 
     const cluster = new ecs.Cluster(this, 'Cluster', {
       vpc,
-      clusterName: name,
+      clusterName: extractorCluster,
       enableFargateCapacityProviders: config.extractorCapacity === 'fargate-spot',
     });
 

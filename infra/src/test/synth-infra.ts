@@ -17,6 +17,7 @@ export interface SynthesizedInfra {
     extractor: Template;
     query: Template;
     compactor: Template;
+    ops: Template;
     backupReplica?: Template;
   };
   /** The stack's asset manifest (`<stack>.assets.json`): what `cdk deploy` would upload or build. */
@@ -61,6 +62,7 @@ export function synthInfra(
       extractor: template(stacks.extractor.stackName),
       query: template(stacks.query.stackName),
       compactor: template(stacks.compactor.stackName),
+      ops: template(stacks.ops.stackName),
       ...(stacks.backupReplica ? { backupReplica: template(stacks.backupReplica.stackName) } : {}),
     },
     assetManifest: (stackName) =>
