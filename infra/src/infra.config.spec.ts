@@ -100,6 +100,12 @@ describe('readInfraConfig', () => {
       /must be >= backupObjectLockDays \(120\)/,
     ],
     [
+      'extractorNetwork=private-endpoints (no route to Coinbase)',
+      { extractorNetwork: 'private-endpoints' },
+      'extractorNetwork',
+      /no route to Coinbase[\s\S]*private-nat/,
+    ],
+    [
       'a replica account without the source account',
       { backupReplicaAccount: '222233334444' },
       'backupReplicaAccount',

@@ -60,7 +60,17 @@ export const InfraContextSchema = z
     extractorDesiredCount: int(0, 1).default(1),
     // the extractor's cheaper shapes (docs/cost.md): Fargate Spot, and the network path out
     extractorCapacity: z.enum(['fargate', 'fargate-spot']).default('fargate'),
-    extractorNetwork: z.enum(['public-ip', 'private-endpoints', 'private-nat']).default('public-ip'),
+    // public-ip (cheapest: one public IPv4 address) or private-nat (no public IP: a NAT gateway, ~9x the address).
+    // `private-endpoints` (VPC endpoints only) used to exist: Coinbase is on the public internet, so it cannot work.
+    extractorNetwork: z
+      .enum(['public-ip', 'private-nat', 'private-endpoints'])
+      .refine((n) => n !== 'private-endpoints', {
+        message:
+          'private-endpoints has no route to Coinbase (a public API): every tick would be recorded as missed. ' +
+          'Use public-ip (the task gets a public IPv4 address, inbound closed) or private-nat (no public IP, a NAT gateway)',
+      })
+      .transform((n) => n as 'public-ip' | 'private-nat')
+      .default('public-ip'),
     // Where the alarms' SNS topic sends email (the subscription must be confirmed from the first mail); unset: the
     // topic has no subscriber, subscribe one yourself (docs/operations.md).
     alarmEmail: z.email('expected an email address').optional(),
