@@ -1,5 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKSPACE_ROOT } from '../assets';
 import { synthInfra, type SynthesizedInfra } from '../test/synth-infra';
 import { ALARM_IDS } from './ops.stack';
 
@@ -284,6 +287,17 @@ describe('OpsStack alarms', () => {
     const names = alarms(parked.templates.ops).map((a) => a.AlarmName);
     expect(names).not.toContain('btc-etl-ExtractorNotRunning');
     expect(names).toHaveLength(ALARM_IDS.length - 1);
+  });
+});
+
+describe('the runbook', () => {
+  it('has a section for every alarm, under the heading its description links to', () => {
+    const runbook = readFileSync(join(WORKSPACE_ROOT, 'docs/operations.md'), 'utf8');
+    const headings = runbook
+      .split('\n')
+      .filter((l) => l.startsWith('### '))
+      .map((l) => l.slice(4).trim());
+    for (const id of ALARM_IDS) expect(headings, id).toContain(id);
   });
 });
 
