@@ -39,6 +39,9 @@ export function projectTestConfig(projectName: string, options: ProjectTestOptio
       hookTimeout: 60_000,
       globalSetup: options.moto ? [resolve(root, 'libs/testing/src/moto.global-setup.ts')] : [],
       reporters: ['default'],
+      // Built bundles (dist/) are what Node and Lambda load: import them natively, never through Vite's transform
+      // (which resolves a bundle's bare builtin `from "stream"` as a file beside the project and fails).
+      server: { deps: { external: [/\/dist\//] } },
       ...options.test,
     },
   });
