@@ -29,7 +29,10 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'dashboard-silver-'));
   const store = new LocalObjectStore({ root });
   const compacted: PriceTick[] = [];
-  for (let t = NOW - (NOW % HOUR) - DAYS * 24 * HOUR; t <= NOW - 60_000; t += EVERY_H * HOUR) {
+  const times: number[] = [];
+  for (let t = NOW - (NOW % HOUR) - DAYS * 24 * HOUR; t < NOW - HOUR; t += EVERY_H * HOUR) times.push(t);
+  times.push(NOW - (NOW % HOUR) - HOUR / 2); // 11:30, after the watermark
+  for (const t of times) {
     const at = (ms: number) => new Date(ms).toISOString();
     const ticks = [0, 1].map((i) =>
       okTick({
@@ -80,7 +83,7 @@ describe('dashboard 1d view', () => {
     expect(auto.data.candles).toHaveLength(DAYS + 1);
     expect(auto.ohlc.layer).toBe('auto');
     expect(auto.ohlc.objectsRead - auto.ohlc.silverObjectsRead).toBe(rawAfterWatermark);
-    expect(rawAfterWatermark).toBe(1); // the 12:00 object: the open part of raw is still read
+    expect(rawAfterWatermark).toBe(1); // the 11:30 object: the part of raw not compacted yet is still read
     // raw hours listed: only those from the watermark on (10:00 to the end of the arrival window)
     const rawPrefixes = auto.ohlc.prefixes.filter((p) => p.startsWith('btc-etl-raw/'));
     expect(rawPrefixes.length).toBeLessThanOrEqual(4);
