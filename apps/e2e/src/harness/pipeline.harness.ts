@@ -373,10 +373,14 @@ export class PipelineHarness {
   /**
    * Compact raw into silver (the compactor CLI), read raw, backup and silver, ask the query app over raw and backup
    * (`--layer raw`) and over silver alone (`--layer silver`), and reconcile against the fake's request log.
-   * `lateSlackS` widens the raw queries' arrival slack (records that arrived hours late need it; silver does not).
+   * `lateSlackS` widens the raw queries' arrival slack (records that arrived hours late need it; silver does not);
+   * `compactClockShiftMs` runs that compaction later by its clock (after objects re-keyed hours later).
    */
-  async collect(extra: Record<string, unknown> = {}, options: { lateSlackS?: number } = {}): Promise<ScenarioResult> {
-    await this.compact();
+  async collect(
+    extra: Record<string, unknown> = {},
+    options: { lateSlackS?: number; compactClockShiftMs?: number } = {},
+  ): Promise<ScenarioResult> {
+    await this.compact(options.compactClockShiftMs !== undefined ? { clockShiftMs: options.compactClockShiftMs } : {});
     const raw = await readBucketRecords(this.stack.s3, this.stack.rawBucket);
     const backup = await readBucketRecords(this.stack.s3, this.stack.backupBucket);
     const silver = await readSilverRecords(this.stack.s3, this.stack.silverBucket);
