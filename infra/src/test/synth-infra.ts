@@ -11,7 +11,7 @@ export interface SynthesizedInfra {
   stacks: InfraStacks;
   assembly: CloudAssembly;
   outdir: string;
-  templates: { data: Template; backup: Template; extractor: Template; query: Template };
+  templates: { data: Template; backup: Template; extractor: Template; query: Template; compactor: Template };
   /** The stack's asset manifest (`<stack>.assets.json`): what `cdk deploy` would upload or build. */
   assetManifest(stackName: string): AssetManifest;
   /** Delete the cloud assembly (call in `afterAll`). */
@@ -53,6 +53,7 @@ export function synthInfra(
       backup: template(stacks.backup.stackName),
       extractor: template(stacks.extractor.stackName),
       query: template(stacks.query.stackName),
+      compactor: template(stacks.compactor.stackName),
     },
     assetManifest: (stackName) =>
       JSON.parse(readFileSync(join(outdir, `${stackName}.assets.json`), 'utf8')) as AssetManifest,

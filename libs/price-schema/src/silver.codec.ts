@@ -244,8 +244,11 @@ class ChunkWriter extends ByteWriter {
 
 /** String min/max statistics kept whole (ISO-free now, but record ids are 32 bytes; the default cuts at 16). */
 const STATISTICS_TRUNCATE_LENGTH = 64;
-/** Rows per row group: small enough to stream, large enough that statistics prune well. */
-export const SILVER_ROW_GROUP_SIZE = 100_000;
+/**
+ * Rows per row group: a writer holds one group as objects while it encodes it, so this bounds its memory (~100 MiB per
+ * 100k rows); 25k rows of ~47 bytes are ~1.2 MiB groups, still fine-grained statistics for time pruning.
+ */
+export const SILVER_ROW_GROUP_SIZE = 25_000;
 const DECIMAL_CACHE = 65_536;
 
 export interface SilverEncoderOptions {

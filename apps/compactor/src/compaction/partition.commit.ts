@@ -64,7 +64,7 @@ async function readManifest(
   }
 }
 
-/** Every record of the partition as its manifest names them. */
+/** Every record of the partition as its manifest names them, handed over one by one. */
 export async function readPartition(
   store: ObjectStore,
   bucket: string,
@@ -75,7 +75,12 @@ export async function readPartition(
   for (const file of manifest.files) {
     const key = silverKey({ ...partition, name: file.name });
     const { body } = await store.get(bucket, key);
-    for (const tick of await decodeSilverParquet(body, { productId: partition.productId })) onTick(tick);
+    // a row group's worth at a time: a partition of 1.8M records never exists as 1.8M objects at once
+    for (let rowStart = 0; rowStart < file.rows; rowStart += SILVER_ROW_GROUP_SIZE) {
+      const rowEnd = Math.min(file.rows, rowStart + SILVER_ROW_GROUP_SIZE);
+      const ticks = await decodeSilverParquet(body, { productId: partition.productId, rowStart, rowEnd });
+      for (const tick of ticks) onTick(tick);
+    }
   }
 }
 
@@ -105,14 +110,18 @@ export async function commitPartition(
   const result = await retry(
     async () => {
       const current = await readManifest(store, bucket, partition);
-      const merged = new RowStore();
-      if (current) await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
-      const before = merged.size;
-      const order = incoming.sortedRows();
-      for (const row of order) merged.add(incoming.get(row));
-      const added = merged.size - before;
+      // a new partition is the incoming records as they are; an existing one is read, then the new ones merged in
+      let merged = incoming;
+      let added = incoming.size;
+      if (current) {
+        merged = new RowStore();
+        await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
+        const before = merged.size;
+        for (const row of incoming.sortedRows()) merged.add(incoming.get(row));
+        added = merged.size - before;
+      }
       const generation = (current?.manifest.generation ?? 0) + 1;
-      const duplicates = incoming.duplicates + (order.length - added);
+      const duplicates = incoming.duplicates + (incoming.size - added);
       if (added === 0 && current !== undefined) {
         return { partition, written: false, generation: generation - 1, rows: merged.size, duplicates, bytes: 0 };
       }

@@ -90,7 +90,7 @@ export class RowStore {
   #event = new Float64Array(1024);
   #ingest = new Float64Array(1024);
   #rows = 0;
-  /** Open-addressed hash of row index + 1 by record id (ids are hashes: their first 4 bytes are the hash). */
+  /** Open-addressed hash table of row index + 1 by record id (FNV-1a over the id's 16 bytes, linear probing). */
   #table = new Uint32Array(2048);
   #live = 0;
   #duplicates = 0;
@@ -291,11 +291,12 @@ export class RowStore {
   }
 
   #find(recordId: string): number {
+    writeId(idScratch, 0, recordId);
     const mask = this.#table.length - 1;
-    let slot = parseInt(recordId.slice(0, 8), 16) & mask;
+    let slot = hashId(idScratch, 0) & mask;
     for (;;) {
       const v = this.#table[slot] as number;
-      if (v === 0 || sameId(this.#ids, v - 1, recordId)) return slot;
+      if (v === 0 || sameBytes(this.#ids, v - 1, idScratch)) return slot;
       slot = (slot + 1) & mask;
     }
   }
@@ -307,14 +308,7 @@ export class RowStore {
     for (let i = 0; i < old.length; i++) {
       const v = old[i] as number;
       if (v === 0) continue;
-      const ids = this.#ids;
-      const base = (v - 1) * 16;
-      let slot =
-        (((ids[base] as number) << 24) |
-          ((ids[base + 1] as number) << 16) |
-          ((ids[base + 2] as number) << 8) |
-          (ids[base + 3] as number)) &
-        mask;
+      let slot = hashId(this.#ids, v - 1) & mask;
       while (this.#table[slot] !== 0) slot = (slot + 1) & mask;
       this.#table[slot] = v;
     }
@@ -330,11 +324,17 @@ function writeId(ids: Uint8Array, row: number, id: string): void {
     ids[row * 16 + k] = (hexValue(id.charCodeAt(2 * k)) << 4) | hexValue(id.charCodeAt(2 * k + 1));
 }
 
-function sameId(ids: Uint8Array, row: number, id: string): boolean {
-  for (let k = 0; k < 16; k++) {
-    if (ids[row * 16 + k] !== ((hexValue(id.charCodeAt(2 * k)) << 4) | hexValue(id.charCodeAt(2 * k + 1))))
-      return false;
-  }
+const idScratch = new Uint8Array(16);
+
+/** Every byte of the id counts: ids are hashes in production, but the table must not rely on it (test ids are not). */
+function hashId(ids: Uint8Array, row: number): number {
+  let h = 0x811c9dc5;
+  for (let k = row * 16; k < row * 16 + 16; k++) h = Math.imul(h ^ (ids[k] as number), 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+function sameBytes(ids: Uint8Array, row: number, id: Uint8Array): boolean {
+  for (let k = 0; k < 16; k++) if (ids[row * 16 + k] !== id[k]) return false;
   return true;
 }
 
