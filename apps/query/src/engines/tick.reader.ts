@@ -31,7 +31,7 @@ export interface TickSink {
 const RECORD_ID = /^[0-9a-f]{32}$/;
 const PRODUCT = /^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/;
 const DECIMAL = /^\d+(\.\d+)?$/;
-const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const SOURCES = new Set<unknown>(PRICE_SOURCES);
 const REASONS = new Set<unknown>(MISS_REASONS);
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -41,16 +41,20 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * maps years 0-99 to 1900-1999: those never round-trip, so they are refused here too.
  */
 function isIsoTime(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  const m = ISO.exec(v);
-  if (m === null) return false;
-  const year = +(m[1] as string);
-  const month = +(m[2] as string);
-  const day = +(m[3] as string);
-  if (year < 100 || month < 1 || month > 12 || day < 1 || +(m[4] as string) > 23) return false;
-  if (+(m[5] as string) > 59 || +(m[6] as string) > 59) return false;
+  if (typeof v !== 'string' || !ISO.test(v)) return false;
+  // the digits sit at fixed places once the pattern matched: read them in place (no closure, no allocation)
+  const year =
+    (v.charCodeAt(0) - 48) * 1000 + (v.charCodeAt(1) - 48) * 100 + (v.charCodeAt(2) - 48) * 10 + v.charCodeAt(3) - 48;
+  const month = (v.charCodeAt(5) - 48) * 10 + v.charCodeAt(6) - 48;
+  const day = (v.charCodeAt(8) - 48) * 10 + v.charCodeAt(9) - 48;
+  if (year < 100 || month < 1 || month > 12 || day < 1) return false;
+  // hour <= 23, minute and second tens digit <= 5 ('5' is 53)
+  if ((v.charCodeAt(11) - 48) * 10 + v.charCodeAt(12) - 48 > 23 || v.charCodeAt(14) > 53 || v.charCodeAt(17) > 53) {
+    return false;
+  }
+  if (day <= 28) return true;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return day <= (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number));
+  return day <= (month === 2 ? (leap ? 29 : 28) : (DAYS_IN_MONTH[month - 1] as number));
 }
 const isDecimal = (v: unknown) => typeof v === 'string' && DECIMAL.test(v);
 const isInt64 = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
