@@ -21,6 +21,8 @@ export interface DockerImageSource {
 export interface InfraAssets {
   /** The backup Lambda's deployment zip (`index.mjs` exporting `handler` at its root). */
   backupLambdaZip: string;
+  /** The compactor Lambda's deployment zip (`index.mjs` exporting `handler`). */
+  compactorLambdaZip: string;
   extractorImage: DockerImageSource;
   /** JSON `{ name, description, sql }[]` the query app writes at build time; absent = infra's built-in queries. */
   namedQueriesJson: string;
@@ -30,6 +32,7 @@ export interface InfraAssets {
 export function workspaceAssets(root: string = WORKSPACE_ROOT): InfraAssets {
   return {
     backupLambdaZip: join(root, 'dist/apps/backup-lambda/backup-lambda.zip'),
+    compactorLambdaZip: join(root, 'dist/apps/compactor/compactor-lambda.zip'),
     extractorImage: dockerImageSource(root, 'apps/extractor/Dockerfile'),
     namedQueriesJson: join(root, 'dist/apps/query/named-queries.json'),
   };

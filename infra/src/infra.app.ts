@@ -4,6 +4,7 @@ import { dockerContextFiles, requireAsset, type InfraAssets } from './assets';
 import { pascalPrefix, readInfraConfig, type InfraConfig } from './infra.config';
 import { loadNamedQueries } from './named-queries';
 import { BackupStack } from './stacks/backup.stack';
+import { CompactorStack, readCompactorContext } from './stacks/compactor.stack';
 import { ATHENA_RESULTS_PREFIX, DataStack } from './stacks/data.stack';
 import { ExtractorStack } from './stacks/extractor.stack';
 import { QueryStack } from './stacks/query.stack';
@@ -17,6 +18,7 @@ export const STACK_IDS = {
   backup: 'BtcEtlBackup',
   extractor: 'BtcEtlExtractor',
   query: 'BtcEtlQuery',
+  compactor: 'BtcEtlCompactor',
 } as const;
 
 export interface InfraStacks {
@@ -25,6 +27,7 @@ export interface InfraStacks {
   backup: BackupStack;
   extractor: ExtractorStack;
   query: QueryStack;
+  compactor: CompactorStack;
 }
 
 /**
@@ -87,5 +90,22 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   });
   // Named queries name the workgroup by string: it must exist first.
   query.node.addDependency(data);
-  return { config, data, backup, extractor, query };
+  const compactor = new CompactorStack(app, STACK_IDS.compactor, {
+    ...common,
+    stackName: stackName(STACK_IDS.compactor),
+    description: 'bitcoin-stream-etl: silver bucket, compactor Lambda on a schedule, silver_ticks Glue table',
+    compactor: readCompactorContext((key) => app.node.tryGetContext(key)),
+    codeZip: requireAsset(
+      'the compactor Lambda zip',
+      assets.compactorLambdaZip,
+      'build it first with `npx nx run compactor:build`',
+    ),
+    rawBucket: data.rawBucket,
+    databaseName: data.databaseName,
+    workGroupName: data.workGroupName,
+    namedQueriesJson: assets.namedQueriesJson,
+  });
+  // the table and named queries go into the data stack's database and workgroup, named by string
+  compactor.node.addDependency(data);
+  return { config, data, backup, extractor, query, compactor };
 }

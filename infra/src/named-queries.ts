@@ -15,6 +15,8 @@ const NamedQuerySchema = z.strictObject({
   name: z.string().min(1).max(128),
   description: z.string().min(1).max(1024),
   sql: z.string().min(1).max(262_144),
+  /** The query app's layer (`auto` | `raw` | `silver`); `silver` ones are deployed by the CompactorStack, beside their table. */
+  layer: z.string().optional(),
 });
 const NamedQueriesSchema = z
   .array(NamedQuerySchema)
@@ -45,7 +47,8 @@ export function loadNamedQueries(path: string, table: string): NamedQuerySet {
     const issue = parsed.error.issues[0];
     throw new InfraNamedQueriesError(path, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
   }
-  return { source: 'query-app', path, queries: parsed.data };
+  const queries = parsed.data.filter((q) => q.layer !== 'silver').map(({ layer: _layer, ...q }) => q);
+  return { source: 'query-app', path, queries };
 }
 
 /**

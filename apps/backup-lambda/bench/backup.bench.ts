@@ -21,8 +21,8 @@ import { promisify } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { s3NotificationBody, sqsEvent, sqsRecordFactory } from '../src/__fixtures__/event.factories';
 import { queueArn, uniqueName } from '../src/__fixtures__/moto-pipeline';
-import type { BackupCounters } from '../src/backup.counters';
-import { SqsEventSource } from '../src/sqs-event-source';
+import type { BackupCounters } from '../src/core/backup.counters';
+import { SqsEventSource } from '../src/runner/sqs-event-source';
 
 const execFileAsync = promisify(execFile);
 const root = resolve(import.meta.dirname, '../../..');
@@ -410,7 +410,7 @@ async function main() {
       [
         'tools/bundle.mjs',
         '--entry',
-        'apps/backup-lambda/src/handler.ts',
+        'apps/backup-lambda/src/lambda/handler.ts',
         '--outfile',
         external,
         '--minify',
@@ -424,7 +424,7 @@ async function main() {
     const cjsBuilds = join(dist, 'bench/cjs-main-fields.mjs');
     execFileSync(
       process.execPath,
-      ['tools/bundle.mjs', '--entry', 'apps/backup-lambda/src/handler.ts', '--outfile', cjsBuilds, '--minify'],
+      ['tools/bundle.mjs', '--entry', 'apps/backup-lambda/src/lambda/handler.ts', '--outfile', cjsBuilds, '--minify'],
       { cwd: root },
     );
     const coldVariants: ColdVariant[] = [

@@ -15,6 +15,12 @@ const infraDir = join(root, 'infra');
 
 class DeployError extends Error {
   override name = 'DeployError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
 }
 
 /** The zip must hold `index.mjs` at its root, fit the size budget, and that file must export `handler`. */
@@ -44,7 +50,16 @@ function validateZip(zipPath: string): { bytes: number; sha256: string; entries:
         '-e',
         `const m = await import(${JSON.stringify(join(scratch, 'index.mjs'))}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`,
       ],
-      { encoding: 'utf8', env: { ...process.env, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1' } },
+      {
+        encoding: 'utf8',
+        // The handler validates its config at import, as at a cold start: give it the one required name (the probe
+        // only loads the module; it never calls S3).
+        env: {
+          ...process.env,
+          AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+          BACKUP_BUCKET: process.env.BACKUP_BUCKET || 'deploy-probe-backup',
+        },
+      },
     );
     if (probe.status !== 0)
       throw new DeployError(
@@ -92,6 +107,20 @@ function describeTemplate(templatePath: string): string[] {
   ];
 }
 
+/**
+ * `--require-approval broadening` (cdk asks before IAM or security-group changes that widen access) unless
+ * CDK_APPROVAL=never, the flag for CI, which has no one to ask.
+ */
+function approvalArgs(env: NodeJS.ProcessEnv): string[] {
+  const value = env.CDK_APPROVAL ?? '';
+  if (value === '' || value === 'broadening') return ['--require-approval', 'broadening'];
+  if (value === 'never') return ['--require-approval', 'never'];
+  throw new DeployError(
+    `CDK_APPROVAL must be "never" (CI) or unset/"broadening" (ask before security-broadening changes), got ${JSON.stringify(value)}`,
+    2,
+  );
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -99,6 +128,7 @@ function main(): void {
       zip: { type: 'string', default: join(distDir, 'backup-lambda.zip') },
     },
   });
+  const deployArgs = ['deploy', STACK_ID, ...approvalArgs(process.env)];
   const zipPath = resolve(values.zip);
   if (!values['dry-run'] && zipPath !== join(distDir, 'backup-lambda.zip')) {
     throw new DeployError('--zip is for dry runs only: the stack deploys dist/apps/backup-lambda/backup-lambda.zip');
@@ -107,8 +137,9 @@ function main(): void {
   console.log(
     `zip ok: ${zipPath} (${(zip.bytes / 1024).toFixed(1)} KiB, sha256 ${zip.sha256.slice(0, 16)}…, entries ${zip.entries.join(', ')}, exports handler)`,
   );
+  console.log(`deploy command: cdk ${deployArgs.join(' ')} (in infra/)`);
   if (!values['dry-run']) {
-    cdk(['deploy', STACK_ID, '--require-approval', 'never']);
+    cdk(deployArgs);
     return;
   }
   const out = mkdtempSync(join(tmpdir(), 'backup-lambda-synth-'));
@@ -116,7 +147,7 @@ function main(): void {
     cdk(['synth', STACK_ID, '--quiet', '--output', out]);
     const template = join(out, `${STACK_ID}.template.json`);
     if (!existsSync(template)) throw new DeployError(`cdk synth wrote no ${STACK_ID}.template.json`);
-    console.log(`dry run: would deploy stack ${STACK_ID} (cdk deploy ${STACK_ID} in infra/)`);
+    console.log(`dry run: would deploy stack ${STACK_ID} (cdk ${deployArgs.join(' ')} in infra/)`);
     for (const line of describeTemplate(template)) console.log(`  ${line}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -128,5 +159,5 @@ try {
 } catch (error) {
   if (!(error instanceof DeployError)) throw error;
   console.error(`deploy: ${error.message}`);
-  process.exit(1);
+  process.exit(error.exitCode);
 }

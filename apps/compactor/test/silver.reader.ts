@@ -3,14 +3,19 @@ import type { PriceTick } from '@btc-etl/price-schema';
 import { parseSilverKey, parseSilverManifest, SILVER_MANIFEST_NAME, SILVER_PREFIX } from '@btc-etl/s3-keys';
 import { readPartition } from '../src/compaction/partition.commit';
 
-/** Every record silver holds, read the way readers must: manifest first, then the files it names. */
-export async function readSilver(store: ObjectStore, bucket: string): Promise<PriceTick[]> {
+/** Every record silver holds, read the way readers must: manifest first, then the files it names (or each to onTick). */
+export async function readSilver(
+  store: ObjectStore,
+  bucket: string,
+  onTick?: (tick: PriceTick) => void,
+): Promise<PriceTick[]> {
   const out: PriceTick[] = [];
+  const each = onTick ?? ((t: PriceTick) => out.push(t));
   for await (const object of store.listAll(bucket, SILVER_PREFIX)) {
     const parsed = parseSilverKey(object.key);
     if (parsed.name !== SILVER_MANIFEST_NAME) continue;
     const { body } = await store.get(bucket, object.key);
-    await readPartition(store, bucket, parsed, parseSilverManifest(object.key, body), (t) => out.push(t));
+    await readPartition(store, bucket, parsed, parseSilverManifest(object.key, body), each);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import type { PollResult, SqsEventSource } from '../sqs-event-source';
+import type { PollResult, SqsEventSource } from '../runner/sqs-event-source';
 
 /** Clients for moto (AWS_ENDPOINT_URL and dummy credentials come from the moto global setup). */
 export function motoClients(): { s3: S3Client; sqs: SQSClient } {

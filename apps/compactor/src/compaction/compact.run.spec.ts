@@ -172,4 +172,23 @@ describe('compactRun over a local store', () => {
     for await (const o of store.listAll(SILVER)) written.push(o.key);
     expect(written).toEqual([]);
   });
+
+  it('merges a late record into a partition larger than a row group, reading it group by group', async () => {
+    const many = Array.from({ length: 60_000 }, (_, i) =>
+      polledTick(H19, {
+        record_id: i.toString(16).padStart(32, '0'),
+        exchange_time: `2026-11-27T19:00:00.${String(i).padStart(6, '0')}Z`,
+      }),
+    );
+    await putRaw(store, RAW, new Date((H19 + 100) * 1000), many);
+    await compactRun(options());
+    const late = polledTick(H19 + 10);
+    nowMs += 3_600_000;
+    await putRaw(store, RAW, new Date(nowMs - 60_000), [late, many[59_999] as PriceTick]);
+    const report = await compactRun(options());
+    expect(report).toMatchObject({ recordsIn: 2, duplicatesDropped: 1, partitionsWritten: 1 });
+    const back = await readSilver(store, SILVER);
+    expect(back).toHaveLength(60_001);
+    expect(new Set(back.map((t) => t.record_id)).size).toBe(60_001);
+  });
 });

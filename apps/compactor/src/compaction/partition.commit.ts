@@ -17,7 +17,9 @@ import {
   type SilverPartition,
 } from '@btc-etl/s3-keys';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RowStore } from './row.store';
 import { CompactorError } from '../compactor.errors';
 
@@ -64,7 +66,7 @@ async function readManifest(
   }
 }
 
-/** Every record of the partition as its manifest names them. */
+/** Every record of the partition as its manifest names them, handed over one by one. */
 export async function readPartition(
   store: ObjectStore,
   bucket: string,
@@ -75,7 +77,12 @@ export async function readPartition(
   for (const file of manifest.files) {
     const key = silverKey({ ...partition, name: file.name });
     const { body } = await store.get(bucket, key);
-    for (const tick of await decodeSilverParquet(body, { productId: partition.productId })) onTick(tick);
+    // a row group's worth at a time: a partition of 1.8M records never exists as 1.8M objects at once
+    for (let rowStart = 0; rowStart < file.rows; rowStart += SILVER_ROW_GROUP_SIZE) {
+      const rowEnd = Math.min(file.rows, rowStart + SILVER_ROW_GROUP_SIZE);
+      const ticks = await decodeSilverParquet(body, { productId: partition.productId, rowStart, rowEnd });
+      for (const tick of ticks) onTick(tick);
+    }
   }
 }
 
@@ -105,14 +112,18 @@ export async function commitPartition(
   const result = await retry(
     async () => {
       const current = await readManifest(store, bucket, partition);
-      const merged = new RowStore();
-      if (current) await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
-      const before = merged.size;
-      const order = incoming.sortedRows();
-      for (const row of order) merged.add(incoming.get(row));
-      const added = merged.size - before;
+      // a new partition is the incoming records as they are; an existing one is read, then the new ones merged in
+      let merged = incoming;
+      let added = incoming.size;
+      if (current) {
+        merged = new RowStore();
+        await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
+        const before = merged.size;
+        for (const row of incoming.sortedRows()) merged.add(incoming.get(row));
+        added = merged.size - before;
+      }
       const generation = (current?.manifest.generation ?? 0) + 1;
-      const duplicates = incoming.duplicates + (order.length - added);
+      const duplicates = incoming.duplicates + (incoming.size - added);
       if (added === 0 && current !== undefined) {
         return { partition, written: false, generation: generation - 1, rows: merged.size, duplicates, bytes: 0 };
       }
@@ -121,19 +132,36 @@ export async function commitPartition(
       }
       const name = dataFileName(generation);
       const key = silverKey({ ...partition, name });
-      const encoder = new SilverParquetEncoder({ productId: partition.productId });
-      const sorted = merged.sortedRows();
-      for (let i = 0; i < sorted.length; i += SILVER_ROW_GROUP_SIZE) {
-        const group: PriceTick[] = [];
-        const end = Math.min(sorted.length, i + SILVER_ROW_GROUP_SIZE);
-        for (let k = i; k < end; k++) group.push(merged.get(sorted[k] as number));
-        encoder.write(group);
+      // the file goes to a scratch file row group by row group, then is uploaded from there: memory holds the
+      // partition's packed records and one row group, never the whole output
+      const scratch = join(tmpdir(), `btc-etl-silver-${randomUUID()}.parquet`);
+      const fd = openSync(scratch, 'w');
+      let open = true;
+      let bytes = 0;
+      try {
+        const encoder = new SilverParquetEncoder({
+          productId: partition.productId,
+          onChunk: (chunk) => {
+            writeSync(fd, chunk);
+            bytes += chunk.byteLength;
+          },
+        });
+        const sorted = merged.sortedRows();
+        for (let i = 0; i < sorted.length; i += SILVER_ROW_GROUP_SIZE) {
+          const group: PriceTick[] = [];
+          const end = Math.min(sorted.length, i + SILVER_ROW_GROUP_SIZE);
+          for (let k = i; k < end; k++) group.push(merged.get(sorted[k] as number));
+          encoder.write(group);
+        }
+        encoder.finish();
+        closeSync(fd);
+        open = false;
+        await store.put(bucket, key, createReadStream(scratch), { contentType: 'application/vnd.apache.parquet' });
+      } finally {
+        // close only once: a descriptor closed twice may by then be somebody else's (a socket's)
+        if (open) closeSync(fd);
+        rmSync(scratch, { force: true });
       }
-      const chunks = encoder.finish();
-      const bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
-      await store.put(bucket, key, chunks.length === 1 ? (chunks[0] as Uint8Array) : Readable.from(chunks), {
-        contentType: 'application/vnd.apache.parquet',
-      });
       await options.onStep?.('data-written', partition);
       const manifest: SilverManifest = {
         format: 'btc-etl-silver-manifest/1',

@@ -22,6 +22,9 @@ const T_TRUE = 4;
 const T_FALSE = 5;
 const T_ENUM = 6;
 const T_TIME = 7;
+/** A time equal to the row's event (or, for ingest_time, ingest) time, kept in its column: only its form is stored. */
+const T_TIME_EVENT = 8;
+const T_TIME_INGEST = 9;
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 
@@ -90,7 +93,7 @@ export class RowStore {
   #event = new Float64Array(1024);
   #ingest = new Float64Array(1024);
   #rows = 0;
-  /** Open-addressed hash of row index + 1 by record id (ids are hashes: their first 4 bytes are the hash). */
+  /** Open-addressed hash table of row index + 1 by record id (FNV-1a over the id's 16 bytes, linear probing). */
   #table = new Uint32Array(2048);
   #live = 0;
   #duplicates = 0;
@@ -187,10 +190,17 @@ export class RowStore {
           out[field] = tag === T_TRUE;
           break;
         case T_NUMBER:
-        case T_TIME: {
-          for (let k = 0; k < 8; k++) scratch.setUint8(k, block[at + k] as number);
-          const value = scratch.getFloat64(0);
-          at += 8;
+        case T_TIME:
+        case T_TIME_EVENT:
+        case T_TIME_INGEST: {
+          let value: number;
+          if (tag === T_TIME_EVENT) value = this.#event[row] as number;
+          else if (tag === T_TIME_INGEST) value = this.#ingest[row] as number;
+          else {
+            for (let k = 0; k < 8; k++) scratch.setUint8(k, block[at + k] as number);
+            value = scratch.getFloat64(0);
+            at += 8;
+          }
           if (tag === T_NUMBER) {
             out[field] = value;
           } else {
@@ -242,11 +252,20 @@ export class RowStore {
         } else {
           time = isoToMicros(value as string);
           if (time === undefined) throw new TypeError(`record ${tick.record_id}: ${field} is not an ISO time`);
-          block[at++] = T_TIME;
           number = time[0];
         }
-        scratch.setFloat64(0, number);
-        for (let k = 0; k < 8; k++) block[at++] = scratch.getUint8(k);
+        if (time === undefined) {
+          scratch.setFloat64(0, number);
+          for (let k = 0; k < 8; k++) block[at++] = scratch.getUint8(k);
+        } else if (field === 'ingest_time') {
+          block[at++] = T_TIME_INGEST;
+        } else if (number === event && (field === 'exchange_time' || field === 'scheduled_time')) {
+          block[at++] = T_TIME_EVENT;
+        } else {
+          block[at++] = T_TIME;
+          scratch.setFloat64(0, number);
+          for (let k = 0; k < 8; k++) block[at++] = scratch.getUint8(k);
+        }
         if (time !== undefined) {
           block[at++] = time[1];
           block[at++] = time[2].length;
@@ -291,11 +310,12 @@ export class RowStore {
   }
 
   #find(recordId: string): number {
+    writeId(idScratch, 0, recordId);
     const mask = this.#table.length - 1;
-    let slot = parseInt(recordId.slice(0, 8), 16) & mask;
+    let slot = hashId(idScratch, 0) & mask;
     for (;;) {
       const v = this.#table[slot] as number;
-      if (v === 0 || sameId(this.#ids, v - 1, recordId)) return slot;
+      if (v === 0 || sameBytes(this.#ids, v - 1, idScratch)) return slot;
       slot = (slot + 1) & mask;
     }
   }
@@ -307,14 +327,7 @@ export class RowStore {
     for (let i = 0; i < old.length; i++) {
       const v = old[i] as number;
       if (v === 0) continue;
-      const ids = this.#ids;
-      const base = (v - 1) * 16;
-      let slot =
-        (((ids[base] as number) << 24) |
-          ((ids[base + 1] as number) << 16) |
-          ((ids[base + 2] as number) << 8) |
-          (ids[base + 3] as number)) &
-        mask;
+      let slot = hashId(this.#ids, v - 1) & mask;
       while (this.#table[slot] !== 0) slot = (slot + 1) & mask;
       this.#table[slot] = v;
     }
@@ -330,11 +343,17 @@ function writeId(ids: Uint8Array, row: number, id: string): void {
     ids[row * 16 + k] = (hexValue(id.charCodeAt(2 * k)) << 4) | hexValue(id.charCodeAt(2 * k + 1));
 }
 
-function sameId(ids: Uint8Array, row: number, id: string): boolean {
-  for (let k = 0; k < 16; k++) {
-    if (ids[row * 16 + k] !== ((hexValue(id.charCodeAt(2 * k)) << 4) | hexValue(id.charCodeAt(2 * k + 1))))
-      return false;
-  }
+const idScratch = new Uint8Array(16);
+
+/** Every byte of the id counts: ids are hashes in production, but the table must not rely on it (test ids are not). */
+function hashId(ids: Uint8Array, row: number): number {
+  let h = 0x811c9dc5;
+  for (let k = row * 16; k < row * 16 + 16; k++) h = Math.imul(h ^ (ids[k] as number), 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+function sameBytes(ids: Uint8Array, row: number, id: Uint8Array): boolean {
+  for (let k = 0; k < 16; k++) if (ids[row * 16 + k] !== id[k]) return false;
   return true;
 }
 

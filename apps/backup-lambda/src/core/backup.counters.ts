@@ -1,6 +1,6 @@
 import type { BackupOutcome } from './backup-object';
 
-export type BackupCount = BackupOutcome | 'failed' | 'skipped-event' | 'test-event' | 'invalid-message';
+export type BackupCount = BackupOutcome | 'failed' | 'refused' | 'skipped-event' | 'test-event' | 'invalid-message';
 
 /** Running totals of what the handler did, for logs and the local runner's summary. */
 export class BackupCounters {

@@ -8,7 +8,7 @@ import {
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { s3NotificationBody } from './__fixtures__/event.factories';
+import { s3NotificationBody } from '../__fixtures__/event.factories';
 import {
   createMotoPipeline,
   motoClients,
@@ -17,9 +17,9 @@ import {
   queueDepth,
   uniqueName,
   type MotoPipeline,
-} from './__fixtures__/moto-pipeline';
-import type { BackupCounters } from './backup.counters';
-import { logger } from './backup.logger';
+} from '../__fixtures__/moto-pipeline';
+import type { BackupCounters } from '../core/backup.counters';
+import { logger } from '../core/backup.logger';
 import { SqsEventSource, type SqsBatchHandler } from './sqs-event-source';
 
 const MiB = 1024 * 1024;
@@ -40,7 +40,7 @@ beforeAll(async () => {
   });
   logger.setLogLevel('SILENT');
   await s3.send(new CreateBucketCommand({ Bucket: BACKUP }));
-  ({ handler, counters } = await import('./handler'));
+  ({ handler, counters } = await import('../lambda/handler'));
 });
 
 function runner(pipeline: MotoPipeline): SqsEventSource {

@@ -1,7 +1,7 @@
 import { decodeS3EventKey } from '@btc-etl/s3-keys';
 // A namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, locales included: +350 KiB).
 import * as z from 'zod';
-import { InvalidNotificationError } from './backup.errors';
+import { InvalidNotificationError } from '../core/backup.errors';
 
 /**
  * One entry of an S3 event notification's `Records` (docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).

@@ -5,3 +5,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
  * POWERTOOLS_LOG_LEVEL (or AWS_LAMBDA_LOG_LEVEL), as Powertools reads it itself.
  */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'backup-lambda' });
+
+/** What the parts need of a logger (tests pass a recorder). */
+export type BackupLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;

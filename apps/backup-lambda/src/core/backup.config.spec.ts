@@ -12,10 +12,17 @@ function configError(fn: () => unknown): BackupConfigError {
   throw new Error('expected a BackupConfigError');
 }
 
+/** The Lambda's config with the one required variable set. */
+const withBucket = (env: Record<string, string | undefined>) => loadBackupConfig({ BACKUP_BUCKET: 'b-1', ...env });
+
 describe('loadBackupConfig', () => {
-  it('defaults to the shared bucket names, no prefix and the 5 GiB multipart threshold', () => {
-    expect(loadBackupConfig({})).toEqual({
-      backupBucket: 'btc-etl-backup',
+  it('needs BACKUP_BUCKET (the Lambda only talks to S3), and defaults the rest: no prefix, 5 GiB multipart', () => {
+    const missing = configError(() => loadBackupConfig({}));
+    expect(missing.issues).toEqual([{ variable: 'BACKUP_BUCKET', message: expect.stringMatching(/required/) }]);
+    expect(loadBackupConfig({ BACKUP_BUCKET: 'my-backup' })).toEqual({
+      backupBucket: 'my-backup',
+      rawBucket: undefined,
+      expectedBucketOwner: undefined,
       backupPrefix: '',
       multipartThresholdBytes: 5 * 1024 ** 3,
       multipartPartSizeBytes: 64 * 1024 ** 2,
@@ -27,16 +34,16 @@ describe('loadBackupConfig', () => {
   });
 
   it("trusts S3's CopySourceIfMatch by default only when no endpoint override points the SDK elsewhere", () => {
-    expect(loadBackupConfig({}).s3TrustServerConditions).toBe(true);
-    expect(loadBackupConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }).s3TrustServerConditions).toBe(false);
-    expect(loadBackupConfig({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:5000' }).s3TrustServerConditions).toBe(false);
+    expect(withBucket({}).s3TrustServerConditions).toBe(true);
+    expect(withBucket({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }).s3TrustServerConditions).toBe(false);
+    expect(withBucket({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:5000' }).s3TrustServerConditions).toBe(false);
     expect(
-      loadBackupConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', S3_TRUST_SERVER_CONDITIONS: 'true' })
+      withBucket({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', S3_TRUST_SERVER_CONDITIONS: 'true' })
         .s3TrustServerConditions,
     ).toBe(true);
-    expect(loadBackupConfig({ S3_TRUST_SERVER_CONDITIONS: 'false' }).s3TrustServerConditions).toBe(false);
+    expect(withBucket({ S3_TRUST_SERVER_CONDITIONS: 'false' }).s3TrustServerConditions).toBe(false);
     // The moto global setup exports AWS_ENDPOINT_URL: every moto test here runs the safe way.
-    expect(loadBackupConfig(process.env).s3TrustServerConditions).toBe(process.env.AWS_ENDPOINT_URL === undefined);
+    expect(withBucket(process.env).s3TrustServerConditions).toBe(process.env.AWS_ENDPOINT_URL === undefined);
   });
 
   it('reads every variable, treating empty strings as unset', () => {
@@ -57,7 +64,9 @@ describe('loadBackupConfig', () => {
       copyConcurrency: 4,
       s3ForcePathStyle: true,
     });
-    expect(loadBackupConfig({ BACKUP_BUCKET: '', BACKUP_PREFIX: '' }).backupBucket).toBe('btc-etl-backup');
+    expect(configError(() => loadBackupConfig({ BACKUP_BUCKET: '', BACKUP_PREFIX: '' })).variable).toBe(
+      'BACKUP_BUCKET',
+    );
   });
 
   it.each([
@@ -70,8 +79,11 @@ describe('loadBackupConfig', () => {
     [{ COPY_CONCURRENCY: '2.5' }, 'COPY_CONCURRENCY', /whole number/],
     [{ S3_FORCE_PATH_STYLE: 'maybe' }, 'S3_FORCE_PATH_STYLE', /./],
     [{ S3_TRUST_SERVER_CONDITIONS: 'sometimes' }, 'S3_TRUST_SERVER_CONDITIONS', /./],
+    [{ RAW_BUCKET: 'Raw_Bucket' }, 'RAW_BUCKET', /S3 bucket name/],
+    [{ EXPECTED_BUCKET_OWNER: '12345' }, 'EXPECTED_BUCKET_OWNER', /12-digit/],
+    [{ EXPECTED_BUCKET_OWNER: 'arn:aws:iam::123456789012:root' }, 'EXPECTED_BUCKET_OWNER', /12-digit/],
   ])('names the bad variable in %j', (env, variable, message) => {
-    const error = configError(() => loadBackupConfig(env));
+    const error = configError(() => withBucket(env));
     expect(error.variable).toBe(variable);
     expect(error.message).toContain(variable);
     expect(error.message).toMatch(message);
@@ -84,21 +96,49 @@ describe('loadBackupConfig', () => {
 });
 
 describe('loadRunnerConfig', () => {
-  it('adds the raw side with the defaults shared with the extractor', () => {
+  it('on the local store: the bucket folder names shared with the extractor', () => {
     expect(loadRunnerConfig({})).toMatchObject({
       rawBucket: 'btc-etl-raw',
       backupBucket: 'btc-etl-backup',
       dataDir: './data',
       sqsQueueUrl: undefined,
       objectStore: 'local',
+      againstS3: false,
     });
+  });
+
+  it.each([
+    ['a queue to poll', { SQS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/q' }],
+    ['OBJECT_STORE=s3', { OBJECT_STORE: 's3' }],
+  ])('against S3 (%s) needs both bucket names, naming each one missing', (_, env) => {
+    expect(configError(() => loadRunnerConfig(env)).issues.map((i) => i.variable)).toEqual([
+      'RAW_BUCKET',
+      'BACKUP_BUCKET',
+    ]);
+    const onlyRaw = configError(() => loadRunnerConfig({ ...env, RAW_BUCKET: 'my-raw' }));
+    expect(onlyRaw.issues).toEqual([
+      { variable: 'BACKUP_BUCKET', message: expect.stringMatching(/required against S3/) },
+    ]);
+    expect(loadRunnerConfig({ ...env, RAW_BUCKET: 'my-raw', BACKUP_BUCKET: 'my-backup' })).toMatchObject({
+      rawBucket: 'my-raw',
+      backupBucket: 'my-backup',
+      againstS3: true,
+    });
+  });
+
+  it('reads EXPECTED_BUCKET_OWNER', () => {
+    expect(loadRunnerConfig({ EXPECTED_BUCKET_OWNER: '123456789012' }).expectedBucketOwner).toBe('123456789012');
   });
 
   it('validates the queue URL and the store kind', () => {
     expect(configError(() => loadRunnerConfig({ SQS_QUEUE_URL: 'my-queue' })).variable).toBe('SQS_QUEUE_URL');
     expect(configError(() => loadRunnerConfig({ OBJECT_STORE: 'gcs' })).variable).toBe('OBJECT_STORE');
-    expect(loadRunnerConfig({ SQS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/q' }).sqsQueueUrl).toBe(
-      'http://127.0.0.1:5000/123456789012/q',
-    );
+    expect(
+      loadRunnerConfig({
+        SQS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/q',
+        RAW_BUCKET: 'r-1',
+        BACKUP_BUCKET: 'b-1',
+      }).sqsQueueUrl,
+    ).toBe('http://127.0.0.1:5000/123456789012/q');
   });
 });

@@ -1,5 +1,6 @@
 // A namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, locales included: +350 KiB).
 import * as z from 'zod';
+import type { S3ObjectStoreOptions } from '@btc-etl/object-store';
 import { BackupConfigError } from './backup.errors';
 
 const GiB = 1024 ** 3;
@@ -16,6 +17,12 @@ const bucketName = z
 const positiveInt = (max: number) =>
   z.coerce.number().int('must be a whole number').min(1, 'must be >= 1').max(max, `must be <= ${max}`);
 
+/** An AWS account id, as S3's ExpectedBucketOwner takes it. */
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+
+/** The bucket names the local store uses when none is set (folders under DATA_DIR), shared with the extractor. */
+export const LOCAL_BUCKET_DEFAULTS = { RAW_BUCKET: 'btc-etl-raw', BACKUP_BUCKET: 'btc-etl-backup' } as const;
+
 /** An empty prefix, or one ending in `/` that does not start with one (keys never start with `/`). */
 const keyPrefix = z
   .string()
@@ -24,9 +31,20 @@ const keyPrefix = z
     'must be empty or end in "/" (and not start with "/")',
   );
 
-/** What the Lambda handler reads: where to copy, and how (the same names work for the local runner). */
+/**
+ * What the Lambda handler reads: where to copy, and how (the same names work for the local runner). The Lambda only
+ * ever talks to S3, so BACKUP_BUCKET has no default: a name that could belong to someone else is never guessed.
+ */
 export const BackupEnvSchema = z.object({
-  BACKUP_BUCKET: bucketName.default('btc-etl-backup'),
+  BACKUP_BUCKET: z
+    .string({
+      error: (issue) => (issue.input === undefined ? 'is required (no default bucket name against S3)' : undefined),
+    })
+    .pipe(bucketName),
+  /** Set: the handler refuses events from any other bucket, or outside `raw/` (defence in depth behind IAM). */
+  RAW_BUCKET: bucketName.optional(),
+  /** Set: every S3 call names the account that must own the bucket (403 otherwise). */
+  EXPECTED_BUCKET_OWNER: accountId.optional(),
   BACKUP_PREFIX: keyPrefix.default(''),
   /** Objects above this are copied by multipart UploadPartCopy (S3's CopyObject stops at 5 GiB). */
   MULTIPART_THRESHOLD_BYTES: positiveInt(5 * GiB).default(5 * GiB),
@@ -52,9 +70,13 @@ export const BackupEnvSchema = z.object({
   AWS_ENDPOINT_URL_S3: z.string().optional(),
 });
 
-/** The local runner and reconcile also need the raw side and, for local mode, the data directory. */
+/**
+ * The local runner and reconcile also need the raw side and, for local mode, the data directory. Against S3 (a queue
+ * to poll, or OBJECT_STORE=s3) both bucket names are required; the local store falls back to LOCAL_BUCKET_DEFAULTS.
+ */
 export const RunnerEnvSchema = BackupEnvSchema.extend({
-  RAW_BUCKET: bucketName.default('btc-etl-raw'),
+  BACKUP_BUCKET: bucketName.optional(),
+  RAW_BUCKET: bucketName.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   /** Set: poll this queue (real SQS or moto). Unset: local mode, reconcile DATA_DIR on a timer. */
   SQS_QUEUE_URL: z.url('must be a queue URL').optional(),
@@ -66,6 +88,9 @@ export const RunnerEnvSchema = BackupEnvSchema.extend({
 
 export interface BackupConfig {
   backupBucket: string;
+  /** Only events from this bucket (under `raw/`) are backed up; unset in the Lambda: no check. */
+  rawBucket: string | undefined;
+  expectedBucketOwner: string | undefined;
   backupPrefix: string;
   multipartThresholdBytes: number;
   multipartPartSizeBytes: number;
@@ -77,6 +102,8 @@ export interface BackupConfig {
 
 export interface RunnerConfig extends BackupConfig {
   rawBucket: string;
+  /** True when the buckets are S3 ones (SQS_QUEUE_URL set, or OBJECT_STORE=s3). */
+  againstS3: boolean;
   dataDir: string;
   sqsQueueUrl: string | undefined;
   objectStore: 'local' | 's3';
@@ -99,9 +126,13 @@ function parseOrThrow<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   );
 }
 
-function toBackupConfig(e: z.infer<typeof BackupEnvSchema>): BackupConfig {
+type BackupEnv = Omit<z.infer<typeof BackupEnvSchema>, 'BACKUP_BUCKET'>;
+
+function toBackupConfig(e: BackupEnv, backupBucket: string): BackupConfig {
   return {
-    backupBucket: e.BACKUP_BUCKET,
+    backupBucket,
+    rawBucket: e.RAW_BUCKET,
+    expectedBucketOwner: e.EXPECTED_BUCKET_OWNER,
     backupPrefix: e.BACKUP_PREFIX,
     multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
     multipartPartSizeBytes: e.MULTIPART_PART_SIZE_BYTES,
@@ -118,19 +149,46 @@ function toBackupConfig(e: z.infer<typeof BackupEnvSchema>): BackupConfig {
  * @example loadBackupConfig({ BACKUP_BUCKET: 'my-backup', MULTIPART_THRESHOLD_BYTES: '8388608' })
  */
 export function loadBackupConfig(env: Env): BackupConfig {
-  return toBackupConfig(parseOrThrow(BackupEnvSchema, env));
+  const e = parseOrThrow(BackupEnvSchema, env);
+  return toBackupConfig(e, e.BACKUP_BUCKET);
 }
 
 /** The local runner's and reconcile's configuration (the Lambda's plus the raw side). */
 export function loadRunnerConfig(env: Env): RunnerConfig {
   const e = parseOrThrow(RunnerEnvSchema, env);
+  const againstS3 = e.SQS_QUEUE_URL !== undefined || e.OBJECT_STORE === 's3';
+  if (againstS3) {
+    const missing = (['RAW_BUCKET', 'BACKUP_BUCKET'] as const).filter((name) => e[name] === undefined);
+    if (missing.length > 0) {
+      throw new BackupConfigError(
+        missing.map((variable) => ({
+          variable,
+          message: 'is required against S3 (SQS_QUEUE_URL or OBJECT_STORE=s3 set): no default bucket name is guessed',
+        })),
+      );
+    }
+  }
+  const rawBucket = e.RAW_BUCKET ?? LOCAL_BUCKET_DEFAULTS.RAW_BUCKET;
   return {
-    ...toBackupConfig(e),
-    rawBucket: e.RAW_BUCKET,
+    ...toBackupConfig(e, e.BACKUP_BUCKET ?? LOCAL_BUCKET_DEFAULTS.BACKUP_BUCKET),
+    rawBucket,
+    againstS3,
     dataDir: e.DATA_DIR,
     sqsQueueUrl: e.SQS_QUEUE_URL,
     objectStore: e.OBJECT_STORE,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     sqsWaitTimeSeconds: e.SQS_WAIT_TIME_SECONDS,
+  };
+}
+
+/** The S3 adapter's options from the config: one place for the Lambda, the runner and reconcile. */
+export function s3StoreOptions(config: BackupConfig): S3ObjectStoreOptions {
+  return {
+    forcePathStyle: config.s3ForcePathStyle,
+    trustServerConditions: config.s3TrustServerConditions,
+    multipartCopyThresholdBytes: config.multipartThresholdBytes,
+    multipartPartSizeBytes: config.multipartPartSizeBytes,
+    copyConcurrency: config.partCopyConcurrency,
+    ...(config.expectedBucketOwner ? { expectedBucketOwner: config.expectedBucketOwner } : {}),
   };
 }

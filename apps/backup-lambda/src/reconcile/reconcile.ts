@@ -1,6 +1,6 @@
 import type { ObjectInfo, ObjectStore } from '@btc-etl/object-store';
-import { backupKeyFor, backupObject, type BackupTarget } from './backup-object';
-import { createLimiter } from './limiter';
+import { backupKeyFor, backupObject, type BackupTarget } from '../core/backup-object';
+import { createLimiter } from '../core/limiter';
 
 export interface ReconcileOptions {
   sourceBucket: string;

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixture, s3NotificationBody } from './__fixtures__/event.factories';
-import { InvalidNotificationError } from './backup.errors';
+import { fixture, s3NotificationBody } from '../__fixtures__/event.factories';
+import { InvalidNotificationError } from '../core/backup.errors';
 import { parseS3Notification } from './s3-notification.schema';
 
 describe('parseS3Notification', () => {
@@ -62,7 +62,7 @@ describe('parseS3Notification', () => {
     expect(parsed.created[0]?.key).toBe(key);
   });
 
-  const notOk = readdirSync(join(import.meta.dirname, '__fixtures__/not-ok'));
+  const notOk = readdirSync(join(import.meta.dirname, '../__fixtures__/not-ok'));
   it.each(notOk)('rejects not-ok/%s with an InvalidNotificationError that quotes the body', (name) => {
     const body = fixture(`not-ok/${name}`);
     let caught: unknown;

@@ -1,23 +1,18 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { S3ObjectStore } from '@btc-etl/object-store';
+import { RAW_PREFIX } from '@btc-etl/s3-keys';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createBackupRecordHandler } from './backup-record.handler';
-import { loadBackupConfig } from './backup.config';
-import { BackupCounters } from './backup.counters';
-import { logger } from './backup.logger';
-import { createLimiter } from './limiter';
+import { loadBackupConfig, s3StoreOptions } from '../core/backup.config';
+import { BackupCounters } from '../core/backup.counters';
+import { logger } from '../core/backup.logger';
+import { createLimiter } from '../core/limiter';
 
 // Module scope: validated once per cold start, and the S3 client (with its connection pool) reused across invocations.
 const config = loadBackupConfig(process.env);
 // The S3 adapter directly (not the factory): the Lambda only ever talks to S3, and the bundle then leaves the local
 // adapter out.
-const store = new S3ObjectStore({
-  forcePathStyle: config.s3ForcePathStyle,
-  trustServerConditions: config.s3TrustServerConditions,
-  multipartCopyThresholdBytes: config.multipartThresholdBytes,
-  multipartPartSizeBytes: config.multipartPartSizeBytes,
-  copyConcurrency: config.partCopyConcurrency,
-});
+const store = new S3ObjectStore(s3StoreOptions(config));
 const processor = new BatchProcessor(EventType.SQS);
 
 /** Running totals since this execution environment started (the local runner prints them). */
@@ -29,6 +24,8 @@ const backupRecord = createBackupRecordHandler({
   logger,
   limit: createLimiter(config.copyConcurrency),
   counters,
+  // Defence in depth: IAM already limits the function to the raw bucket; RAW_BUCKET set makes the code say so too.
+  ...(config.rawBucket ? { allowedSource: { bucket: config.rawBucket, prefix: RAW_PREFIX } } : {}),
 });
 
 /**

@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { BackupLogger } from './backup-record.handler';
+import type { BackupLogger } from '../core/backup.logger';
 import { localLambdaContext, toLambdaSqsRecord } from './lambda-sqs-event';
 
 /** Any SQS Lambda handler in the async style (returning `batchItemFailures`, or nothing when all succeeded). */

@@ -1,14 +1,14 @@
 import { createObjectStore } from '@btc-etl/object-store';
 import { unsafePrefixReason } from '@btc-etl/s3-keys';
 import { parseArgs } from 'node:util';
-import { loadRunnerConfig } from './backup.config';
-import { BackupConfigError } from './backup.errors';
+import { loadRunnerConfig, s3StoreOptions } from '../core/backup.config';
+import { BackupConfigError } from '../core/backup.errors';
 import { createProgressBar } from './progress-bar';
 import { formatReconcileCounts, reconcile } from './reconcile';
 
 const USAGE = `usage: reconcile [--prefix raw/2026/11/] [--store local|s3] [--concurrency N] [--dry-run]
   Copies what is missing or different from RAW_BUCKET to BACKUP_BUCKET (+ BACKUP_PREFIX) under the prefix.
-  env: RAW_BUCKET, BACKUP_BUCKET, BACKUP_PREFIX, OBJECT_STORE (local|s3), DATA_DIR (local), AWS_* (s3), S3_FORCE_PATH_STYLE, S3_TRUST_SERVER_CONDITIONS`;
+  env: RAW_BUCKET, BACKUP_BUCKET (both required with s3), BACKUP_PREFIX, OBJECT_STORE (local|s3), DATA_DIR (local), AWS_* (s3), EXPECTED_BUCKET_OWNER, S3_FORCE_PATH_STYLE, S3_TRUST_SERVER_CONDITIONS`;
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -59,14 +59,7 @@ async function main(): Promise<void> {
   const store =
     config.objectStore === 'local'
       ? createObjectStore({ kind: 'local', root: config.dataDir })
-      : createObjectStore({
-          kind: 's3',
-          forcePathStyle: config.s3ForcePathStyle,
-          trustServerConditions: config.s3TrustServerConditions,
-          multipartCopyThresholdBytes: config.multipartThresholdBytes,
-          multipartPartSizeBytes: config.multipartPartSizeBytes,
-          copyConcurrency: config.partCopyConcurrency,
-        });
+      : createObjectStore({ kind: 's3', ...s3StoreOptions(config) });
   const where = config.objectStore === 'local' ? `${config.dataDir}/` : 's3://';
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

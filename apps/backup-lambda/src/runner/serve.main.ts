@@ -1,9 +1,9 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createObjectStore } from '@btc-etl/object-store';
-import { loadRunnerConfig, type RunnerConfig } from './backup.config';
-import { BackupConfigError } from './backup.errors';
-import { logger } from './backup.logger';
-import { formatReconcileCounts, reconcile } from './reconcile';
+import { loadRunnerConfig, type RunnerConfig } from '../core/backup.config';
+import { BackupConfigError } from '../core/backup.errors';
+import { logger } from '../core/backup.logger';
+import { formatReconcileCounts, reconcile } from '../reconcile/reconcile';
 import { SqsEventSource } from './sqs-event-source';
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -15,7 +15,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /** SQS mode: the same handler Lambda runs, fed by a local event-source mapping. */
 async function serveQueue(config: RunnerConfig, queueUrl: string, signal: AbortSignal): Promise<void> {
   // Imported here so local mode never builds the Lambda's S3 client.
-  const { handler, counters } = await import('./handler');
+  const { handler, counters } = await import('../lambda/handler');
   const source = new SqsEventSource({
     sqs: new SQSClient({}),
     queueUrl,
@@ -23,7 +23,12 @@ async function serveQueue(config: RunnerConfig, queueUrl: string, signal: AbortS
     logger,
     waitTimeSeconds: config.sqsWaitTimeSeconds,
   });
-  logger.info('polling queue', { queueUrl, backupBucket: config.backupBucket, backupPrefix: config.backupPrefix });
+  logger.info('polling queue', {
+    queueUrl,
+    rawBucket: config.rawBucket,
+    backupBucket: config.backupBucket,
+    backupPrefix: config.backupPrefix,
+  });
   const totals = await source.run(signal, (round) =>
     logger.info('batch done', { ...round, totals: counters.snapshot() }),
   );

@@ -1,13 +1,11 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ObjectStore } from '@btc-etl/object-store';
 import type { SQSRecord } from 'aws-lambda';
-import { backupObject, type BackupResult, type BackupTarget } from './backup-object';
-import type { BackupCounters } from './backup.counters';
-import { BackupMessageError, InvalidNotificationError } from './backup.errors';
-import type { Limiter } from './limiter';
+import { backupObject, type BackupResult, type BackupTarget } from '../core/backup-object';
+import type { BackupCounters } from '../core/backup.counters';
+import type { BackupLogger } from '../core/backup.logger';
+import { BackupMessageError, BackupRefusedError, InvalidNotificationError } from '../core/backup.errors';
+import type { Limiter } from '../core/limiter';
 import { parseS3Notification } from './s3-notification.schema';
-
-export type BackupLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 export interface BackupRecordDeps {
   store: ObjectStore;
@@ -16,6 +14,16 @@ export interface BackupRecordDeps {
   /** Shared by all records of a batch, so copies stay bounded across the whole batch. */
   limit: Limiter;
   counters: BackupCounters;
+  /**
+   * Only objects in this bucket under this prefix are backed up; any other event is refused (counted, logged with
+   * bucket and key, and its message fails), as IAM refuses it on AWS. Unset: every event is acted on.
+   */
+  allowedSource?: AllowedSource;
+}
+
+export interface AllowedSource {
+  bucket: string;
+  prefix: string;
 }
 
 /** What one SQS message amounted to (the batch processor keeps it as the record's success value). */
@@ -34,7 +42,11 @@ export interface BackupMessageSummary {
 export function createBackupRecordHandler(
   deps: BackupRecordDeps,
 ): (record: SQSRecord) => Promise<BackupMessageSummary> {
-  const { store, target, logger, limit, counters } = deps;
+  const { store, target, logger, limit, counters, allowedSource } = deps;
+  const refusal = (event: { bucket: string; key: string }): BackupRefusedError | undefined =>
+    allowedSource && (event.bucket !== allowedSource.bucket || !event.key.startsWith(allowedSource.prefix))
+      ? new BackupRefusedError(event.bucket, event.key, allowedSource)
+      : undefined;
   return async (record) => {
     // Records of a batch run concurrently on one logger, so per-message keys go into each line instead of
     // appendKeys (which would leak one message's id into another's lines).
@@ -60,7 +72,10 @@ export function createBackupRecordHandler(
     }
 
     const settled = await Promise.allSettled(
-      parsed.created.map((event) => limit(() => backupObject(store, event, target))),
+      parsed.created.map((event) => {
+        const refused = refusal(event);
+        return refused ? Promise.reject(refused) : limit(() => backupObject(store, event, target));
+      }),
     );
     const results: BackupResult[] = [];
     const failures: Error[] = [];
@@ -80,6 +95,10 @@ export function createBackupRecordHandler(
           currentEtag,
           size: event?.size,
         });
+      } else if (outcome.reason instanceof BackupRefusedError) {
+        counters.add('refused');
+        failures.push(outcome.reason);
+        logger.error('event refused: not the raw bucket and prefix', { messageId, ...outcome.reason.data });
       } else {
         counters.add('failed');
         const error = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));

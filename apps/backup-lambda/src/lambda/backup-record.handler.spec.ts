@@ -11,10 +11,11 @@ import {
   s3TestEventBody,
   sqsEvent,
   sqsRecordFactory,
-} from './__fixtures__/event.factories';
-import { createBackupRecordHandler, type BackupLogger } from './backup-record.handler';
-import { BackupCounters } from './backup.counters';
-import { createLimiter } from './limiter';
+} from '../__fixtures__/event.factories';
+import type { BackupLogger } from '../core/backup.logger';
+import { createBackupRecordHandler, type AllowedSource } from './backup-record.handler';
+import { BackupCounters } from '../core/backup.counters';
+import { createLimiter } from '../core/limiter';
 
 const RAW = 'btc-etl-raw';
 const BACKUP = 'btc-etl-backup';
@@ -36,7 +37,7 @@ let root: string;
 let store: ObjectStore;
 let counters: BackupCounters;
 
-function setup(s: ObjectStore = store, concurrency = 4) {
+function setup(s: ObjectStore = store, concurrency = 4, allowedSource?: AllowedSource) {
   const { logger, lines } = memoryLogger();
   const recordHandler = createBackupRecordHandler({
     store: s,
@@ -44,6 +45,7 @@ function setup(s: ObjectStore = store, concurrency = 4) {
     logger,
     limit: createLimiter(concurrency),
     counters,
+    ...(allowedSource ? { allowedSource } : {}),
   });
   const processor = new BatchProcessor(EventType.SQS);
   const handler = (event: SQSEvent) =>
@@ -188,5 +190,39 @@ describe('the SQS record handler under BatchProcessor', () => {
     const { handler } = setup();
     expect(await handler(sqsEvent(record))).toEqual({ batchItemFailures: [] });
     expect(counters.get('test-event')).toBe(1);
+  });
+
+  describe('with an allowed source (RAW_BUCKET and raw/)', () => {
+    it.each([
+      ['another bucket', 'other-bucket', 'raw/2026/11/27/19/x.json'],
+      ['the raw bucket outside raw/', RAW, 'silver/ticks/x.parquet'],
+      ['a key that only looks like raw/', RAW, 'rawish/2026/x.json'],
+    ])('refuses an event from %s, copies the rest of its message, and fails the message', async (_, bucket, key) => {
+      const good = await putRaw('raw/2026/11/27/19/good.json', 'good');
+      await store.put(bucket, key, 'not to be copied');
+      const record = sqsRecordFactory(s3NotificationBody(good, { bucket, key, size: 16, etag: 'e'.repeat(32) }));
+
+      const { handler, lines } = setup(store, 4, { bucket: RAW, prefix: 'raw/' });
+      const response = await handler(sqsEvent(record));
+
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+      expect(await store.head(BACKUP, good.key)).toMatchObject({ etag: good.etag });
+      expect(await store.head(BACKUP, key)).toBeUndefined();
+      expect(counters.snapshot()).toEqual({ copied: 1, refused: 1 });
+      const refusal = lines.find((l) => l.message === 'event refused: not the raw bucket and prefix');
+      expect(refusal).toMatchObject({ level: 'error', extra: { messageId: record.messageId, bucket, key } });
+    });
+
+    it('acts on every event when no source is set (the Lambda without RAW_BUCKET)', async () => {
+      await store.put('other-bucket', 'anything/x.json', 'copied');
+      const { etag } = (await store.head('other-bucket', 'anything/x.json')) ?? { etag: '' };
+      const record = sqsRecordFactory(
+        s3NotificationBody({ bucket: 'other-bucket', key: 'anything/x.json', size: 6, etag }),
+      );
+
+      const { handler } = setup();
+      expect(await handler(sqsEvent(record))).toEqual({ batchItemFailures: [] });
+      expect(counters.snapshot()).toEqual({ copied: 1 });
+    });
   });
 });
