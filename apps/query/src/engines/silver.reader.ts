@@ -199,7 +199,11 @@ async function readSilverRows(
   let lastText = '';
   const dayCache = { day: Number.NaN, prefix: '' };
   let i = 0;
-  const digits = (form: number) => parseInt((forms[i] as string).charAt(form), 36);
+  // one base-36 digit per column: '0'-'9' then 'a'-'z'
+  const digits = (form: number) => {
+    const c = (forms[i] as string).charCodeAt(form);
+    return c <= 57 ? c - 48 : c - 87;
+  };
   const time = (values: ArrayLike<number | null | undefined>, form: number): string | null => {
     const micros = values[i];
     return micros === null || micros === undefined ? null : isoWithDigits(micros, digits(form), dayCache);
@@ -207,7 +211,7 @@ async function readSilverRows(
   const row = {
     get record_id(): string {
       // without the column: the row's place in the file, which orders records of equal event time as their ids do
-      return ids === undefined ? String(rowStart + i).padStart(32, '0') : (ids[i] as string);
+      return ids === undefined ? (rowStart + i).toString(36).padStart(8, '0') : (ids[i] as string);
     },
     product_id: productId,
     status: '',
