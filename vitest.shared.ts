@@ -35,10 +35,16 @@ export function projectTestConfig(projectName: string, options: ProjectTestOptio
       name: projectName,
       include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
       environment: 'node',
-      testTimeout: options.testTimeout ?? 20_000,
-      hookTimeout: 60_000,
+      // Timeouts only catch hangs: a verdict never depends on how fast the machine is. 120 s is ~10x what the slowest
+      // int spec takes alone, enough for 2 shared cores with a suite beside it and a busy core (tools/flake-hunt.sh).
+      testTimeout: options.testTimeout ?? 120_000,
+      hookTimeout: 120_000,
       globalSetup: options.moto ? [resolve(root, 'libs/testing/src/moto.global-setup.ts')] : [],
-      reporters: ['default'],
+      // JUnit beside the console: tools/flake-hunt.sh reads test-results/<project>/junit.xml (the test target's outputs).
+      reporters: ['default', ['junit', { outputFile: resolve(root, 'test-results', projectName, 'junit.xml') }]],
+      // Built bundles (dist/) are what Node and Lambda load: import them natively, never through Vite's transform
+      // (which resolves a bundle's bare builtin `from "stream"` as a file beside the project and fails).
+      server: { deps: { external: [/\/dist\//] } },
       ...options.test,
     },
   });

@@ -118,7 +118,8 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
     ...common,
     stackName: stackName(STACK_IDS.query),
     description: 'bitcoin-stream-etl: Athena named queries and the query-user policy',
-    namedQueries: loadNamedQueries(assets.namedQueriesJson, data.tableName),
+    // layer `silver` queries are saved by the CompactorStack, beside the silver_ticks table they read
+    namedQueries: loadNamedQueries(assets.namedQueriesJson).filter((q) => q.layer !== 'silver'),
     databaseName: data.databaseName,
     tableNames: [data.tableName, data.backupTableName],
     workGroupName: data.workGroupName,

@@ -5,7 +5,7 @@ import { listObjects } from './harness/pipeline.stack';
 
 const config = loadE2eConfig();
 
-describe('happy path: Coinbase -> extractor -> Firehose (moto) -> raw -> S3 event -> SQS -> backup runner -> backup -> query', () => {
+describe('happy path: Coinbase -> extractor -> Firehose (moto) -> raw -> S3 event -> SQS -> backup runner -> backup; raw -> compactor -> silver; query', () => {
   const h = new PipelineHarness({ name: 'happy path', motoEndpoint: motoEndpoint() });
   let result: ScenarioResult;
   let exitCode: number | null;
@@ -28,7 +28,7 @@ describe('happy path: Coinbase -> extractor -> Firehose (moto) -> raw -> S3 even
     expect(settled).toBe(true);
   });
 
-  it('reconciles: due ticks = distinct raw records = backup records = query gaps/ohlc, nothing missed', () => {
+  it('reconciles: due ticks = distinct raw records = backup records = silver records = query gaps/ohlc, nothing missed', () => {
     expect(result.report.violations).toEqual([]);
     for (const p of result.report.perProduct) {
       expect(p.due).toBeGreaterThanOrEqual(config.scenarioSeconds - 4);
@@ -37,7 +37,11 @@ describe('happy path: Coinbase -> extractor -> Firehose (moto) -> raw -> S3 even
       expect(p.ok + Object.values(p.missed).reduce((n, x) => n + (x ?? 0), 0)).toBe(p.due);
       expect(p.queryOkRaw).toBe(p.ok);
       expect(p.queryOkBackup).toBe(p.ok);
+      expect(p.silverDistinct).toBe(p.due);
+      expect(p.queryOkSilver).toBe(p.ok);
     }
+    expect(result.silver.unnamedFiles).toEqual([]);
+    expect(result.compactions.at(-1)?.quarantinedLines).toBe(0);
   });
 
   it('goes through the real Firehose API (via the proxy, AWS_ENDPOINT_URL_FIREHOSE) and moto fires S3 notifications for Firehose objects', async () => {

@@ -1,28 +1,21 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordId } from '@btc-etl/price-schema';
 import { startFakeCoinbase, type FakeCoinbase } from '@btc-etl/testing';
 import { missingSeconds, readLocalRaw } from '../test/raw-bucket';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-let bundleDir: string;
-let bundle: string;
-
-// The real artefact: the bundle `extractor:build` makes, run with plain node, as in the container.
+// The real artefact: the bundle `extractor:build` makes (the test target depends on build, so it is built once per
+// run, not again here), run with plain node, as in the container.
+const bundle = join(root, 'dist/apps/extractor/main.js');
 beforeAll(() => {
-  bundleDir = mkdtempSync(join(tmpdir(), 'extractor-bundle-'));
-  bundle = join(bundleDir, 'main.js');
-  execFileSync(process.execPath, ['tools/bundle.mjs', '--entry', 'apps/extractor/src/main.ts', '--outfile', bundle], {
-    cwd: root,
-    stdio: 'pipe',
-  });
-}, 60_000);
-afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx nx run extractor:build\` first`);
+});
 
 /** Ticker requests of due ticks (not the warm-up request each run makes before its first tick). */
 function scheduled(fake: FakeCoinbase) {

@@ -13,6 +13,7 @@ export const BUNDLES = {
   backupRunner: resolve(WORKSPACE_ROOT, 'dist/apps/backup-lambda/serve.mjs'),
   reconcile: resolve(WORKSPACE_ROOT, 'dist/apps/backup-lambda/reconcile.mjs'),
   query: resolve(WORKSPACE_ROOT, 'dist/apps/query/main.js'),
+  compactor: resolve(WORKSPACE_ROOT, 'dist/apps/compactor/main.js'),
 } as const;
 
 /** Fail early, with the command that fixes it, when a bundle is missing (the test target builds them first). */
@@ -20,7 +21,7 @@ export function assertBundlesBuilt(): void {
   const missing = Object.values(BUNDLES).filter((b) => !existsSync(b));
   if (missing.length > 0) {
     throw new Error(
-      `missing builds: ${missing.join(', ')}: run npx nx run e2e:test (it builds extractor, backup-lambda and query first)`,
+      `missing builds: ${missing.join(', ')}: run npx nx run e2e:test (it builds extractor, backup-lambda, query and compactor first)`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startFakeCoinbase, type FakeCoinbase, type FaultRule, type InstalledFaultRule } from '@btc-etl/testing';
 import {
   BUNDLES,
@@ -21,7 +22,9 @@ import {
   listObjects,
   queueDepth,
   readBucketRecords,
+  readSilverRecords,
   type BucketRecords,
+  type SilverRecords,
   type PipelineStack,
   type StackOptions,
 } from './pipeline.stack';
@@ -69,9 +72,27 @@ export interface ScenarioResult {
   report: ReconcileReport;
   raw: BucketRecords;
   backup: BucketRecords;
+  silver: SilverRecords;
+  /** The report of each compactor run of the scenario, in order (the last one is collect's own). */
+  compactions: CompactReport[];
   dlqBodies: string[];
   text: string;
 }
+
+/** What `compactor run` printed as its report (the last line of its stdout). */
+export interface CompactReport {
+  objectsRead: number;
+  recordsIn: number;
+  duplicatesDropped: number;
+  quarantinedLines: number;
+  partitionsWritten: number;
+  rawCompleteBefore: string | null;
+  [k: string]: unknown;
+}
+
+export type QueryLayer = 'raw' | 'silver' | 'auto';
+
+const CLOCK_SHIFT = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'clock-shift.mjs')).href;
 
 /**
  * One scenario's pipeline on this machine: moto (reset, then the stack), a fake Coinbase, fault proxies in front of
@@ -87,6 +108,7 @@ export class PipelineHarness {
   dir!: string;
   backupRunner: AppProcess | undefined;
   readonly runs: RunningExtractor[] = [];
+  readonly compactions: CompactReport[] = [];
   private readonly apps: AppProcess[] = [];
 
   constructor(readonly options: HarnessOptions) {
@@ -160,8 +182,38 @@ export class PipelineHarness {
       S3_FORCE_PATH_STYLE: 'true',
       RAW_BUCKET: bucket,
       BACKUP_BUCKET: this.stack.backupBucket,
+      SILVER_BUCKET: this.stack.silverBucket,
       LOG_LEVEL: 'silent',
     };
+  }
+
+  compactorEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...baseEnv(),
+      ...awsEnv(this.options.motoEndpoint),
+      OBJECT_STORE: 's3',
+      S3_FORCE_PATH_STYLE: 'true',
+      RAW_BUCKET: this.stack.rawBucket,
+      SILVER_BUCKET: this.stack.silverBucket,
+      ...extra,
+    };
+  }
+
+  /**
+   * `compactor run` (the built CLI) over moto: raw -> silver. `clockShiftMs` runs it that much later by its clock
+   * (see clock-shift.mjs). Returns its report; a non-zero exit throws with its output.
+   */
+  async compact(options: { clockShiftMs?: number } = {}): Promise<CompactReport> {
+    const shift = options.clockShiftMs ?? 0;
+    const env = this.compactorEnv(
+      shift === 0 ? {} : { NODE_OPTIONS: `--import=${CLOCK_SHIFT}`, E2E_CLOCK_SHIFT_MS: String(shift) },
+    );
+    const result = await runCli(BUNDLES.compactor, ['run'], env, { timeoutMs: 120_000 });
+    if (result.code !== 0) throw new Error(`compactor run exited ${result.code}: ${result.stderr}${result.stdout}`);
+    const last = result.stdout.trim().split('\n').at(-1) ?? '';
+    const report = (JSON.parse(last) as { report: CompactReport }).report;
+    this.compactions.push(report);
+    return report;
   }
 
   async startBackupRunner(extra: Record<string, string> = {}): Promise<AppProcess> {
@@ -287,8 +339,16 @@ export class PipelineHarness {
       });
   }
 
-  /** `query <name> --format json` over a bucket of moto S3. */
-  async query(name: 'gaps' | 'ohlc', product: string, from: number, to: number, bucket: string): Promise<unknown[]> {
+  /** `query <name> --format json --layer <layer>` with a bucket of moto S3 as RAW_BUCKET. */
+  async query(
+    name: 'gaps' | 'ohlc',
+    product: string,
+    from: number,
+    to: number,
+    bucket: string,
+    layer: QueryLayer = 'raw',
+    lateSlackS?: number,
+  ): Promise<unknown[]> {
     const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
     const args = [
       name,
@@ -301,36 +361,51 @@ export class PipelineHarness {
       '--format',
       'json',
       ...(name === 'ohlc' ? ['--interval', '1m'] : []),
+      '--layer',
+      layer,
+      ...(lateSlackS !== undefined ? ['--late-slack', String(lateSlackS)] : []),
     ];
     const result = await runCli(BUNDLES.query, args, this.queryEnv(bucket));
     if (result.code !== 0) throw new Error(`query ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
     return JSON.parse(result.stdout) as unknown[];
   }
 
-  /** Read both buckets, ask the query app over both, and reconcile against the fake's request log. */
-  async collect(extra: Record<string, unknown> = {}): Promise<ScenarioResult> {
+  /**
+   * Compact raw into silver (the compactor CLI), read raw, backup and silver, ask the query app over raw and backup
+   * (`--layer raw`) and over silver alone (`--layer silver`), and reconcile against the fake's request log.
+   * `lateSlackS` widens the raw queries' arrival slack (records that arrived hours late need it; silver does not);
+   * `compactClockShiftMs` runs that compaction later by its clock (after objects re-keyed hours later).
+   */
+  async collect(
+    extra: Record<string, unknown> = {},
+    options: { lateSlackS?: number; compactClockShiftMs?: number } = {},
+  ): Promise<ScenarioResult> {
+    await this.compact(options.compactClockShiftMs !== undefined ? { clockShiftMs: options.compactClockShiftMs } : {});
     const raw = await readBucketRecords(this.stack.s3, this.stack.rawBucket);
     const backup = await readBucketRecords(this.stack.s3, this.stack.backupBucket);
+    const silver = await readSilverRecords(this.stack.s3, this.stack.silverBucket);
     const dlqBodies = await drainQueue(this.stack.sqs, this.stack.dlqUrl);
     const runs = this.runs.map((r) => r.run);
     const from = Math.floor(Math.min(...runs.map((r) => r.startMs)) / 1000) - 2;
     const minuteFrom = from - (from % 60);
     const to = Math.ceil(Math.max(...runs.map((r) => r.endMs)) / 1000) + 3;
     const minuteTo = to - (to % 60) + 60;
-    const query: Record<
-      string,
-      { raw: { gaps: GapRowLike[]; ohlc: CandleLike[] }; backup: { gaps: GapRowLike[]; ohlc: CandleLike[] } }
-    > = {};
+    type Answers = { gaps: GapRowLike[]; ohlc: CandleLike[] };
+    const query: Record<string, { raw: Answers; backup: Answers; silver: Answers }> = {};
     // two CLI processes at a time: the machine has two cores
     for (const product of this.products) {
-      const ask = async (bucket: string) => {
+      const ask = async (bucket: string, layer: QueryLayer, lateSlackS?: number) => {
         const [gaps, ohlc] = await Promise.all([
-          this.query('gaps', product, from, to, bucket),
-          this.query('ohlc', product, minuteFrom, minuteTo, bucket),
+          this.query('gaps', product, from, to, bucket, layer, lateSlackS),
+          this.query('ohlc', product, minuteFrom, minuteTo, bucket, layer, lateSlackS),
         ]);
         return { gaps: gaps as GapRowLike[], ohlc: ohlc as CandleLike[] };
       };
-      query[product] = { raw: await ask(this.stack.rawBucket), backup: await ask(this.stack.backupBucket) };
+      query[product] = {
+        raw: await ask(this.stack.rawBucket, 'raw', options.lateSlackS),
+        backup: await ask(this.stack.backupBucket, 'raw', options.lateSlackS),
+        silver: await ask(this.stack.rawBucket, 'silver'),
+      };
     }
     const report = reconcile({
       products: this.products,
@@ -338,6 +413,7 @@ export class PipelineHarness {
       runs,
       raw,
       backup,
+      silver: { records: silver.records, partitions: silver.partitions },
       queryRange: { from, to },
       query,
       requests: this.loggedRequests(),
@@ -346,10 +422,11 @@ export class PipelineHarness {
     const text = formatReport(this.options.name, report, {
       firehoseCalls: this.firehoseProxy.log.filter((e) => e.target.endsWith('PutRecordBatch')).length,
       dlq: dlqBodies.length,
+      compactions: this.compactions.map((c) => `${c.objectsRead} objects/${c.recordsIn} records`).join(', '),
       ...extra,
     });
     console.log(text);
-    return { report, raw, backup, dlqBodies, text };
+    return { report, raw, backup, silver, compactions: [...this.compactions], dlqBodies, text };
   }
 
   /** Stop every process this harness started (by its own handle), the fake and the proxies; remove the temp dir. */

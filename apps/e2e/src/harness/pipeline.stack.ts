@@ -15,12 +15,15 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { decodeNdjson, type PriceTick } from '@btc-etl/price-schema';
+import { decodeNdjson, decodeSilverParquet, type PriceTick } from '@btc-etl/price-schema';
+import { SILVER_MANIFEST_NAME, SILVER_PREFIX, parseSilverKey, parseSilverManifest } from '@btc-etl/s3-keys';
+import type { SilverPartitionOf } from './reconciliation';
 
 /** Names of everything the pipeline uses on moto: the extractor's, backup's and query's defaults. */
 export const STACK_NAMES = {
   rawBucket: 'btc-etl-raw',
   backupBucket: 'btc-etl-backup',
+  silverBucket: 'btc-etl-silver',
   streamName: 'btc-etl-ticks',
   queueName: 'btc-etl-raw-events',
   dlqName: 'btc-etl-raw-events-dlq',
@@ -40,6 +43,8 @@ export interface PipelineStack {
   readonly endpoint: string;
   readonly rawBucket: string;
   readonly backupBucket: string;
+  /** The compactor's bucket: silver partitions, its state and watermark. */
+  readonly silverBucket: string;
   readonly streamName: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
@@ -71,6 +76,7 @@ export async function createPipelineStack(endpoint: string, options: StackOption
   const maxReceiveCount = options.maxReceiveCount ?? 3;
   await s3.send(new CreateBucketCommand({ Bucket: n.rawBucket }));
   await s3.send(new CreateBucketCommand({ Bucket: n.backupBucket }));
+  await s3.send(new CreateBucketCommand({ Bucket: n.silverBucket }));
   const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: n.dlqName }))).QueueUrl ?? '';
   const dlqArn = await queueArn(sqs, dlqUrl);
   const queueUrl =
@@ -121,6 +127,7 @@ export async function createPipelineStack(endpoint: string, options: StackOption
     endpoint,
     rawBucket: n.rawBucket,
     backupBucket: n.backupBucket,
+    silverBucket: n.silverBucket,
     streamName: n.streamName,
     queueUrl,
     dlqUrl,
@@ -235,4 +242,43 @@ export async function readBucketRecords(
     }
   }
   return { objects, records, keyOf };
+}
+
+export interface SilverRecords {
+  records: PriceTick[];
+  /** The partition each record was read from (same index as `records`). */
+  partitions: SilverPartitionOf[];
+  /** Data files the manifests name, and data files in the partition folders that none names (leftovers). */
+  files: string[];
+  unnamedFiles: string[];
+}
+
+/**
+ * Every record of the silver layer, read as readers must: each partition's manifest, then the files it names
+ * (decoded with the price-schema's silver codec, so the strings come back as written).
+ */
+export async function readSilverRecords(s3: S3Client, bucket: string): Promise<SilverRecords> {
+  const objects = await listObjects(s3, bucket, SILVER_PREFIX);
+  const get = async (key: string) => {
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await got.Body?.transformToByteArray()) ?? new Uint8Array();
+  };
+  const out: SilverRecords = { records: [], partitions: [], files: [], unnamedFiles: [] };
+  const named = new Set<string>();
+  for (const o of objects.filter((x) => x.key.endsWith(`/${SILVER_MANIFEST_NAME}`))) {
+    const manifest = parseSilverManifest(o.key, await get(o.key));
+    const folder = o.key.slice(0, o.key.length - SILVER_MANIFEST_NAME.length);
+    for (const file of manifest.files) {
+      const key = `${folder}${file.name}`;
+      named.add(key);
+      out.files.push(key);
+      const parsed = parseSilverKey(key);
+      for (const record of await decodeSilverParquet(await get(key), { productId: parsed.productId })) {
+        out.records.push(record);
+        out.partitions.push({ productId: parsed.productId, hourSec: parsed.hour.getTime() / 1000 });
+      }
+    }
+  }
+  out.unnamedFiles = objects.map((o) => o.key).filter((k) => !k.endsWith(SILVER_MANIFEST_NAME) && !named.has(k));
+  return out;
 }

@@ -145,6 +145,55 @@ describe('reconcile', () => {
   });
 });
 
+describe('reconcile with the silver layer', () => {
+  /** The consistent pipeline, compacted: each record once in its event-hour partition, the query over silver agreeing. */
+  function compacted(): ReconcileInput {
+    const input = consistent();
+    const q = input.query['BTC-USD'];
+    if (!q) throw new Error('fixture');
+    const records = [...input.raw.records];
+    const partitions = records.map(() => ({ productId: 'BTC-USD', hourSec: T0 / 1000 }));
+    return { ...input, silver: { records, partitions }, query: { 'BTC-USD': { ...q, silver: q.raw } } };
+  }
+  const violations = (input: ReconcileInput) => reconcile(input).violations.join('\n');
+
+  it('finds nothing wrong, and counts silver next to raw and backup', () => {
+    const report = reconcile(compacted());
+    expect(report.violations).toEqual([]);
+    expect(report.perProduct[0]).toMatchObject({ silverDistinct: 5, queryOkSilver: 4, queryMissedSilver: 1 });
+    expect(report.silverRecords).toBe(5);
+  });
+
+  it('reports a record silver lost, one it holds twice, one it changed, and one in the wrong partition', () => {
+    const input = compacted();
+    const silver = input.silver as NonNullable<ReconcileInput['silver']>;
+    const [first, second, third] = silver.records as PriceTick[];
+    const records = [first, first, { ...(second as PriceTick), price: '97001.0' }, third] as PriceTick[];
+    const partitions = [
+      ...silver.partitions.slice(0, 3),
+      { productId: 'BTC-USD', hourSec: T0 / 1000 + 3600 },
+    ] as NonNullable<ReconcileInput['silver']>['partitions'];
+    const text = violations({ ...input, silver: { records, partitions } });
+    expect(text).toMatch(/is in silver more than once/);
+    expect(text).toMatch(/differs in silver: .*"price":"97001.0"/);
+    expect(text).toMatch(/is in partition BTC-USD 2026-11-27T11:00:00Z/);
+    expect(text).toMatch(/is in raw but not in silver/);
+  });
+
+  it('reports a query over silver that disagrees with the records, and a missing one', () => {
+    const input = compacted();
+    const q = input.query['BTC-USD'];
+    if (!q?.silver) throw new Error('fixture');
+    const wrong = { ...q, silver: { gaps: q.silver.gaps, ohlc: [] } };
+    expect(violations({ ...input, query: { 'BTC-USD': wrong } })).toMatch(
+      /query ohlc over silver counts 0 ok ticks, raw holds 4/,
+    );
+    expect(violations({ ...input, query: { 'BTC-USD': { raw: q.raw, backup: q.backup } } })).toMatch(
+      /no query answers over silver/,
+    );
+  });
+});
+
 describe('expectedOutcome', () => {
   const req = (over: Partial<LoggedRequest>): LoggedRequest => ({
     productId: 'BTC-USD',

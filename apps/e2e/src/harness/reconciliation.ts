@@ -51,13 +51,24 @@ export interface ReconcileInput {
   backup: { records: readonly PriceTick[]; objects: readonly { key: string; etag: string; size: number }[] };
   /** [from, to) in epoch seconds that the queries were asked for. */
   queryRange: { from: number; to: number };
-  /** Per product: answers over the raw bucket and over the backup bucket. */
-  query: Record<string, { raw: QueryAnswers; backup: QueryAnswers }>;
+  /**
+   * The silver layer the compactor wrote: every record of every manifest-named file, with the partition it sits in
+   * (product, event hour start in epoch seconds). Undefined: the scenario did not compact.
+   */
+  silver?: { records: readonly PriceTick[]; partitions: readonly SilverPartitionOf[] };
+  /** Per product: answers over the raw bucket, the backup bucket, and (`--layer silver`) the silver layer. */
+  query: Record<string, { raw: QueryAnswers; backup: QueryAnswers; silver?: QueryAnswers }>;
   requests: readonly LoggedRequest[];
   /** REQUEST_TIMEOUT_MS of the extractor (requests delayed about this long may end either way). */
   requestTimeoutMs: number;
   /** How late after spawn the first due tick may be (process start-up, warm-up request). */
   bootSlackMs?: number;
+}
+
+/** The partition a silver record was read from (same index as `silver.records`). */
+export interface SilverPartitionOf {
+  productId: string;
+  hourSec: number;
 }
 
 export interface ProductCounts {
@@ -73,6 +84,10 @@ export interface ProductCounts {
   queryMissedRaw: number;
   queryOkBackup: number;
   queryMissedBackup: number;
+  /** Records in silver (each once) and what the query answered over silver alone; null when not compacted. */
+  silverDistinct: number | null;
+  queryOkSilver: number | null;
+  queryMissedSilver: number | null;
   /** Seconds `query gaps` reports with no record at all, inside the due windows (must be 0). */
   queryNoRecordInDue: number;
   metricsDue: number | null;
@@ -83,6 +98,7 @@ export interface ReconcileReport {
   perProduct: ProductCounts[];
   rawObjects: number;
   backupObjects: number;
+  silverRecords: number | null;
   /** Lines in raw minus distinct record ids (at-least-once duplicates). */
   rawDuplicates: number;
   violations: string[];
@@ -364,6 +380,35 @@ function checkRequestsAgainstRecords(
   return requests.length;
 }
 
+const eventSecond = (r: PriceTick) => second(r.exchange_time ?? r.scheduled_time);
+
+/**
+ * Silver holds every distinct raw record exactly once, unchanged (every field, strings character for character),
+ * each in the partition of its product and UTC event hour (`exchange_time`, else `scheduled_time`).
+ */
+function checkSilver(
+  silver: NonNullable<ReconcileInput['silver']>,
+  raw: ReadonlyMap<string, PriceTick>,
+  v: Violation,
+): void {
+  const seen = new Set<string>();
+  silver.records.forEach((r, i) => {
+    if (seen.has(r.record_id)) v(`record ${r.record_id} is in silver more than once`);
+    seen.add(r.record_id);
+    const original = raw.get(r.record_id);
+    if (!original) v(`record ${r.record_id} is in silver but not in raw`);
+    else if (JSON.stringify(r) !== JSON.stringify(original))
+      v(`record ${r.record_id} differs in silver: ${JSON.stringify(r)} vs raw ${JSON.stringify(original)}`);
+    const partition = silver.partitions[i];
+    const hour = eventSecond(r) - (eventSecond(r) % 3600);
+    if (partition && (partition.productId !== r.product_id || partition.hourSec !== hour))
+      v(
+        `record ${r.record_id} (${r.product_id}, event ${isoOf(eventSecond(r))}) is in partition ${partition.productId} ${isoOf(partition.hourSec)}`,
+      );
+  });
+  for (const id of raw.keys()) if (!seen.has(id)) v(`record ${id} is in raw but not in silver`);
+}
+
 /** What one store's query answers counted: ok ticks, missed seconds, and no-record seconds inside due windows. */
 interface AnswerCounts {
   ok: number;
@@ -414,8 +459,8 @@ function checkQueryAnswers(
 }
 
 /**
- * The assertion of the whole pipeline: due ticks = distinct records in raw = records in backup = what `query gaps`
- * and `query ohlc` report, every miss carrying a reason, every fault the fake injected turned into the record it
+ * The assertion of the whole pipeline: due ticks = distinct records in raw = records in backup = records in silver
+ * (each once, unchanged, in its event-hour partition) = what `query gaps` and `query ohlc` report over each, every miss carrying a reason, every fault the fake injected turned into the record it
  * implies. Returns the counts per stage and every violation found (empty = the pipeline lost, invented and
  * corrupted nothing).
  */
@@ -428,6 +473,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
   const backup = distinct(input.backup.records);
   checkBackupMirrorsRaw({ raw: input.raw.objects, backup: input.backup.objects }, raw, backup, v);
   checkDuplicatesIdentical(input.raw.records, raw, v);
+  if (input.silver) checkSilver(input.silver, raw, v);
 
   const perProduct: ProductCounts[] = [];
   for (const product of input.products) {
@@ -440,8 +486,9 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
     // The query app over raw and over backup agrees with the records.
     const { from, to } = input.queryRange;
     const expected = { gaps: expectedGaps(mine, product, from, to), candles: expectedCandles(mine, product), ok };
-    const counts: Partial<Record<'raw' | 'backup', AnswerCounts>> = {};
-    for (const store of ['raw', 'backup'] as const) {
+    const counts: Partial<Record<'raw' | 'backup' | 'silver', AnswerCounts>> = {};
+    const stores = input.silver ? (['raw', 'backup', 'silver'] as const) : (['raw', 'backup'] as const);
+    for (const store of stores) {
       const answers = input.query[product]?.[store];
       if (answers) counts[store] = checkQueryAnswers(product, store, answers, expected, dueSeconds, v);
       else v(`${product}: no query answers over ${store}`);
@@ -463,6 +510,9 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
       queryOkBackup: counts.backup?.ok ?? 0,
       queryMissedBackup: counts.backup?.missed ?? 0,
       queryNoRecordInDue: counts.raw?.noRecordInDue ?? 0,
+      silverDistinct: input.silver ? input.silver.records.filter((r) => r.product_id === product).length : null,
+      queryOkSilver: counts.silver?.ok ?? null,
+      queryMissedSilver: counts.silver?.missed ?? null,
       metricsDue,
       requests,
     });
@@ -471,6 +521,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
     perProduct,
     rawObjects: input.raw.objects.length,
     backupObjects: input.backup.objects.length,
+    silverRecords: input.silver ? input.silver.records.length : null,
     rawDuplicates: input.raw.records.length - raw.size,
     violations,
   };
@@ -488,8 +539,9 @@ export function formatReport(name: string, report: ReconcileReport, extra: Recor
     'ok',
     'missed (reasons)',
     'backup distinct',
-    'query ok raw/backup',
-    'query missed raw/backup',
+    'silver',
+    'query ok raw/backup/silver',
+    'query missed raw/backup/silver',
   ];
   const rows = report.perProduct.map((p) => [
     p.product,
@@ -501,8 +553,9 @@ export function formatReport(name: string, report: ReconcileReport, extra: Recor
     String(p.ok),
     `${Object.values(p.missed).reduce((n, x) => n + (x ?? 0), 0)} ${JSON.stringify(p.missed)}`,
     String(p.backupDistinct),
-    `${p.queryOkRaw}/${p.queryOkBackup}`,
-    `${p.queryMissedRaw}/${p.queryMissedBackup}`,
+    p.silverDistinct === null ? '-' : String(p.silverDistinct),
+    `${p.queryOkRaw}/${p.queryOkBackup}/${p.queryOkSilver ?? '-'}`,
+    `${p.queryMissedRaw}/${p.queryMissedBackup}/${p.queryMissedSilver ?? '-'}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
@@ -510,7 +563,7 @@ export function formatReport(name: string, report: ReconcileReport, extra: Recor
     `== e2e scenario: ${name}`,
     line(head),
     ...rows.map(line),
-    `objects raw ${report.rawObjects}, backup ${report.backupObjects}; raw duplicate lines ${report.rawDuplicates}; ${Object.entries(
+    `objects raw ${report.rawObjects}, backup ${report.backupObjects}; silver records ${report.silverRecords ?? '-'}; raw duplicate lines ${report.rawDuplicates}; ${Object.entries(
       extra,
     )
       .map(([k, x]) => `${k} ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`)

@@ -119,14 +119,24 @@ describe('Firehose sink', () => {
     });
 
     it('sends a partly filled batch once its oldest tick has waited the max latency', async () => {
-      stub = await startFirehoseStub(() => ({ kind: 'ok' }));
+      // Waits on the call itself, never on a sleep: a slow machine can only make the call later, so the lower bound is
+      // the verdict (a few ms below 150 for timer rounding) and no upper bound is asserted.
+      let firstCallAt = 0;
+      let called!: () => void;
+      const firstCall = new Promise<void>((resolve) => (called = resolve));
+      stub = await startFirehoseStub(() => {
+        firstCallAt ||= Date.now();
+        called();
+        return { kind: 'ok' };
+      });
       const client = new FirehoseClient({ endpoint: stub.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
       const { pipeline, spool } = pipelineTo(client, { maxLatencyMs: 150 });
+      const acceptedAt = Date.now();
       pipeline.accept(ticks(1)[0] as PriceTick);
       pipeline.flushSpool();
-      await new Promise((r) => setTimeout(r, 60));
-      expect(stub.calls).toHaveLength(0);
-      await new Promise((r) => setTimeout(r, 400));
+      await firstCall;
+      expect(firstCallAt - acceptedAt).toBeGreaterThanOrEqual(145);
+      expect(await pipeline.drain(AbortSignal.timeout(60_000))).toBe(true);
       expect(stub.calls).toHaveLength(1);
       expect(spool.depth).toBe(0);
     });
