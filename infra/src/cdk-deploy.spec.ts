@@ -28,7 +28,7 @@ describe('deployArgs', () => {
 
   it('refuses any other CDK_APPROVAL, naming the variable and the value', () => {
     const error = catchError(() => approvalLevel({ CDK_APPROVAL: 'any-change' }), CdkApprovalError);
-    expect(error.value).toBe('any-change');
+    expect(error.data).toEqual({ variable: 'CDK_APPROVAL', value: 'any-change' });
     expect(error.message).toMatch(/CDK_APPROVAL.*"any-change"/);
   });
 

@@ -4,13 +4,13 @@ import { InfraError } from './infra.errors';
 export const CDK_QUIET_FLAGS = ['--no-notices', '--no-version-reporting'] as const;
 
 /** A bad `CDK_APPROVAL`: the value it had. */
-export class CdkApprovalError extends InfraError {
-  constructor(readonly value: string) {
+export class CdkApprovalError extends InfraError<{ variable: 'CDK_APPROVAL'; value: string }> {
+  constructor(value: string) {
     super(
       `CDK_APPROVAL must be unset or "broadening" (cdk asks before IAM or security-group changes that widen access) ` +
         `or "never" (CI, where nobody can answer), got ${JSON.stringify(value)}`,
+      { variable: 'CDK_APPROVAL', value },
     );
-    this.name = 'CdkApprovalError';
   }
 }
 

@@ -129,6 +129,13 @@ describe('readInfraConfig', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('says a refused default was left unset rather than printing undefined', () => {
+    const error = catchError(() => from({ backupObjectLockDays: '120' }), InfraConfigError);
+    expect(error.message).toContain(
+      '-c backupNoncurrentExpirationDays=(unset, its default): must be >= backupObjectLockDays',
+    );
+  });
+
   it('accepts a replica in another region, or in another account of the same region', () => {
     expect(from({ backupReplicaRegion: 'eu-west-1' }).backupReplicaRegion).toBe('eu-west-1');
     expect(from({ account: '111122223333', backupReplicaAccount: '222233334444' }).backupReplicaAccount).toBe(

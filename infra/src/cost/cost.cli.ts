@@ -17,9 +17,8 @@ const read = (path: string) => {
   } catch (error) {
     throw new InfraError(
       `${path} is missing: ${path.endsWith('.json') ? 'run `npx nx run infra:measure-logs`' : 'run `npx nx run e2e:bench`'}`,
-      {
-        cause: error,
-      },
+      { path },
+      { cause: error },
     );
   }
 };
