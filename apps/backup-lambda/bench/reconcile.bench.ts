@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       child: { type: 'string' },
       store: { type: 'string', default: 'generated' },
       data: { type: 'string' },
-      keys: { type: 'string', default: '50000,200000,1000000' },
+      keys: { type: 'string', default: '50000,200000' },
       'local-keys': { type: 'string', default: '5000,20000' },
     },
   });
@@ -201,7 +201,7 @@ function writeSection(results: Result[]): void {
       `| ${r.store === 'local' ? 'local directory' : 'generated listing'} | ${r.keys.toLocaleString('en-US')} | ${r.approach === 'stream' ? 'streaming merge-join (now)' : 'collect both listings + Map (before)'} | ${r.peakHeapMiB.toFixed(1)} | ${r.seconds.toFixed(1)} |`,
   );
   const body = [
-    'Command: `npx nx run backup-lambda:bench-reconcile` (defaults `-- --local-keys 5000,20000 --keys 50000,200000,1000000`).',
+    'Command: `npx nx run backup-lambda:bench-reconcile` (defaults `-- --local-keys 5000,20000 --keys 50000,200000`).',
     'Both sides hold the same N keys, so reconcile (a dry run: list, merge, compare) finds all up to date. Each row is a',
     'fresh Node process; every 100 ms a full GC, then `heapUsed`: the peak live heap minus the live heap before the run.',
     `"local directory": the local ObjectStore over plain files in a temp folder (${KEYS_PER_HOUR} per Firehose hour folder;`,
