@@ -181,6 +181,28 @@ export function loadRunnerConfig(env: Env): RunnerConfig {
   };
 }
 
+/** What `backup-lambda:redrive` reads: the DLQ to empty and the queue its messages go back to. */
+export const RedriveEnvSchema = z.object({
+  DLQ_URL: z.url('must be a queue URL'),
+  QUEUE_URL: z.url('must be a queue URL'),
+  /** `--max`: move at most this many. */
+  REDRIVE_MAX: positiveInt(1_000_000_000).optional(),
+});
+
+export interface RedriveConfig {
+  dlqUrl: string;
+  queueUrl: string;
+  max: number | undefined;
+}
+
+/** The redrive tool's configuration; DLQ_URL and QUEUE_URL must differ. */
+export function loadRedriveConfig(env: Env): RedriveConfig {
+  const e = parseOrThrow(RedriveEnvSchema, env);
+  if (e.DLQ_URL === e.QUEUE_URL)
+    throw new BackupConfigError([{ variable: 'QUEUE_URL', message: 'must not be the DLQ itself (DLQ_URL)' }]);
+  return { dlqUrl: e.DLQ_URL, queueUrl: e.QUEUE_URL, max: e.REDRIVE_MAX };
+}
+
 /** The S3 adapter's options from the config: one place for the Lambda, the runner and reconcile. */
 export function s3StoreOptions(config: BackupConfig): S3ObjectStoreOptions {
   return {

@@ -1,17 +1,12 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createObjectStore } from '@btc-etl/object-store';
+import { sleep } from '@btc-etl/resilience';
 import { RAW_PREFIX } from '@btc-etl/s3-keys';
 import { loadRunnerConfig, type RunnerConfig } from '../core/backup.config';
 import { BackupConfigError } from '../core/backup.errors';
 import { logger } from '../core/backup.logger';
 import { formatReconcileCounts, reconcile } from '../reconcile/reconcile';
 import { SqsEventSource } from './sqs-event-source';
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /** SQS mode: the same handler Lambda runs, fed by a local event-source mapping. */
 async function serveQueue(config: RunnerConfig, queueUrl: string, signal: AbortSignal): Promise<void> {
@@ -65,7 +60,7 @@ async function serveLocal(config: RunnerConfig, signal: AbortSignal): Promise<vo
       if (signal.aborted) break;
       logger.error('reconcile pass failed; retrying on the next tick', { error });
     }
-    await sleep(config.reconcileIntervalMs, signal);
+    await sleep(config.reconcileIntervalMs, { signal });
   }
   logger.info('stopped');
 }

@@ -4,6 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { backoffMs, sleep } from '@btc-etl/resilience';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { BackupLogger } from '../core/backup.logger';
 import { localLambdaContext, toLambdaSqsRecord } from './lambda-sqs-event';
@@ -33,12 +34,6 @@ export interface PollResult {
   /** Succeeded but not deleted (they come back and are skipped as already backed up). */
   notDeleted: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /**
  * A local stand-in for Lambda's SQS event source mapping with `ReportBatchItemFailures`: long-poll up to 10
@@ -124,8 +119,8 @@ export class SqsEventSource {
   }
 
   /**
-   * Poll until `signal` aborts. Receive errors back off exponentially (capped at 20 s, with jitter) and never stop
-   * the loop; `onPoll` sees every non-empty round.
+   * Poll until `signal` aborts. Receive errors back off exponentially (resilience's backoffMs: full jitter, capped
+   * at 20 s) and never stop the loop; `onPoll` sees every non-empty round.
    */
   async run(signal: AbortSignal, onPoll?: (result: PollResult) => void): Promise<PollResult> {
     const totals: PollResult = { received: 0, succeeded: 0, failed: 0, notDeleted: 0 };
@@ -139,13 +134,13 @@ export class SqsEventSource {
       } catch (error) {
         if (signal.aborted) break;
         failures++;
-        const delay = Math.min(20_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2);
+        const delay = backoffMs(failures - 1, { baseMs: 500, capMs: 20_000 });
         this.options.logger.warn('sqs poll failed, backing off', {
           error,
           attempt: failures,
           delayMs: Math.round(delay),
         });
-        await sleep(delay, signal);
+        await sleep(delay, { signal });
       }
     }
     return totals;
