@@ -1,10 +1,11 @@
-import { GLUE_COLUMNS } from '@btc-etl/price-schema';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { catchError } from '@btc-etl/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InfraNamedQueriesError } from './infra.errors';
-import { defaultNamedQueries, loadNamedQueries } from './named-queries';
+import { workspaceAssets } from './assets';
+import { InfraAssetMissingError, InfraNamedQueriesError } from './infra.errors';
+import { loadNamedQueries } from './named-queries';
 
 const dir = mkdtempSync(join(tmpdir(), 'infra-named-queries-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,44 +14,48 @@ const file = (name: string, content: string) => {
   writeFileSync(path, content);
   return path;
 };
+const query = (over: Record<string, unknown> = {}) => ({
+  name: 'a',
+  description: 'b',
+  layer: 'auto',
+  sql: 'SELECT 1',
+  ...over,
+});
 
 describe('loadNamedQueries', () => {
-  it("uses infra's defaults when the query build wrote no file", () => {
-    const set = loadNamedQueries(join(dir, 'absent.json'), 'raw_ticks');
-    expect(set.source).toBe('infra-default');
-    expect(set.queries).toEqual(defaultNamedQueries('raw_ticks'));
+  it('fails naming the file and the build that writes it when it is missing', () => {
+    const path = join(dir, 'absent.json');
+    const error = catchError(() => loadNamedQueries(path), InfraAssetMissingError);
+    expect(error.path).toBe(path);
+    expect(error.message).toContain('npx nx run query:build');
   });
 
   it("takes the query app's queries as they are", () => {
-    const queries = [{ name: 'latest', description: 'latest price', sql: 'SELECT 1' }];
-    const set = loadNamedQueries(file('ok.json', JSON.stringify(queries)), 'raw_ticks');
-    expect(set).toEqual({ source: 'query-app', path: join(dir, 'ok.json'), queries });
+    const queries = [query({ name: 'latest' }), query({ name: 'latest-raw', layer: 'raw' })];
+    expect(loadNamedQueries(file('ok.json', JSON.stringify(queries)))).toEqual(queries);
+  });
+
+  it('reads what query:build wrote (infra:test depends on it)', () => {
+    const queries = loadNamedQueries(workspaceAssets().namedQueriesJson);
+    expect(new Set(queries.map((q) => q.layer))).toEqual(new Set(['auto', 'raw', 'silver']));
+    // infra's own hand-written queries (OHLC by arrival hour) are gone: every query is the app's
+    expect(queries.every((q) => q.name.startsWith('btc-etl-'))).toBe(true);
+    expect(queries.some((q) => q.sql.includes('GROUP BY product_id, datehour'))).toBe(false);
   });
 
   it.each([
     ['not-json.json', '{', /not JSON/],
     ['empty.json', '[]', /at least one/],
-    ['missing-sql.json', JSON.stringify([{ name: 'a', description: 'b' }]), /0\.sql/],
-    ['extra-key.json', JSON.stringify([{ name: 'a', description: 'b', sql: 'SELECT 1', db: 'x' }]), /db/],
-    ['dupes.json', JSON.stringify([1, 2].map(() => ({ name: 'a', description: 'b', sql: 'SELECT 1' }))), /unique/],
-    ['long-name.json', JSON.stringify([{ name: 'n'.repeat(129), description: 'b', sql: 'SELECT 1' }]), /0\.name/],
+    ['missing-sql.json', JSON.stringify([{ name: 'a', description: 'b', layer: 'raw' }]), /0\.sql/],
+    ['missing-layer.json', JSON.stringify([{ name: 'a', description: 'b', sql: 'SELECT 1' }]), /0\.layer/],
+    ['bad-layer.json', JSON.stringify([query({ layer: 'gold' })]), /0\.layer/],
+    ['extra-key.json', JSON.stringify([query({ db: 'x' })]), /db/],
+    ['dupes.json', JSON.stringify([query(), query()]), /unique/],
+    ['long-name.json', JSON.stringify([query({ name: 'n'.repeat(129) })]), /0\.name/],
   ])('rejects %s with the path and the reason', (name, content, reason) => {
     const path = file(name, content);
-    expect(() => loadNamedQueries(path, 'raw_ticks')).toThrow(InfraNamedQueriesError);
-    expect(() => loadNamedQueries(path, 'raw_ticks')).toThrow(reason);
-    expect(() => loadNamedQueries(path, 'raw_ticks')).toThrow(path);
-  });
-});
-
-describe('defaultNamedQueries', () => {
-  it('select the schema columns from the given table and prune by datehour', () => {
-    const queries = defaultNamedQueries('my_table');
-    expect(new Set(queries.map((q) => q.name)).size).toBe(queries.length);
-    for (const q of queries) {
-      expect(q.sql).toContain('FROM "my_table"');
-      expect(q.sql).toMatch(/WHERE[^]*datehour >= date_format\(/);
-    }
-    const latest = queries.find((q) => q.name === 'latest-ticks');
-    expect(latest?.sql.split('\n')[0]).toBe(`SELECT ${GLUE_COLUMNS.map((c) => `"${c.name}"`).join(', ')}`);
+    const error = catchError(() => loadNamedQueries(path), InfraNamedQueriesError);
+    expect(error.message).toMatch(reason);
+    expect(error.path).toBe(path);
   });
 });

@@ -11,20 +11,20 @@ afterAll(() => infra.cleanup());
 const query = () => infra.templates.query;
 
 describe('QueryStack', () => {
-  it('saves every named query (from the query build when present) in the workgroup and database', () => {
-    const expected = loadNamedQueries(workspaceAssets().namedQueriesJson, 'raw_ticks');
+  it("saves the query app's named queries (auto and raw layers) in the workgroup and database", () => {
+    const expected = loadNamedQueries(workspaceAssets().namedQueriesJson).filter((q) => q.layer !== 'silver');
+    expect(new Set(expected.map((q) => q.layer))).toEqual(new Set(['auto', 'raw']));
     const saved = Object.values(query().findResources('AWS::Athena::NamedQuery')).map((r) => r.Properties);
-    expect(saved.map((q) => q.Name)).toEqual(expected.queries.map((q) => q.name));
+    expect(saved.map((q) => q.Name)).toEqual(expected.map((q) => q.name));
     for (const [i, q] of saved.entries()) {
       expect(q).toEqual({
-        Name: expected.queries[i]?.name,
-        Description: expected.queries[i]?.description,
-        QueryString: expected.queries[i]?.sql,
+        Name: expected[i]?.name,
+        Description: expected[i]?.description,
+        QueryString: expected[i]?.sql,
         Database: 'btc_etl',
         WorkGroup: 'btc-etl',
       });
     }
-    query().hasOutput('NamedQueriesSource', { Value: expected.source });
   });
 
   it('deploys after the Data stack that creates the workgroup and the table', () => {

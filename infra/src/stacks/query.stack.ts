@@ -5,11 +5,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { InfraConfig } from '../infra.config';
-import type { NamedQuerySet } from '../named-queries';
+import type { NamedQuery } from '../named-queries';
 
 export interface QueryStackProps extends StackProps {
   config: InfraConfig;
-  namedQueries: NamedQuerySet;
+  /** The query app's named queries this stack saves (those of layer `silver` go with the silver table). */
+  namedQueries: readonly NamedQuery[];
   databaseName: string;
   /** The Glue tables the queries read (raw_ticks, backup_ticks). */
   tableNames: string[];
@@ -33,7 +34,7 @@ export class QueryStack extends Stack {
     super(scope, id, props);
     const { config, databaseName, tableNames, workGroupName, dataBuckets, resultsBucket, resultsPrefix } = props;
 
-    this.namedQueries = props.namedQueries.queries.map(
+    this.namedQueries = props.namedQueries.map(
       (q) =>
         new athena.CfnNamedQuery(this, `NamedQuery-${q.name.replace(/[^A-Za-z0-9]/g, '-')}`, {
           name: q.name,
@@ -111,10 +112,6 @@ export class QueryStack extends Stack {
     new CfnOutput(this, 'QueryUserPolicyArn', {
       value: this.queryUserPolicy.managedPolicyArn,
       description: 'attach to users or roles that run queries',
-    });
-    new CfnOutput(this, 'NamedQueriesSource', {
-      value: props.namedQueries.source,
-      description: 'query-app: from the query build; infra-default: infra defaults',
     });
   }
 }

@@ -11,7 +11,15 @@ export interface SynthesizedInfra {
   stacks: InfraStacks;
   assembly: CloudAssembly;
   outdir: string;
-  templates: { data: Template; backup: Template; extractor: Template; query: Template; compactor: Template };
+  templates: {
+    data: Template;
+    backup: Template;
+    extractor: Template;
+    query: Template;
+    compactor: Template;
+    ops: Template;
+    backupReplica?: Template;
+  };
   /** The stack's asset manifest (`<stack>.assets.json`): what `cdk deploy` would upload or build. */
   assetManifest(stackName: string): AssetManifest;
   /** Delete the cloud assembly (call in `afterAll`). */
@@ -69,6 +77,8 @@ function synthesize(context: Record<string, unknown>, assets: InfraAssets): Synt
       extractor: template(stacks.extractor.stackName),
       query: template(stacks.query.stackName),
       compactor: template(stacks.compactor.stackName),
+      ops: template(stacks.ops.stackName),
+      ...(stacks.backupReplica ? { backupReplica: template(stacks.backupReplica.stackName) } : {}),
     },
     assetManifest: (stackName) =>
       JSON.parse(readFileSync(join(outdir, `${stackName}.assets.json`), 'utf8')) as AssetManifest,

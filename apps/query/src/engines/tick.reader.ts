@@ -1,4 +1,12 @@
-import { MISS_REASONS, PriceTickSchema, toLineIssues, type PriceTick } from '@btc-etl/price-schema';
+import {
+  MISS_REASONS,
+  PRICE_SOURCES,
+  PRICE_TICK_COLUMNS,
+  PRICE_TICK_FIELDS,
+  PriceTickSchema,
+  toLineIssues,
+  type PriceTick,
+} from '@btc-etl/price-schema';
 import { parquetMetadata, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -23,48 +31,107 @@ export interface TickSink {
 const RECORD_ID = /^[0-9a-f]{32}$/;
 const PRODUCT = /^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/;
 const DECIMAL = /^\d+(\.\d+)?$/;
-const ISO = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
-const REASONS = new Set<string>(MISS_REASONS);
-
-const isIsoOrNull = (v: unknown) => v === null || (typeof v === 'string' && ISO.test(v));
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const SOURCES = new Set<unknown>(PRICE_SOURCES);
+const REASONS = new Set<unknown>(MISS_REASONS);
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
- * The fast path of validation: the fields queries read, checked by hand (zod on every line would cost more than
- * everything else together). A record that fails it is handed to the full schema, which has the last word and
- * the detailed message, so this check can only be as strict as the schema, never stricter.
+ * A real calendar time in the schema's ISO form. The schema checks it by a round trip through `Date.UTC`, which also
+ * maps years 0-99 to 1900-1999: those never round-trip, so they are refused here too.
  */
-export function hasValidQueryFields(v: Record<string, unknown>): boolean {
-  const status = v.status;
-  const price = v.price;
-  const reason = v.reason;
-  const exchange = v.exchange_time;
-  const scheduled = v.scheduled_time;
+function isIsoTime(v: unknown): boolean {
+  if (typeof v !== 'string' || !ISO.test(v)) return false;
+  // the digits sit at fixed places once the pattern matched: read them in place (no closure, no allocation)
+  const year =
+    (v.charCodeAt(0) - 48) * 1000 + (v.charCodeAt(1) - 48) * 100 + (v.charCodeAt(2) - 48) * 10 + v.charCodeAt(3) - 48;
+  const month = (v.charCodeAt(5) - 48) * 10 + v.charCodeAt(6) - 48;
+  const day = (v.charCodeAt(8) - 48) * 10 + v.charCodeAt(9) - 48;
+  if (year < 100 || month < 1 || month > 12 || day < 1) return false;
+  // hour <= 23, minute and second tens digit <= 5 ('5' is 53)
+  if ((v.charCodeAt(11) - 48) * 10 + v.charCodeAt(12) - 48 > 23 || v.charCodeAt(14) > 53 || v.charCodeAt(17) > 53) {
+    return false;
+  }
+  if (day <= 28) return true;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 ? (leap ? 29 : 28) : (DAYS_IN_MONTH[month - 1] as number));
+}
+const isDecimal = (v: unknown) => typeof v === 'string' && DECIMAL.test(v);
+const isInt64 = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
+
+/** The optional columns' checks, by the kind the schema gives each one (a new kind fails here, at load). */
+const OPTIONAL_KIND_CHECK: Record<string, (v: unknown) => boolean> = {
+  decimal: isDecimal,
+  timestamp: isIsoTime,
+  int64: isInt64,
+  int32: isInt64,
+  boolean: (v) => typeof v === 'boolean',
+};
+const OPTIONAL_CHECKS = new Map<string, (v: unknown) => boolean>(
+  PRICE_TICK_COLUMNS.filter((c) => !PRICE_TICK_FIELDS[c].required).map((c) => {
+    const check = OPTIONAL_KIND_CHECK[PRICE_TICK_FIELDS[c].silver];
+    if (check === undefined) throw new Error(`tick.reader: no fast check for ${c} (${PRICE_TICK_FIELDS[c].silver})`);
+    return [c, check];
+  }),
+);
+const REQUIRED = new Set<string>(PRICE_TICK_COLUMNS.filter((c) => PRICE_TICK_FIELDS[c].required));
+const HANDLED_REQUIRED = [
+  'record_id',
+  'product_id',
+  'source',
+  'status',
+  'price',
+  'exchange_time',
+  'scheduled_time',
+  'ingest_time',
+  'reason',
+];
+if (HANDLED_REQUIRED.length !== REQUIRED.size || !HANDLED_REQUIRED.every((c) => REQUIRED.has(c))) {
+  throw new Error(`tick.reader: the fast path checks ${HANDLED_REQUIRED.join(', ')}, the schema requires others`);
+}
+
+/**
+ * The fast path of validation: PriceTickSchema written out by hand, because zod on every line would cost more than
+ * everything else together. It is exactly as strict as the schema: every column (required ones, optional ones when
+ * present, no unknown key), calendar-valid times, the `source` and the ok/missed rules. What it accepts is a
+ * PriceTick as it stands (zod would hand over an equal object); what it refuses goes to the schema, which has the
+ * last word and the detailed message. `tick.reader.spec.ts` holds the two equal with a property test.
+ */
+export function isPriceTickFast(value: unknown): value is PriceTick {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  let required = 0;
+  for (const key in v) {
+    if (!Object.hasOwn(v, key)) continue;
+    if (REQUIRED.has(key)) {
+      required++;
+      continue;
+    }
+    const check = OPTIONAL_CHECKS.get(key);
+    const x = v[key];
+    if (check === undefined || (x !== null && x !== undefined && !check(x))) return false;
+  }
+  if (required !== REQUIRED.size) return false;
+  const { status, price, reason, exchange_time: exchange, scheduled_time: scheduled } = v;
   return (
     typeof v.record_id === 'string' &&
     RECORD_ID.test(v.record_id) &&
     typeof v.product_id === 'string' &&
     PRODUCT.test(v.product_id) &&
+    SOURCES.has(v.source) &&
     (status === 'ok'
-      ? typeof price === 'string' && DECIMAL.test(price) && reason === null
-      : status === 'missed' && price === null && typeof reason === 'string' && REASONS.has(reason)) &&
-    isIsoOrNull(exchange) &&
-    isIsoOrNull(scheduled) &&
+      ? isDecimal(price) && reason === null
+      : status === 'missed' && price === null && REASONS.has(reason)) &&
+    (exchange === null || isIsoTime(exchange)) &&
+    (scheduled === null || isIsoTime(scheduled)) &&
     (exchange !== null || scheduled !== null) &&
-    typeof v.ingest_time === 'string' &&
-    ISO.test(v.ingest_time)
+    isIsoTime(v.ingest_time)
   );
 }
 
 /** Validate one decoded value: the record, or the reason it is not one. */
 export function toTick(value: unknown): PriceTick | string {
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    hasValidQueryFields(value as Record<string, unknown>)
-  ) {
-    return value as PriceTick;
-  }
+  if (isPriceTickFast(value)) return value;
   const result = PriceTickSchema.safeParse(value);
   if (result.success) return result.data;
   return toLineIssues(result.error)
@@ -131,10 +198,14 @@ export function gunzip(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Ar
   return Readable.from(chunks).pipe(createGunzip());
 }
 
-/** The columns queries read: Parquet files are read for these only. */
+/**
+ * The columns read from Parquet: what queries read, plus `source`, so each row handed over is a whole PriceTick (its
+ * required columns) checked like an NDJSON line. Optional columns are neither read nor handed over.
+ */
 export const QUERY_COLUMNS = [
   'record_id',
   'product_id',
+  'source',
   'status',
   'price',
   'exchange_time',
@@ -180,8 +251,8 @@ function rowRuns(metadata: FileMetaData, groups: readonly number[]): { rowStart:
 
 /**
  * Read the query columns of a Parquet file (of the row groups `groups`, default all) column by column and hand the
- * rows to the sink through one reused object (no per-row allocation: 2.6 million rows stay cheap). Bad rows are
- * reported with their 1-based row number in the file.
+ * rows to the sink through one reused object (no per-row allocation: 2.6 million rows stay cheap), each one checked
+ * by {@link isPriceTickFast} (then the schema). Bad rows are reported with their 1-based row number in the file.
  */
 export async function readParquetSource(
   source: ParquetSource,
@@ -232,6 +303,7 @@ async function readRows(
   const column = (name: (typeof QUERY_COLUMNS)[number]): unknown[] => columns[name] ?? [];
   const ids = column('record_id');
   const products = column('product_id');
+  const sources = column('source');
   const statuses = column('status');
   const prices = column('price');
   const exchanges = column('exchange_time');
@@ -243,13 +315,14 @@ async function readRows(
   for (let i = 0; i < rows; i++) {
     row.record_id = ids[i];
     row.product_id = products[i];
+    row.source = sources[i];
     row.status = statuses[i];
     row.price = prices[i] ?? null;
     row.exchange_time = exchanges[i] ?? null;
     row.scheduled_time = scheduleds[i] ?? null;
     row.ingest_time = ingests[i];
     row.reason = reasons[i] ?? null;
-    if (hasValidQueryFields(row)) {
+    if (isPriceTickFast(row)) {
       records++;
       sink.onTick(row as unknown as PriceTick);
       continue;

@@ -24,16 +24,6 @@ const LAYER_NOTE: Record<LayerName, string> = {
   silver: 'silver only (what the compactor has not reached is missing)',
 };
 
-// Example parameters: they only show the order and form of ExecutionParameters; the SQL text never depends on them.
-const EXAMPLES: Record<(typeof QUERY_NAMES)[number], Record<string, unknown>> = {
-  latest: { from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z', now: '2026-11-27T01:00:00Z' },
-  ohlc: { product: 'BTC-USD', interval: '1m', from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z' },
-  gaps: { product: 'BTC-USD', from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z' },
-  completeness: { product: 'BTC-USD', from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z' },
-  freshness: { from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z', now: '2026-11-27T01:00:00Z' },
-  summary: { product: 'BTC-USD', from: '2026-11-27T00:00:00Z', to: '2026-11-28T00:00:00Z' },
-};
-
 /**
  * The query definitions as Athena named queries, over the default tables, one per query and layer (`btc-etl-<query>`
  * is `auto`, `-raw` and `-silver` force one): plain `{ name, description, layer, sql }` data. The build writes it to
@@ -42,7 +32,8 @@ const EXAMPLES: Record<(typeof QUERY_NAMES)[number], Record<string, unknown>> = 
 export const ATHENA_NAMED_QUERIES: readonly AthenaNamedQuery[] = QUERY_NAMES.flatMap((name) =>
   LAYERS.map((layer) => {
     const definition = QUERIES[name] as unknown as QueryDefinition<unknown, ResultRow>;
-    const params = definition.params.parse(EXAMPLES[name]);
+    // the example only shows the order and form of ExecutionParameters; the SQL text never depends on it
+    const params = definition.params.parse(definition.example);
     const statement = athenaStatement(definition, params, {
       rawTable: ATHENA_TABLES.raw,
       backupTable: ATHENA_TABLES.backup,

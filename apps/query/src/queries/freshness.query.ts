@@ -1,7 +1,16 @@
 import type { PriceTick } from '@btc-etl/price-schema';
 import { z } from 'zod';
 import { athenaSql, ident, int, str } from './athena-sql';
-import { EpochSecondInput, ProductParam, nanosOf, secondsOf, withRange } from './query.params';
+import {
+  ANY_PRODUCT_FLAG,
+  EpochSecondInput,
+  NOW_FLAG,
+  ProductParam,
+  RANGE_FLAGS,
+  nanosOf,
+  secondsOf,
+  withRange,
+} from './query.params';
 import type { Accumulator, QueryDefinition, StoreName } from './query.types';
 import { compareOrder, isoNanos, isoSecond } from './tick-values';
 
@@ -57,7 +66,11 @@ function freshnessAccumulator(params: FreshnessParams): Accumulator<FreshnessRow
 export const freshnessQuery: QueryDefinition<FreshnessParams, FreshnessRow> = {
   name: 'freshness',
   description: 'Now minus the newest ingest_time per product, in the raw bucket and in the backup bucket',
+  usage: 'now minus the newest ingest_time per product in raw and backup',
   params: FreshnessParams,
+  flags: [ANY_PRODUCT_FLAG, ...RANGE_FLAGS, NOW_FLAG],
+  defaultSpanS: 86_400,
+  example: { from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z', now: '2026-11-27T01:00:00Z' },
   columns: [
     { name: 'store', type: 'string' },
     { name: 'product_id', type: 'string' },

@@ -1,7 +1,7 @@
 import { MISS_REASONS, type PriceTick } from '@btc-etl/price-schema';
 import { z } from 'zod';
 import { SqlRaw, athenaSql, int, str } from './athena-sql';
-import { ProductParam, isoOf, secondsOf, withRange } from './query.params';
+import { PRODUCT_FLAG, ProductParam, RANGE_FLAGS, isoOf, secondsOf, withRange } from './query.params';
 import type { Accumulator, AthenaContext, AthenaStatement, QueryDefinition } from './query.types';
 import { isoSecond, secondToIso } from './tick-values';
 
@@ -163,7 +163,11 @@ export const gapsQuery: QueryDefinition<GapsParams, GapRow> = {
   name: 'gaps',
   description:
     'Runs of due seconds of one product without an ok record: missed ticks with their reason, and missing seconds (no_record)',
+  usage: 'runs of due seconds without an ok record (missed with reason, or no_record)',
   params: GapsParams,
+  flags: [PRODUCT_FLAG, ...RANGE_FLAGS],
+  defaultSpanS: 3600,
+  example: { product: 'BTC-USD', from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z' },
   columns: [
     { name: 'start', type: 'timestamp' },
     { name: 'end', type: 'timestamp' },
@@ -199,7 +203,11 @@ export const completenessQuery: QueryDefinition<GapsParams, CompletenessRow> = {
   name: 'completeness',
   description:
     'Per UTC hour of one product: expected due seconds, ok, missed and missing seconds, and completeness (ok / expected)',
+  usage: 'per hour: expected, ok, missed and missing seconds',
   params: GapsParams,
+  flags: gapsQuery.flags,
+  defaultSpanS: 86_400,
+  example: gapsQuery.example,
   columns: [
     { name: 'hour', type: 'timestamp' },
     { name: 'expected', type: 'integer' },

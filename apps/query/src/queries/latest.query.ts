@@ -1,7 +1,15 @@
 import type { PriceTick } from '@btc-etl/price-schema';
 import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
-import { EpochSecondInput, ProductParam, okTicksSql, withRange } from './query.params';
+import {
+  ANY_PRODUCT_FLAG,
+  EpochSecondInput,
+  NOW_FLAG,
+  ProductParam,
+  RANGE_FLAGS,
+  okTicksSql,
+  withRange,
+} from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
 import { compareOrder, isoNanos, isoSecond, TICK_TIME } from './tick-values';
 
@@ -48,7 +56,11 @@ function latestAccumulator(params: LatestParams): Accumulator<LatestRow> {
 export const latestQuery: QueryDefinition<LatestParams, LatestRow> = {
   name: 'latest',
   description: 'Last price per product (ok records), with its time and its age in seconds',
+  usage: 'last price per product, with its age',
   params: LatestParams,
+  flags: [ANY_PRODUCT_FLAG, ...RANGE_FLAGS, NOW_FLAG],
+  defaultSpanS: 86_400,
+  example: { from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z', now: '2026-11-27T01:00:00Z' },
   columns: [
     { name: 'product_id', type: 'string' },
     { name: 'price', type: 'string' },

@@ -1,7 +1,17 @@
 import type { PriceTick } from '@btc-etl/price-schema';
 import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
-import { INTERVALS, IntervalSchema, ProductParam, isoOf, okTicksSql, withRange } from './query.params';
+import {
+  INTERVALS,
+  INTERVAL_FLAG,
+  IntervalSchema,
+  PRODUCT_FLAG,
+  ProductParam,
+  RANGE_FLAGS,
+  isoOf,
+  okTicksSql,
+  withRange,
+} from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
 import {
   compareDecimal,
@@ -129,7 +139,11 @@ export const ohlcQuery: QueryDefinition<OhlcParams, Candle> = {
   name: 'ohlc',
   description:
     'OHLC candles (bucket start, open, high, low, close, tick count) of one product at 1m/5m/15m/1h/1d from ok records, duplicates counted once',
+  usage: 'candles of one product: open, high, low, close and tick count per interval',
   params: OhlcParams,
+  flags: [PRODUCT_FLAG, INTERVAL_FLAG, ...RANGE_FLAGS],
+  defaultSpanS: 3600,
+  example: { product: 'BTC-USD', interval: '1m', from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z' },
   columns: [
     { name: 'bucket_start', type: 'timestamp' },
     { name: 'open', type: 'string' },

@@ -1,7 +1,7 @@
 import { ProductId } from '@btc-etl/price-schema';
 import { z } from 'zod';
 import { SqlRaw, athenaSql, str } from './athena-sql';
-import type { AthenaContext, AthenaStatement } from './query.types';
+import type { AthenaContext, AthenaStatement, QueryFlag } from './query.types';
 
 /** Candle widths and their length in seconds. */
 export const INTERVALS = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86_400 } as const;
@@ -55,6 +55,20 @@ export function withRange<S extends z.ZodRawShape>(shape: S, maxDays = MAX_RANGE
 }
 
 export const ProductParam = ProductId;
+
+// The flags queries share: each definition lists the ones it takes (see QueryFlag).
+/** `--product BTC-USD`, required. */
+export const PRODUCT_FLAG: QueryFlag = { name: 'product', value: 'BTC-USD', required: true };
+/** `--product`, optional: every product (`*`) when left out. */
+export const ANY_PRODUCT_FLAG: QueryFlag = { name: 'product', value: 'BTC-USD|*' };
+export const INTERVAL_FLAG: QueryFlag = { name: 'interval', value: Object.keys(INTERVALS).join('|'), required: true };
+/** `--from ISO --to ISO`: `to` defaults to now, `from` to `to` minus the query's default span. */
+export const RANGE_FLAGS: readonly QueryFlag[] = [
+  { name: 'from', value: 'ISO', default: 'span' },
+  { name: 'to', value: 'ISO', default: 'now' },
+];
+/** `--now ISO`: the time ages are measured from (default: the current second), so answers are reproducible. */
+export const NOW_FLAG: QueryFlag = { name: 'now', value: 'ISO', default: 'now' };
 
 // The SQL fragments every query shares, so the time rules of tick-values.ts read the same in SQL.
 /** A record's time: exchange time, falling back to the due second. */

@@ -68,13 +68,42 @@ export interface AthenaStatement {
 }
 
 /**
- * One query, defined once: its parameters, result columns, what to scan, its Athena SQL and its local evaluation.
- * The two engines must give the same rows; `engines/local-engine.oracle.int.spec.ts` holds them to it.
+ * A command-line flag of a query: `--<name> VALUE` fills the parameter `<name>` (a string; the parameter schema
+ * validates it). What is really required is the schema's call; `required` only shapes the `--help` line.
+ */
+export interface QueryFlag {
+  name: string;
+  /** How the value looks in `--help`, e.g. `BTC-USD`, `1m|5m|15m|1h|1d`, `ISO`. */
+  value: string;
+  required?: boolean;
+  /**
+   * What a left-out flag becomes: `now`, the current whole second (ISO); `span`, the `to` flag's time minus the
+   * query's {@link QueryDefinition.defaultSpanS}. Undefined: left out, so the schema's own default (or error) holds.
+   */
+  default?: 'now' | 'span';
+}
+
+/**
+ * One query, defined once: its parameters and the CLI flags that fill them, result columns, what to scan, its
+ * Athena SQL and its local evaluation. The CLI (`cli/cli.args.ts`), `--help` and the Athena named queries are
+ * derived from these fields, so adding a query touches its own file and the registry only. The two engines must
+ * give the same rows; `engines/local-engine.oracle.int.spec.ts` holds them to it.
  */
 export interface QueryDefinition<P = unknown, R extends ResultRow = ResultRow> {
   name: string;
   description: string;
+  /** One line for `--help`: what the query answers, shorter than the description. */
+  usage: string;
   params: z.ZodType<P>;
+  /** The flags the CLI takes for this query, in `--help` order; any other query flag is refused. */
+  flags: readonly QueryFlag[];
+  /** How far back `--from` goes when it is left out, in seconds. */
+  defaultSpanS: number;
+  /**
+   * Parameters as a user writes them (flag name -> value): shown in `--help`, and the sample ExecutionParameters
+   * of the Athena named queries. `queries/query.registry.spec.ts` parses each through its own flags.
+   */
+  example: Readonly<Record<string, string>>;
   columns: readonly ColumnSpec[];
   plan(params: P): ScanPlan;
   athena(params: P, context: AthenaContext): AthenaStatement;

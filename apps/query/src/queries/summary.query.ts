@@ -1,7 +1,7 @@
 import type { PriceTick } from '@btc-etl/price-schema';
 import { z } from 'zod';
 import { athenaSql, int } from './athena-sql';
-import { ProductParam, isoOf, okTicksSql, withRange } from './query.params';
+import { PRODUCT_FLAG, ProductParam, RANGE_FLAGS, isoOf, okTicksSql, withRange } from './query.params';
 import type { Accumulator, QueryDefinition } from './query.types';
 import {
   compareDecimal,
@@ -109,7 +109,11 @@ export const summaryQuery: QueryDefinition<SummaryParams, SummaryRow> = {
   name: 'summary',
   description:
     'Per UTC day of one product: tick count, min, max, mean, sample standard deviation, open, close and return',
+  usage: 'per day min, max, mean, stddev, open, close, return',
   params: SummaryParams,
+  flags: [PRODUCT_FLAG, ...RANGE_FLAGS],
+  defaultSpanS: 7 * 86_400,
+  example: { product: 'BTC-USD', from: '2026-11-27T00:00:00Z', to: '2026-11-28T00:00:00Z' },
   columns: [
     { name: 'day', type: 'timestamp' },
     { name: 'ticks', type: 'integer' },
