@@ -169,6 +169,53 @@ describe('dashboard in headless Chromium', () => {
     await page.close();
   }, 120_000);
 
+  it('never draws a refresh answered for the interval it switched away from', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.waitForSelector('[data-testid="status"][data-updated]');
+    const five = ((await (await fetch(`${base}/api/dashboard?product=BTC-USD&interval=5m`)).json()) as { candles: [] })
+      .candles.length;
+    // hold the timer's next 1m refresh in flight until the switch to 5m has been drawn
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held!: () => void;
+    const oneMinuteInFlight = new Promise<void>((r) => (held = r));
+    await page.route(
+      (url) => url.pathname === '/api/dashboard' && url.searchParams.get('interval') === '1m',
+      async (route) => {
+        held();
+        await released;
+        await route.continue();
+      },
+    );
+    await oneMinuteInFlight;
+    await page.click('[data-interval="5m"]');
+    await page.waitForFunction(
+      (n) => document.querySelector<HTMLElement>('#chart')?.dataset.candles === String(n),
+      five,
+    );
+    // every value the chart shows from now on
+    await page.evaluate(() => {
+      const chart = document.querySelector<HTMLElement>('#chart') as HTMLElement;
+      const seen: string[] = ((window as unknown as { seen: string[] }).seen = []);
+      new MutationObserver(() => seen.push(chart.dataset.candles ?? '')).observe(chart, { attributes: true });
+    });
+    release();
+    // the held answer arrives: the client drops it (counted) or draws it (the bug)
+    await page.waitForFunction(
+      (n) =>
+        Number(document.querySelector<HTMLElement>('#chart')?.dataset.staleDropped ?? 0) > 0 ||
+        (window as unknown as { seen: string[] }).seen.some((v) => v !== String(n)),
+      five,
+      { timeout: 60_000 },
+    );
+    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    expect(seen.filter((v) => v !== String(five))).toEqual([]);
+    expect(await page.getAttribute('#chart', 'data-candles')).toBe(String(five));
+    expect(await page.textContent('[data-testid="legend"]')).toMatch(/^5m/);
+    await page.close();
+  });
+
   it('answers bad parameters with 400 naming the parameter', async () => {
     const res = await fetch(`${base}/api/dashboard?interval=2m`);
     expect(res.status).toBe(400);

@@ -160,6 +160,7 @@ function render(data: DashboardData): void {
 }
 
 let fitPending = true;
+let staleDropped = 0;
 async function refresh(): Promise<void> {
   try {
     const res = await fetch(
@@ -167,6 +168,13 @@ async function refresh(): Promise<void> {
     );
     const body = (await res.json()) as DashboardData | { error: string };
     if (!res.ok || 'error' in body) throw new Error('error' in body ? body.error : `HTTP ${res.status}`);
+    // An answer that lands after the interval or product was switched is stale (a timer refresh in flight at the
+    // click): drawing it would put the old interval's candles under the new one's legend. Counted for tests.
+    if (body.interval !== state.interval || body.product !== state.product) {
+      staleDropped += 1;
+      $('#chart').dataset.staleDropped = String(staleDropped);
+      return;
+    }
     render(body);
     if (fitPending) {
       chart.timeScale().fitContent();
