@@ -33,6 +33,7 @@ export async function runOnce(
     rawPrefix: config.rawPrefix,
     lateSlackMs: config.lateSlackMs,
     maxHours: config.maxHours,
+    lookbackHours: config.lookbackHours,
     batchRecords: config.batchRecords,
     gcGraceMs: config.gcGraceMs,
     ...request,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonical, polledTick, putRaw } from '../../test/raw.fixtures';
 import { readSilver, silverDataFiles } from '../../test/silver.reader';
-import { compactRun, type RunOptions } from './compact.run';
+import { compactRun, DEFAULT_LOOKBACK_HOURS, type RunOptions } from './compact.run';
 
 const RAW = 'btc-etl-raw';
 const SILVER = 'btc-etl-silver';
@@ -142,6 +142,28 @@ describe('compactRun over a local store', () => {
     const report = await compactRun(options());
     expect(report.rawCompleteBefore).toBe(new Date((H19 + 2 * HOUR) * 1000).toISOString());
     expect(report.hoursScanned).toBe(2); // hours 20 and 21: hour 19 was complete
+  });
+
+  it('compacts an object delivered late into an arrival hour already behind the watermark (lookback)', async () => {
+    await putRaw(store, RAW, new Date((H19 + 100) * 1000), [polledTick(H19 + 50)]);
+    nowMs = (H19 + 3 * HOUR) * 1000;
+    expect((await compactRun(options())).rawCompleteBefore).toBe(new Date((H19 + 2 * HOUR) * 1000).toISOString());
+    // a Firehose S3 retry delivers, hours later, an object under arrival hour 19 (behind the watermark)
+    const late = polledTick(H19 + 70);
+    nowMs = (H19 + 5 * HOUR) * 1000;
+    await putRaw(store, RAW, new Date((H19 + 200) * 1000), [late]);
+    const report = await compactRun(options());
+    expect(report).toMatchObject({ objectsRead: 1, recordsIn: 1, partitionsWritten: 1 });
+    expect(report.lookbackHoursScanned).toBe(DEFAULT_LOOKBACK_HOURS);
+    expect(canonical(await readSilver(store, SILVER))).toEqual(canonical([polledTick(H19 + 50), late]));
+    // recorded: the next run reads nothing
+    expect(await compactRun(options())).toMatchObject({ objectsRead: 0, recordsIn: 0 });
+    // beyond the lookback window such an object is left to `run --from --to`
+    nowMs = (H19 + 30 * HOUR) * 1000;
+    expect((await compactRun(options())).rawCompleteBefore).toBe(new Date((H19 + 29 * HOUR) * 1000).toISOString());
+    await putRaw(store, RAW, new Date((H19 + 300) * 1000), [polledTick(H19 + 80)]);
+    expect(await compactRun(options({ lookbackHours: 24 }))).toMatchObject({ objectsRead: 0 });
+    expect(await compactRun(options({ lookbackHours: 29 }))).toMatchObject({ objectsRead: 1, recordsIn: 1 });
   });
 
   it('re-compacts exactly the event hours asked for, leaving state alone', async () => {

@@ -15,6 +15,13 @@ import { RowStore } from './row.store';
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * Firehose retries a failed S3 delivery for up to 24 h after a buffer of up to 15 min; the object keeps the arrival
+ * hour of its oldest record. An hour's objects may thus land until ~25.25 h after the hour starts, and a run's
+ * watermark is at least COMPACT_LATE_SLACK_S behind the previous run: 26 hours behind it cover that with room.
+ */
+export const DEFAULT_LOOKBACK_HOURS = 26;
+
 export interface RunOptions {
   store: ObjectStore;
   rawBucket: string;
@@ -32,6 +39,12 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Arrival hours looked at per run (a first run over a long history catches up over several runs). */
   maxHours?: number;
+  /**
+   * Arrival hours behind the watermark listed again by an incremental run: Firehose can deliver an object into an
+   * old arrival prefix (its S3 retries last up to 24 h), after the watermark passed it. Default
+   * DEFAULT_LOOKBACK_HOURS; 0 turns it off.
+   */
+  lookbackHours?: number;
   /** Records buffered before the touched partitions are committed (bounds memory). */
   batchRecords?: number;
   gcGraceMs?: number;
@@ -45,6 +58,8 @@ export type RunStep = CommitStep | 'batch-read' | 'quarantine-written' | 'state-
 export interface RunReport {
   dryRun: boolean;
   hoursScanned: number;
+  /** Arrival hours behind the watermark listed again for late deliveries (incremental runs). */
+  lookbackHoursScanned: number;
   objectsRead: number;
   bytesRead: number;
   recordsIn: number;
@@ -115,6 +130,7 @@ export async function compactRun(options: RunOptions): Promise<RunReport> {
   const report: RunReport = {
     dryRun: options.dryRun ?? false,
     hoursScanned: 0,
+    lookbackHoursScanned: 0,
     objectsRead: 0,
     bytesRead: 0,
     recordsIn: 0,
@@ -142,18 +158,37 @@ export async function compactRun(options: RunOptions): Promise<RunReport> {
   const lastHour = silverHourOf(runStart).getTime();
   const maxHours = options.maxHours ?? 72;
 
-  // 1. what is to do, hour by hour
+  // 1. what is to do, hour by hour: the lookback window behind the watermark, then from the watermark on
   const hours: { datehour: string; hour: number; todo: ObjectInfo[] }[] = [];
-  for (let h = start.getTime(); h <= lastHour && hours.length < maxHours; h += HOUR_MS) {
+  const scanHour = async (h: number) => {
     const datehour = toDatehour(new Date(h));
     const objects: ObjectInfo[] = [];
     for await (const info of store.listAll(options.rawBucket, `${rawPrefix}${datehour}/`)) objects.push(info);
-    const done = ranged
-      ? new Map<string, string>()
-      : (await readRawHourState(store, options.silverBucket, datehour)).objects;
-    hours.push({ datehour, hour: h, todo: objects.filter((o) => done.get(o.key) !== o.etag) });
+    const done =
+      ranged || objects.length === 0
+        ? new Map<string, string>()
+        : (await readRawHourState(store, options.silverBucket, datehour)).objects;
+    return { datehour, hour: h, todo: objects.filter((o) => done.get(o.key) !== o.etag) };
+  };
+  if (!ranged && watermark) {
+    const lookback = options.lookbackHours ?? DEFAULT_LOOKBACK_HOURS;
+    for (let h = start.getTime() - lookback * HOUR_MS; h < start.getTime(); h += HOUR_MS) {
+      const scanned = await scanHour(h);
+      report.lookbackHoursScanned++;
+      if (scanned.todo.length > 0) {
+        options.log?.('late raw objects behind the watermark', {
+          datehour: scanned.datehour,
+          objects: scanned.todo.length,
+        });
+        hours.push(scanned);
+      }
+    }
   }
-  report.hoursScanned = hours.length;
+  const forwardFrom = hours.length;
+  for (let h = start.getTime(); h <= lastHour && hours.length - forwardFrom < maxHours; h += HOUR_MS) {
+    hours.push(await scanHour(h));
+  }
+  report.hoursScanned = hours.length - forwardFrom;
 
   // 2. read, group, commit, in batches that bound memory
   const batchRecords = options.batchRecords ?? 2_000_000;
@@ -244,7 +279,7 @@ export async function compactRun(options: RunOptions): Promise<RunReport> {
   // 3. the watermark: past every closed hour that is now fully compacted
   if (!ranged && !report.dryRun) {
     let before: number | undefined;
-    for (const { hour } of hours) {
+    for (const { hour } of hours.slice(forwardFrom)) {
       if (hour + HOUR_MS + options.lateSlackMs > runStart) break;
       before = hour + HOUR_MS;
     }

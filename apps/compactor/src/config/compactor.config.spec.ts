@@ -12,6 +12,7 @@ describe('compactor configuration', () => {
       silverBucket: 'btc-etl-silver',
       intervalMs: 300_000,
       lateSlackMs: 1_200_000,
+      lookbackHours: 26,
       metricsEmf: false,
     });
   });
@@ -26,6 +27,9 @@ describe('compactor configuration', () => {
   it.each([
     ['COMPACT_INTERVAL_S', '0'],
     ['COMPACT_LATE_SLACK_S', 'x'],
+    ['COMPACT_LOOKBACK_H', '-1'],
+    ['COMPACT_LOOKBACK_H', '1.5'],
+    ['COMPACT_LOOKBACK_H', '100000'],
     ['SILVER_BUCKET', 'Not_A_Bucket'],
     ['RAW_PREFIX', 'raw'],
     ['METRICS_EMF', 'maybe'],

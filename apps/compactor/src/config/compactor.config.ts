@@ -1,5 +1,6 @@
 // A namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, locales included).
 import * as z from 'zod';
+import { DEFAULT_LOOKBACK_HOURS } from '../compaction/compact.run';
 import { CompactorConfigError } from '../compactor.errors';
 
 const bucketName = z
@@ -32,6 +33,13 @@ export const CompactorEnvSchema = z
     /** How long after an arrival hour ends raw objects may still appear in it (Firehose buffers up to 900 s). */
     COMPACT_LATE_SLACK_S: seconds(0, 86_400).default(1_200),
     COMPACT_MAX_HOURS: seconds(1, 24 * 366).default(72),
+    /** Arrival hours behind the watermark listed again for late Firehose deliveries (0 = off). */
+    COMPACT_LOOKBACK_H: z.coerce
+      .number()
+      .int('must be a whole number of hours')
+      .min(0, 'must be >= 0')
+      .max(24 * 31, `must be <= ${24 * 31}`)
+      .default(DEFAULT_LOOKBACK_HOURS),
     COMPACT_BATCH_RECORDS: z.coerce.number().int().min(1_000).max(50_000_000).default(2_000_000),
     SILVER_GC_GRACE_S: seconds(0, 7 * 86_400).default(600),
     METRICS_EMF: z.stringbool().optional(),
@@ -68,6 +76,7 @@ export interface CompactorConfig {
   intervalMs: number;
   lateSlackMs: number;
   maxHours: number;
+  lookbackHours: number;
   batchRecords: number;
   gcGraceMs: number;
   metricsEmf: boolean;
@@ -102,6 +111,7 @@ export function loadCompactorConfig(env: Env): CompactorConfig {
     intervalMs: e.COMPACT_INTERVAL_S * 1000,
     lateSlackMs: e.COMPACT_LATE_SLACK_S * 1000,
     maxHours: e.COMPACT_MAX_HOURS,
+    lookbackHours: e.COMPACT_LOOKBACK_H,
     batchRecords: e.COMPACT_BATCH_RECORDS,
     gcGraceMs: e.SILVER_GC_GRACE_S * 1000,
     metricsEmf: e.METRICS_EMF ?? inLambda,

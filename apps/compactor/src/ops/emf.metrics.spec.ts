@@ -5,6 +5,7 @@ import { buildRunEmf } from './emf.metrics';
 const report: RunReport = {
   dryRun: false,
   hoursScanned: 3,
+  lookbackHoursScanned: 26,
   objectsRead: 4,
   bytesRead: 1000,
   recordsIn: 120,
