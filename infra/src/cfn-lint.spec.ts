@@ -19,7 +19,7 @@ afterAll(() => {
 describe('cfn-lint', () => {
   it('passes every synthesized template with no error and no warning', () => {
     const templates = infra.assembly.stacks.map((s) => join(infra.outdir, s.templateFile));
-    expect(templates).toHaveLength(5);
+    expect(templates).toHaveLength(6);
     const result = runCfnLint(templates, { command: findCfnLint() });
     expect(result.output).toBe('');
     expect(result.exitCode).toBe(0);

@@ -90,6 +90,10 @@ export function runCfnLint(
   ];
   const run = spawnSync(command.file, args, { encoding: 'utf8', timeout: 120_000 });
   if (run.error)
-    throw new InfraError(`cfn-lint could not run (${command.file}): ${run.error.message}`, { cause: run.error });
+    throw new InfraError(
+      `cfn-lint could not run (${command.file}): ${run.error.message}`,
+      { command: command.file },
+      { cause: run.error },
+    );
   return { exitCode: run.status ?? 1, output: `${run.stdout}${run.stderr}`.trim(), templates };
 }

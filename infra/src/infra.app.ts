@@ -1,12 +1,14 @@
-import { App, type Environment } from 'aws-cdk-lib';
+import { App, Aws, type Environment } from 'aws-cdk-lib';
 import { join } from 'node:path';
 import { dockerContextFiles, requireAsset, type InfraAssets } from './assets';
 import { pascalPrefix, readInfraConfig, type InfraConfig } from './infra.config';
 import { loadNamedQueries } from './named-queries';
+import { BackupReplicaStack } from './stacks/backup-replica.stack';
 import { BackupStack } from './stacks/backup.stack';
 import { CompactorStack, readCompactorContext } from './stacks/compactor.stack';
 import { ATHENA_RESULTS_PREFIX, DataStack } from './stacks/data.stack';
 import { ExtractorStack } from './stacks/extractor.stack';
+import { OpsStack } from './stacks/ops.stack';
 import { QueryStack } from './stacks/query.stack';
 
 /**
@@ -19,6 +21,8 @@ export const STACK_IDS = {
   extractor: 'BtcEtlExtractor',
   query: 'BtcEtlQuery',
   compactor: 'BtcEtlCompactor',
+  backupReplica: 'BtcEtlBackupReplica',
+  ops: 'BtcEtlOps',
 } as const;
 
 export interface InfraStacks {
@@ -28,6 +32,9 @@ export interface InfraStacks {
   extractor: ExtractorStack;
   query: QueryStack;
   compactor: CompactorStack;
+  ops: OpsStack;
+  /** Only with context `backupReplicaRegion` and/or `backupReplicaAccount`. */
+  backupReplica?: BackupReplicaStack;
 }
 
 /**
@@ -42,11 +49,42 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   const stackName = (id: string) => `${pascalPrefix(config.namePrefix)}${id.replace(/^BtcEtl/, '')}`;
   const common = { env, config, tags: { project: 'bitcoin-stream-etl', 'name-prefix': config.namePrefix } };
 
+  // The replica (another region and/or account) shares no references with the Data stack: both name its bucket and
+  // the replication role the same way, and the replica deploys first.
+  const replicaConfigured = config.backupReplicaRegion !== undefined || config.backupReplicaAccount !== undefined;
+  const replicaTarget = replicaConfigured
+    ? {
+        bucketName: `${config.namePrefix}-backup-replica-${config.backupReplicaAccount ?? Aws.ACCOUNT_ID}-${config.backupReplicaRegion ?? Aws.REGION}`,
+        account: config.backupReplicaAccount,
+        region: config.backupReplicaRegion ?? config.region ?? Aws.REGION,
+        roleName: `${config.namePrefix}-backup-replication`,
+      }
+    : undefined;
+  const backupReplica = replicaTarget
+    ? new BackupReplicaStack(app, STACK_IDS.backupReplica, {
+        config,
+        tags: common.tags,
+        env: {
+          account: config.backupReplicaAccount ?? config.account,
+          region: config.backupReplicaRegion ?? config.region,
+        },
+        stackName: stackName(STACK_IDS.backupReplica),
+        description: 'bitcoin-stream-etl: replica of the backup bucket (Object Lock, another region or account)',
+        bucketName: replicaTarget.bucketName,
+        source:
+          config.backupReplicaAccount !== undefined && config.account !== undefined
+            ? { account: config.account, roleName: replicaTarget.roleName }
+            : undefined,
+      })
+    : undefined;
+
   const data = new DataStack(app, STACK_IDS.data, {
     ...common,
+    backupReplica: replicaTarget,
     stackName: stackName(STACK_IDS.data),
     description: 'bitcoin-stream-etl: buckets, Firehose, S3 -> SQS, Glue table, Athena workgroup',
   });
+  if (backupReplica) data.addStackDependency(backupReplica, 'the replication rule needs its destination bucket');
   const backup = new BackupStack(app, STACK_IDS.backup, {
     ...common,
     stackName: stackName(STACK_IDS.backup),
@@ -91,11 +129,12 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   });
   // Named queries name the workgroup by string: it must exist first.
   query.node.addDependency(data);
+  const compactorContext = readCompactorContext((key) => app.node.tryGetContext(key));
   const compactor = new CompactorStack(app, STACK_IDS.compactor, {
     ...common,
     stackName: stackName(STACK_IDS.compactor),
     description: 'bitcoin-stream-etl: silver bucket, compactor Lambda on a schedule, silver_ticks Glue table',
-    compactor: readCompactorContext((key) => app.node.tryGetContext(key)),
+    compactor: compactorContext,
     codeZip: requireAsset(
       'the compactor Lambda zip',
       assets.compactorLambdaZip,
@@ -108,5 +147,12 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   });
   // the table and named queries go into the data stack's database and workgroup, named by string
   compactor.node.addDependency(data);
-  return { config, data, backup, extractor, query, compactor };
+  // Alarms and the dashboard find every metric by resource name: no references, no deploy-order coupling.
+  const ops = new OpsStack(app, STACK_IDS.ops, {
+    ...common,
+    stackName: stackName(STACK_IDS.ops),
+    description: 'bitcoin-stream-etl: alarms (SNS topic) and the pipeline dashboard',
+    compactor: compactorContext,
+  });
+  return { config, data, backup, extractor, query, compactor, ops, backupReplica };
 }

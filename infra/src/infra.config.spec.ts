@@ -1,3 +1,4 @@
+import { catchError } from '@btc-etl/testing';
 import { describe, expect, it } from 'vitest';
 import { InfraConfigError } from './infra.errors';
 import { glueName, pascalPrefix, queueVisibilitySeconds, readInfraConfig } from './infra.config';
@@ -14,6 +15,9 @@ describe('readInfraConfig', () => {
       rawTransitionDays: 30,
       backupTransitionDays: 90,
       backupNoncurrentExpirationDays: 90,
+      backupObjectLockDays: 90,
+      backupObjectLockMode: 'governance',
+      backupMaxConcurrency: 5,
       athenaResultsExpirationDays: 7,
       athenaBytesScannedCutoffMb: 1024,
       backupTimeoutSeconds: 60,
@@ -57,6 +61,10 @@ describe('readInfraConfig', () => {
     ['region', 'mars'],
     ['backupBatchWindowSeconds', 'soon'],
     ['projectionStart', '2026-01-01'],
+    ['backupObjectLockMode', 'legal-hold'],
+    ['backupObjectLockDays', '0'],
+    ['backupMaxConcurrency', '1'],
+    ['backupReplicaRegion', 'EU'],
   ])('rejects %s=%s naming the key and the value', (key, value) => {
     const error = (() => {
       try {
@@ -82,6 +90,58 @@ describe('readInfraConfig', () => {
       /backupBatchSize.*batching window|batch size above 10/,
     );
     expect(from({ backupBatchSize: '11', backupBatchWindowSeconds: '1' }).backupBatchSize).toBe(11);
+  });
+
+  it.each([
+    [
+      'a noncurrent-version expiry inside the Object Lock',
+      { backupObjectLockDays: '120' },
+      'backupNoncurrentExpirationDays',
+      /must be >= backupObjectLockDays \(120\)/,
+    ],
+    [
+      'extractorNetwork=private-endpoints (no route to Coinbase)',
+      { extractorNetwork: 'private-endpoints' },
+      'extractorNetwork',
+      /no route to Coinbase[\s\S]*private-nat/,
+    ],
+    [
+      'a replica account without the source account',
+      { backupReplicaAccount: '222233334444' },
+      'backupReplicaAccount',
+      /needs the `account` context/,
+    ],
+    [
+      'a replica in the same region and account',
+      { region: 'us-east-1', backupReplicaRegion: 'us-east-1' },
+      'backupReplicaRegion',
+      /another region or another account/,
+    ],
+    [
+      'a replica in the same account (given twice) and region',
+      { account: '111122223333', backupReplicaAccount: '111122223333' },
+      'backupReplicaAccount',
+      /another region or another account/,
+    ],
+  ])('refuses %s, naming the key', (_case, context, key, message) => {
+    const error = catchError(() => from(context), InfraConfigError);
+    expect(error.issues.map((i) => i.key)).toEqual([key]);
+    expect(error.message).toMatch(message);
+  });
+
+  it('says a refused default was left unset rather than printing undefined', () => {
+    const error = catchError(() => from({ backupObjectLockDays: '120' }), InfraConfigError);
+    expect(error.message).toContain(
+      '-c backupNoncurrentExpirationDays=(unset, its default): must be >= backupObjectLockDays',
+    );
+  });
+
+  it('accepts a replica in another region, or in another account of the same region', () => {
+    expect(from({ backupReplicaRegion: 'eu-west-1' }).backupReplicaRegion).toBe('eu-west-1');
+    expect(from({ account: '111122223333', backupReplicaAccount: '222233334444' }).backupReplicaAccount).toBe(
+      '222233334444',
+    );
+    expect(from({ backupObjectLockDays: '30', backupNoncurrentExpirationDays: '30' }).backupObjectLockDays).toBe(30);
   });
 
   it('sizes the queue visibility as 6 x timeout + batching window', () => {

@@ -8,6 +8,8 @@ export const LOG_RETENTION_DAYS = [
 
 // `cdk -c key=value` hands every value over as a string; cdk.json hands over JSON types. Accept both.
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const accountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as "us-east-1"');
 
 /**
  * Every CDK context key the app reads, with its default. One schema, validated once in `readInfraConfig`; the README
@@ -15,14 +17,8 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
  */
 export const InfraContextSchema = z
   .object({
-    account: z
-      .string()
-      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
-      .optional(),
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as "us-east-1"')
-      .optional(),
+    account: accountId.optional(),
+    region: region.optional(),
     namePrefix: z
       .string()
       .regex(
@@ -42,6 +38,16 @@ export const InfraContextSchema = z
     rawTransitionDays: int(30, 36_500).default(30),
     backupTransitionDays: int(1, 36_500).default(90),
     backupNoncurrentExpirationDays: int(1, 36_500).default(90),
+    // S3 Object Lock on the backup bucket: every version is kept this long from its creation. Governance lets a
+    // principal with s3:BypassGovernanceRetention delete early (a mistake can be undone); compliance lets no one.
+    backupObjectLockDays: int(1, 36_500).default(90),
+    backupObjectLockMode: z.enum(['governance', 'compliance']).default('governance'),
+    // A replica of the backup bucket in another region and/or account (BackupReplicaStack); unset: none.
+    backupReplicaRegion: region.optional(),
+    backupReplicaAccount: accountId.optional(),
+    // Concurrent invocations the SQS event source may start (Lambda allows 2-1000): bounds S3 request bursts after
+    // an outage, and leaves the account's concurrency to other functions.
+    backupMaxConcurrency: int(2, 1000).default(5),
     athenaResultsExpirationDays: int(1, 3650).default(7),
     // Athena's minimum cutoff is 10 MB.
     athenaBytesScannedCutoffMb: int(10, 1_000_000).default(1024),
@@ -54,13 +60,54 @@ export const InfraContextSchema = z
     extractorDesiredCount: int(0, 1).default(1),
     // the extractor's cheaper shapes (docs/cost.md): Fargate Spot, and the network path out
     extractorCapacity: z.enum(['fargate', 'fargate-spot']).default('fargate'),
-    extractorNetwork: z.enum(['public-ip', 'private-endpoints', 'private-nat']).default('public-ip'),
+    // public-ip (cheapest: one public IPv4 address) or private-nat (no public IP: a NAT gateway, ~9x the address).
+    // `private-endpoints` (VPC endpoints only) used to exist: Coinbase is on the public internet, so it cannot work.
+    extractorNetwork: z
+      .enum(['public-ip', 'private-nat', 'private-endpoints'])
+      .refine((n) => n !== 'private-endpoints', {
+        message:
+          'private-endpoints has no route to Coinbase (a public API): every tick would be recorded as missed. ' +
+          'Use public-ip (the task gets a public IPv4 address, inbound closed) or private-nat (no public IP, a NAT gateway)',
+      })
+      .transform((n) => n as 'public-ip' | 'private-nat')
+      .default('public-ip'),
+    // Where the alarms' SNS topic sends email (the subscription must be confirmed from the first mail); unset: the
+    // topic has no subscriber, subscribe one yourself (docs/operations.md).
+    alarmEmail: z.email('expected an email address').optional(),
     projectionStart: z
       .string()
       .regex(/^\d{4}\/\d{2}\/\d{2}\/\d{2}$/, 'expected yyyy/MM/dd/HH, e.g. "2026/01/01/00"')
       .default('2026/01/01/00'),
   })
   .superRefine((c, ctx) => {
+    // Lifecycle counts noncurrent days from when a version was overwritten, the lock from when it was written: with
+    // at least as many days, the expiry never comes due while the version is still locked.
+    if (c.backupNoncurrentExpirationDays < c.backupObjectLockDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backupNoncurrentExpirationDays'],
+        message: `must be >= backupObjectLockDays (${c.backupObjectLockDays}): an expiry inside the lock would undercut it`,
+      });
+    }
+    if (c.backupReplicaAccount !== undefined && c.account === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backupReplicaAccount'],
+        message: "needs the `account` context too: the replica bucket's policy names the source account's role",
+      });
+    }
+    const replica = c.backupReplicaRegion !== undefined || c.backupReplicaAccount !== undefined;
+    if (
+      replica &&
+      (c.backupReplicaAccount ?? c.account) === c.account &&
+      (c.backupReplicaRegion ?? c.region) === c.region
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.backupReplicaRegion !== undefined ? 'backupReplicaRegion' : 'backupReplicaAccount'],
+        message: 'the replica must be in another region or another account than the backup bucket',
+      });
+    }
     // Lambda rejects a batch size above 10 for SQS unless a batching window is set.
     if (c.backupBatchSize > 10 && c.backupBatchWindowSeconds < 1) {
       ctx.addIssue({

@@ -24,7 +24,7 @@ const all = () =>
 describe('least privilege across every stack', () => {
   it('finds the policies it checks (a sanity check on the walker itself)', () => {
     const stacks = new Set(all().map((s) => s.stack));
-    expect([...stacks].sort()).toEqual(['backup', 'compactor', 'data', 'extractor', 'query']);
+    expect([...stacks].sort()).toEqual(['backup', 'compactor', 'data', 'extractor', 'ops', 'query']);
     expect(all().length).toBeGreaterThan(15);
   });
 

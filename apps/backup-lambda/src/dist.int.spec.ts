@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { s3NotificationBody, s3TestEventBody, sqsEvent, sqsRecordFactory } from './__fixtures__/event.factories';
 import { createMotoPipeline, motoClients, uniqueName } from './__fixtures__/moto-pipeline';
 
@@ -36,12 +36,9 @@ async function exists(bucket: string, key: string): Promise<boolean> {
   );
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Until `check` holds: the 60 s only catch a hang (a loaded machine is slow, never wrong). */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  await vi.waitFor(async () => expect(await check()).toBe(true), { timeout: 60_000, interval: 100 });
 }
 
 function start(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {

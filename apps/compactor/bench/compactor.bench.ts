@@ -19,7 +19,7 @@ const RAW = 'btc-etl-raw';
 const SILVER = 'btc-etl-silver';
 const records = Number(process.env.BENCH_RECORDS ?? 1_800_000);
 const rate = 500;
-const HEAP = '--max-old-space-size=256';
+const HEAP = process.env.BENCH_HEAP ?? '--max-old-space-size=256';
 const hourStart = Date.UTC(2026, 10, 27, 19);
 
 /** mulberry32: seeded, so every run compacts the same bytes. */

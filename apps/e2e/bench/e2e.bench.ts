@@ -1,6 +1,6 @@
 // `npx nx run e2e:bench`: end-to-end freshness (tick due time -> object in raw, -> object in backup; p50, p99) on
 // moto and on the local stores, against a same-run baseline (one PutObject per second straight into raw on moto: the
-// S3 -> SQS -> backup hop alone). Also measures the counts the cost model needs and writes docs/cost.md.
+// S3 -> SQS -> backup hop alone). Also measures the counts the cost model needs and writes docs/cost-data-path.md.
 // Rewrites only the e2e section of docs/benchmarks.md (and the intro at its top). Numbers, never assertions.
 import { PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { decodeNdjson, type PriceTick } from '@btc-etl/price-schema';
@@ -20,7 +20,7 @@ import { filesUnder } from '../src/harness/local-files';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const BASELINE_OBJECTS = 15;
 const BENCH_DOC = join(WORKSPACE_ROOT, 'docs/benchmarks.md');
-const COST_DOC = join(WORKSPACE_ROOT, 'docs/cost.md');
+const COST_DOC = join(WORKSPACE_ROOT, 'docs/cost-data-path.md'); // docs/cost.md is the whole bill (infra:cost)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] ??
@@ -273,7 +273,7 @@ function withIntro(doc: string, machine: string): string {
     '',
     '- Reproduce all: `npm run bench` (= `nx run-many -t bench --parallel=1`: the targets build what they need first).',
     '- One project: `npx nx run extractor:bench`, `npx nx run backup-lambda:bench`, `npx nx run query:bench`,',
-    '  `npx nx run e2e:bench` (the e2e bench also regenerates docs/cost.md).',
+    '  `npx nx run e2e:bench` (the e2e bench also regenerates docs/cost-data-path.md).',
     `- Machine of the runs below: ${machine}, shared with other engineers' builds and tests (each section notes its load).`,
     '  moto 5.2.1 stands in for AWS; nothing here measured real AWS latency.',
     '<!-- bench:intro:end -->',
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
       "moto's Firehose writes one object per PutRecordBatch call, with no buffering: on AWS, add the delivery stream's buffer",
       'interval (infra default 60 s; objects appear up to that long after their oldest record) to due -> raw and due -> backup.',
       "The extractor's own share is its flush window (FIREHOSE_MAX_LATENCY_MS, 1 s); the backup hop adds what the baseline shows.",
-      `Cost model inputs measured by the same run are in docs/cost.md (${m.measured.firehoseRecords} Firehose records in ${m.measured.putRecordBatchCalls} calls, ${m.measured.bytesPerTick.toFixed(1)} bytes per tick, handler ${m.measured.handlerMsPerInvocation.toFixed(1)} ms per one-message invocation).`,
+      `Cost model inputs measured by the same run are in docs/cost-data-path.md (${m.measured.firehoseRecords} Firehose records in ${m.measured.putRecordBatchCalls} calls, ${m.measured.bytesPerTick.toFixed(1)} bytes per tick, handler ${m.measured.handlerMsPerInvocation.toFixed(1)} ms per one-message invocation).`,
     ].join('\n');
     const doc = existsSync(BENCH_DOC) ? readFileSync(BENCH_DOC, 'utf8') : '# Benchmarks\n';
     writeFileSync(BENCH_DOC, withIntro(replaceSection(doc, 'e2e', section), machine));

@@ -204,7 +204,7 @@ describe('bad input to every entry point: a clear error naming what is wrong, ex
       expect(h.backupRunner?.child.exitCode).toBeNull();
 
       const buckets = (await h.stack.s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name).sort();
-      expect(buckets).toEqual([h.stack.backupBucket, h.stack.rawBucket].sort());
+      expect(buckets).toEqual([h.stack.backupBucket, h.stack.rawBucket, h.stack.silverBucket].sort());
       const backupAfter = await listObjects(h.stack.s3, h.stack.backupBucket);
       expect(backupAfter).toEqual(backupBefore);
       expect(await listObjects(h.stack.s3, h.stack.rawBucket)).toEqual(raw);

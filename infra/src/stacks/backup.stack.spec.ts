@@ -11,6 +11,7 @@ beforeAll(() => {
     backupBatchSize: '50',
     backupBatchWindowSeconds: '10',
     backupTimeoutSeconds: '30',
+    backupMaxConcurrency: '3',
     logRetentionDays: '7',
   });
 });
@@ -31,16 +32,25 @@ describe('BackupStack', () => {
       Handler: 'index.handler',
       Timeout: 30,
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^LogGroup') } },
-      Environment: { Variables: { BACKUP_BUCKET: Match.anyValue(), POWERTOOLS_SERVICE_NAME: 'backup-lambda' } },
     });
-    const fn = Object.values(backup().findResources('AWS::Lambda::Function'))[0]?.Properties;
-    expect(importsFromData(fn.Environment.Variables.BACKUP_BUCKET, 'BackupBucket')).toBe(true);
     // The code is the zip from dist/apps/backup-lambda, staged byte for byte (CDK neither rebuilds nor re-zips it).
     const files = Object.values(infra.assetManifest(infra.stacks.backup.stackName).files);
     const code = files.find((f) => f.displayName === 'Function/Code');
     expect(code?.source.packaging).toBe('file');
     const staged = readFileSync(join(infra.outdir, code?.source.path ?? 'missing'));
     expect(staged.equals(readFileSync(workspaceAssets().backupLambdaZip))).toBe(true);
+  });
+
+  it('names both buckets and the account that must own them (RAW_BUCKET scopes events, EXPECTED_BUCKET_OWNER every call)', () => {
+    const fn = Object.values(backup().findResources('AWS::Lambda::Function'))[0]?.Properties;
+    const env = fn.Environment.Variables;
+    expect(Object.keys(env).sort()).toEqual(
+      ['BACKUP_BUCKET', 'EXPECTED_BUCKET_OWNER', 'POWERTOOLS_SERVICE_NAME', 'RAW_BUCKET'].sort(),
+    );
+    expect(importsFromData(env.BACKUP_BUCKET, 'BackupBucket')).toBe(true);
+    expect(importsFromData(env.RAW_BUCKET, 'RawBucket')).toBe(true);
+    expect(env.EXPECTED_BUCKET_OWNER).toEqual({ Ref: 'AWS::AccountId' });
+    expect(env.POWERTOOLS_SERVICE_NAME).toBe('backup-lambda');
   });
 
   it('keeps its logs in its own log group with the configured retention', () => {
@@ -50,11 +60,12 @@ describe('BackupStack', () => {
     });
   });
 
-  it('consumes the raw-objects queue in batches with a window and reports per-message failures', () => {
+  it('consumes the raw-objects queue in batches with a window, at most backupMaxConcurrency at once, reporting per-message failures', () => {
     backup().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 50,
       MaximumBatchingWindowInSeconds: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 3 },
     });
     const mapping = Object.values(backup().findResources('AWS::Lambda::EventSourceMapping'))[0]?.Properties;
     expect(importsFromData(mapping.EventSourceArn, 'RawObjectsQueue')).toBe(true);
@@ -77,6 +88,8 @@ describe('BackupStack', () => {
     const write = byActions['s3:PutObject,s3:AbortMultipartUpload,s3:GetObject'];
     expect(importsFromData(write, 'BackupBucket')).toBe(true);
     expect(importsFromData(write, 'RawBucket')).toBe(false);
+    // The copy into the Object Lock bucket takes its default retention: no retention or legal-hold rights at all.
+    expect(JSON.stringify(statements)).not.toMatch(/Retention|LegalHold|BypassGovernance/);
     expect(
       importsFromData(
         byActions[

@@ -1,5 +1,5 @@
 import { RAW_PREFIX } from '@btc-etl/s3-keys';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,6 +8,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { InfraConfig } from '../infra.config';
+import { pipelineNames } from '../pipeline-names';
 
 export interface BackupStackProps extends StackProps {
   config: InfraConfig;
@@ -29,7 +30,7 @@ export class BackupStack extends Stack {
   constructor(scope: Construct, id: string, props: BackupStackProps) {
     super(scope, id, props);
     const { config, rawBucket, backupBucket, queue } = props;
-    const functionName = `${config.namePrefix}-backup`;
+    const functionName = pipelineNames(config.namePrefix).backupFunction;
 
     // The log group is created here (not by Lambda on first write) so its retention is set and it goes with the stack.
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -63,6 +64,8 @@ export class BackupStack extends Stack {
         sid: 'WriteBackup',
         // PutObject covers CopyObject and the multipart copy calls; Abort cleans up a failed multipart copy.
         // GetObject is HeadObject: the idempotence check reads the backup's ETag and size before copying.
+        // No s3:PutObjectRetention: the copy takes the bucket's default Object Lock retention and sends no
+        // x-amz-object-lock-* header (it only needs Content-MD5 or a checksum, which PutObject allows).
         actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
         resources: [backupBucket.arnForObjects(`${RAW_PREFIX}*`)],
       }),
@@ -92,6 +95,10 @@ export class BackupStack extends Stack {
       environment: {
         // BACKUP_PREFIX stays unset (""): backups keep the raw key, which the WriteBackup statement relies on.
         BACKUP_BUCKET: backupBucket.bucketName,
+        // the handler refuses events of any other bucket (defence in depth behind IAM)
+        RAW_BUCKET: rawBucket.bucketName,
+        // every S3 call names the owner it expects: a bucket recreated under someone else's account answers 403
+        EXPECTED_BUCKET_OWNER: Aws.ACCOUNT_ID,
         POWERTOOLS_SERVICE_NAME: 'backup-lambda',
       },
     });
@@ -103,6 +110,8 @@ export class BackupStack extends Stack {
           config.backupBatchWindowSeconds > 0 ? Duration.seconds(config.backupBatchWindowSeconds) : undefined,
         // Only the failed messages return to the queue (and, after 5 receives, to the DLQ).
         reportBatchItemFailures: true,
+        // A backlog (after an outage, a reconcile) drains at this many invocations at once instead of scaling out.
+        maxConcurrency: config.backupMaxConcurrency,
       }),
     );
 

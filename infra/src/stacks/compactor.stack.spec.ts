@@ -1,3 +1,4 @@
+import { catchError } from '@btc-etl/testing';
 import { SILVER_COLUMNS } from '@btc-etl/price-schema';
 import { Match } from 'aws-cdk-lib/assertions';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -5,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceAssets } from '../assets';
+import { InfraConfigError } from '../infra.errors';
 import { policyStatements, synthInfra, type SynthesizedInfra } from '../test/synth-infra';
 import { readCompactorContext, silverNamedQueries } from './compactor.stack';
 
@@ -130,6 +132,12 @@ describe('CompactorStack', () => {
     [{ products: 'btc' }, 'products'],
     [{ compactIntervalMinutes: '0' }, 'compactIntervalMinutes'],
   ])('refuses bad context %j naming the key', (context, key) => {
-    expect(() => readCompactorContext((k) => (context as Record<string, unknown>)[k])).toThrow(key);
+    const error = catchError(
+      () => readCompactorContext((k) => (context as Record<string, unknown>)[k]),
+      // an InfraConfigError, so the CDK entry point prints the message and exits 2 instead of a stack trace
+      InfraConfigError,
+    );
+    expect(error.issues.map((i) => i.key)).toEqual([key]);
+    expect(error.message).toContain(`-c ${key}=`);
   });
 });

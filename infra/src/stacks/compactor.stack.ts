@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { InfraConfig } from '../infra.config';
+import { InfraConfigError } from '../infra.errors';
 
 export const SILVER_TABLE_NAME = 'silver_ticks';
 
@@ -37,8 +38,13 @@ export function readCompactorContext(get: (key: string) => unknown): CompactorCo
   );
   const parsed = CompactorContextSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`CDK context ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    // An InfraConfigError, like every other context key: main.ts prints it alone and exits 2 (no stack trace).
+    throw new InfraConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '');
+        return { key, value: raw[key], message: issue.message };
+      }),
+    );
   }
   return parsed.data;
 }

@@ -11,6 +11,8 @@ const context = {
   rawTransitionDays: '45',
   backupTransitionDays: '120',
   backupNoncurrentExpirationDays: '60',
+  backupObjectLockDays: '45',
+  backupObjectLockMode: 'compliance',
   athenaResultsExpirationDays: '3',
   athenaBytesScannedCutoffMb: '512',
   backupTimeoutSeconds: '40',
@@ -19,10 +21,15 @@ const context = {
 };
 
 let infra: SynthesizedInfra;
+let defaults: SynthesizedInfra;
 beforeAll(() => {
   infra = synthInfra(context);
+  defaults = synthInfra();
 });
-afterAll(() => infra.cleanup());
+afterAll(() => {
+  infra.cleanup();
+  defaults.cleanup();
+});
 const data = () => infra.templates.data;
 
 const bucketLogicalId = (name: string) => {
@@ -87,6 +94,30 @@ describe('DataStack buckets', () => {
     expect(versioned('raw')).toBeUndefined();
   });
 
+  it('locks every backup version for the configured days and mode (S3 Object Lock), and only the backup bucket', () => {
+    const props = (name: string) => data().toJSON().Resources[bucketLogicalId(name)].Properties;
+    expect(props('backup').ObjectLockEnabled).toBe(true);
+    expect(props('backup').ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 45 } },
+    });
+    // the lock needs versioning; the noncurrent expiry (60 days) comes due only after it (45 days)
+    expect(props('backup').VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    for (const name of ['raw', 'athena-results']) expect(props(name).ObjectLockConfiguration).toBeUndefined();
+  });
+
+  it('locks in governance mode for 90 days by default, with the noncurrent expiry no earlier', () => {
+    expect(defaults.templates.data.toJSON().Resources.BackupBucket26B8E51C.Properties).toMatchObject({
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 90 } } },
+      LifecycleConfiguration: {
+        Rules: [expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 90 } })],
+      },
+    });
+    // no replica unless asked for
+    expect(defaults.stacks.backupReplica).toBeUndefined();
+    defaults.templates.data.resourceCountIs('AWS::IAM::Role', 1);
+  });
+
   it('moves raw and backup objects to cheaper storage after the configured ages and expires query results', () => {
     const rules = (name: string) =>
       data().toJSON().Resources[bucketLogicalId(name)].Properties.LifecycleConfiguration.Rules as Record<
@@ -106,6 +137,34 @@ describe('DataStack buckets', () => {
       }),
     ]);
     expect(rules('athena-results')).toEqual([expect.objectContaining({ ExpirationInDays: 3 })]);
+  });
+});
+
+describe('DataStack constructs', () => {
+  // The logical ids before the DataStack was split into constructs (issue 12): a named resource whose id changes
+  // is replaced, and the replacement fails on a stack deployed before the split (its name is taken).
+  it.each([
+    ['AWS::S3::Bucket', ['RawBucket0C3EE094', 'BackupBucket26B8E51C', 'AthenaResultsBucket879938FA']],
+    [
+      'AWS::S3::BucketPolicy',
+      ['RawBucketPolicy61C50A52', 'BackupBucketPolicy8C403F71', 'AthenaResultsBucketPolicyD63DEF63'],
+    ],
+    ['AWS::SQS::Queue', ['RawObjectsDeadLetterQueue46FB4AD4', 'RawObjectsQueueA23F03D5']],
+    ['AWS::SQS::QueuePolicy', ['RawObjectsDeadLetterQueuePolicy5FEFA680', 'RawObjectsQueuePolicy589B6E8A']],
+    ['AWS::KinesisFirehose::DeliveryStream', ['DeliveryStream']],
+    ['AWS::Logs::LogGroup', ['FirehoseLogGroup1B45149B']],
+    ['AWS::IAM::Role', ['FirehoseRoleAA67C190']],
+    ['AWS::IAM::Policy', ['FirehosePolicy3A3B2DF8']],
+    ['AWS::Glue::Database', ['Database']],
+    ['AWS::Glue::Table', ['RawTable', 'BackupTable']],
+    ['AWS::Athena::WorkGroup', ['WorkGroup']],
+  ])('keeps the logical ids of every %s deployed before the split', (type, ids) => {
+    expect(Object.keys(data().findResources(type)).sort()).toEqual([...ids].sort());
+  });
+
+  it("uses the L2 DeliveryStream without its unused CIDR mapping (CloudFormation's W7001)", () => {
+    expect(infra.stacks.data.deliveryStream.deliveryStream.deliveryStreamName).toBeDefined();
+    expect(data().toJSON().Mappings).toBeUndefined();
   });
 });
 
@@ -143,7 +202,10 @@ describe('DataStack Firehose', () => {
     const objectArns = JSON.stringify(statements[1].Resource);
     expect(objectArns).toContain('/raw/*');
     expect(objectArns).toContain('/errors/*');
-    expect(JSON.stringify(statements[2].Resource)).toMatch(/:log-stream:",\{"Ref":"FirehoseLogStream[0-9A-F]+"\}/);
+    // the streams of its own log group only (the L2 creates and names the stream)
+    expect(JSON.stringify(statements[2].Resource)).toMatch(
+      /:log-group:",\{"Ref":"FirehoseLogGroup[0-9A-F]+"\},":log-stream:\*"/,
+    );
     // The stream is created only after its role may write, or Firehose's creation check fails.
     const stream = Object.values(data().findResources('AWS::KinesisFirehose::DeliveryStream'))[0];
     expect(stream?.DependsOn).toEqual(expect.arrayContaining(Object.keys(policies)));

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { InfraAssets } from '../assets';
 import type { InfraConfig } from '../infra.config';
+import { pipelineNames } from '../pipeline-names';
 
 export interface ExtractorStackProps extends StackProps {
   config: InfraConfig;
@@ -44,8 +45,9 @@ export const EXTRACTOR_LOCK_WAIT_S = 60;
  * - One writer, always: desired count 0 or 1, and deployments stop the old task before starting the new one
  *   (`minHealthyPercent: 0`, `maxHealthyPercent: 100`); the app's lease on the spool refuses any second writer.
  * - A crash restarts the container in place (ECS restart policy), a stop drains within the stop timeout.
- * - Context `extractorCapacity` (`fargate` | `fargate-spot`) and `extractorNetwork` (`public-ip` |
- *   `private-endpoints` | `private-nat`) choose the cheaper shapes docs/cost.md compares.
+ * - Context `extractorCapacity` (`fargate` | `fargate-spot`) and `extractorNetwork` (`public-ip` | `private-nat`)
+ *   choose the shapes docs/cost.md compares; the cheapest safe one is `extractorCapacity=fargate-spot` with the
+ *   default `public-ip`.
  * The image is built from apps/extractor's Dockerfile by `cdk deploy` (synthesis only stages the build context).
  */
 export class ExtractorStack extends Stack {
@@ -56,25 +58,19 @@ export class ExtractorStack extends Stack {
   constructor(scope: Construct, id: string, props: ExtractorStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const name = `${config.namePrefix}-extractor`;
+    const { extractorCluster, extractorService: name } = pipelineNames(config.namePrefix);
     const network = config.extractorNetwork;
     const publicIp = network === 'public-ip';
 
-    const taskSubnetType = publicIp
-      ? ec2.SubnetType.PUBLIC
-      : network === 'private-nat'
-        ? ec2.SubnetType.PRIVATE_WITH_EGRESS
-        : ec2.SubnetType.PRIVATE_ISOLATED;
+    // public-ip: no NAT, the task's own public IPv4 address (the security group lets nothing in). private-nat: the
+    // task in a private subnet behind one NAT gateway, not one per AZ (one task; an AZ outage stops polling either
+    // way, and the gap shows in `gaps` and is backfilled). No VPC-endpoints-only shape: Coinbase is on the internet.
+    const taskSubnetType = publicIp ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS;
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
-      // public-ip: no NAT, the task's own public IPv4 address. private-nat: one NAT gateway, not one per AZ (one
-      // task; an AZ outage stops polling either way, and the gap shows in `gaps` and is backfilled).
-      // private-endpoints: no route out at all, only VPC endpoints.
       natGateways: network === 'private-nat' ? 1 : 0,
       subnetConfiguration: [
-        ...(network === 'private-endpoints'
-          ? []
-          : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }]),
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         ...(publicIp ? [] : [{ name: 'private', subnetType: taskSubnetType, cidrMask: 24 }]),
       ],
       // Nothing is placed in the default security group; restricting it would add a custom-resource Lambda.
@@ -88,32 +84,6 @@ export class ExtractorStack extends Stack {
       allowAllOutbound: false,
     });
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS out');
-
-    if (network === 'private-endpoints') {
-      // Every AWS API the task and its agent call, privately. S3 is a (free) gateway endpoint: ECR serves image
-      // layers from S3. NOTE: no route to the internet, so not to Coinbase either (see the warning below).
-      vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [taskSubnets] });
-      const endpointSg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
-        vpc,
-        description: 'extractor VPC endpoints: HTTPS from the extractor task only',
-        allowAllOutbound: false,
-      });
-      endpointSg.addIngressRule(securityGroup, ec2.Port.tcp(443), 'HTTPS from the extractor task');
-      for (const [id, service] of [
-        ['EcrApiEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR],
-        ['EcrDockerEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
-        ['LogsEndpoint', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
-        ['FirehoseEndpoint', ec2.InterfaceVpcEndpointAwsService.KINESIS_FIREHOSE],
-      ] as const) {
-        vpc.addInterfaceEndpoint(id, { service, subnets: taskSubnets, securityGroups: [endpointSg], open: false });
-      }
-      Annotations.of(this).addWarningV2(
-        'btc-etl:extractor-no-internet',
-        'extractorNetwork=private-endpoints reaches AWS privately but has no route to Coinbase (a public API): the ' +
-          'extractor records every tick as missed (network). Use private-nat (or public-ip) unless the source is ' +
-          'reachable inside the VPC.',
-      );
-    }
 
     // The spool's home: it outlives the task, so "spooled ticks are replayed at the next start" holds on AWS.
     this.fileSystem = new efs.FileSystem(this, 'SpoolFileSystem', {
@@ -150,7 +120,7 @@ export class ExtractorStack extends Stack {
 
     const cluster = new ecs.Cluster(this, 'Cluster', {
       vpc,
-      clusterName: name,
+      clusterName: extractorCluster,
       enableFargateCapacityProviders: config.extractorCapacity === 'fargate-spot',
     });
 

@@ -11,7 +11,15 @@ export interface SynthesizedInfra {
   stacks: InfraStacks;
   assembly: CloudAssembly;
   outdir: string;
-  templates: { data: Template; backup: Template; extractor: Template; query: Template; compactor: Template };
+  templates: {
+    data: Template;
+    backup: Template;
+    extractor: Template;
+    query: Template;
+    compactor: Template;
+    ops: Template;
+    backupReplica?: Template;
+  };
   /** The stack's asset manifest (`<stack>.assets.json`): what `cdk deploy` would upload or build. */
   assetManifest(stackName: string): AssetManifest;
   /** Delete the cloud assembly (call in `afterAll`). */
@@ -27,14 +35,29 @@ export interface AssetManifest {
 }
 
 /**
- * Synthesize the whole app once (call it in `beforeAll`/module scope, once per test file): the same `buildInfra`
- * as `cdk synth`, with the workspace's real build outputs unless `assets` says otherwise.
+ * One synthesis per context for the whole test run: infra's vitest config shares the module graph between files
+ * (`isolate: false`), so the files that synthesize the same context with the workspace's assets (the default context
+ * is used by several) get the same app. Treat it as read-only; its folder goes with the run's (synth.global-setup.ts).
  */
-export function synthInfra(
-  context: Record<string, unknown> = {},
-  assets: InfraAssets = workspaceAssets(),
-): SynthesizedInfra {
-  const outdir = mkdtempSync(join(tmpdir(), 'infra-synth-'));
+const shared = new Map<string, SynthesizedInfra>();
+
+/**
+ * Synthesize the whole app once (call it in `beforeAll`/module scope, once per test file): the same `buildInfra`
+ * as `cdk synth`, with the workspace's real build outputs unless `assets` says otherwise. Without `assets`, a context
+ * already synthesized in this run is not synthesized again (and `cleanup` leaves it for the next file).
+ */
+export function synthInfra(context: Record<string, unknown> = {}, assets?: InfraAssets): SynthesizedInfra {
+  if (assets) return synthesize(context, assets);
+  const key = JSON.stringify(context);
+  const found = shared.get(key);
+  if (found) return found;
+  const infra = synthesize(context, workspaceAssets());
+  shared.set(key, { ...infra, cleanup: () => undefined });
+  return shared.get(key) as SynthesizedInfra;
+}
+
+function synthesize(context: Record<string, unknown>, assets: InfraAssets): SynthesizedInfra {
+  const outdir = mkdtempSync(join(process.env.INFRA_SYNTH_DIR ?? tmpdir(), 'infra-synth-'));
   // cdk.json's context first (feature flags, defaults), as `cdk synth` applies it; the test's own keys win.
   const cdkJson = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'infra/cdk.json'), 'utf8')) as {
     context?: Record<string, unknown>;
@@ -54,6 +77,8 @@ export function synthInfra(
       extractor: template(stacks.extractor.stackName),
       query: template(stacks.query.stackName),
       compactor: template(stacks.compactor.stackName),
+      ops: template(stacks.ops.stackName),
+      ...(stacks.backupReplica ? { backupReplica: template(stacks.backupReplica.stackName) } : {}),
     },
     assetManifest: (stackName) =>
       JSON.parse(readFileSync(join(outdir, `${stackName}.assets.json`), 'utf8')) as AssetManifest,

@@ -22,6 +22,8 @@ export {
 export { LocalObjectStore, type LocalObjectStoreOptions } from './local.object-store';
 export { S3ObjectStore, type S3ObjectStoreOptions } from './s3.object-store';
 export { createObjectStore, type ObjectStoreConfig } from './object-store.factory';
+/** The order every listing comes in (UTF-8 bytes, as S3 sorts): for merging two listings. */
+export { compareKeys } from './object-store.shared';
 export {
   DEFAULT_COPY_CONCURRENCY,
   DEFAULT_MULTIPART_COPY_THRESHOLD,

@@ -233,8 +233,18 @@ function schemaElement(column: SilverColumn) {
 /** A hyparquet-writer Writer that hands out each finished row group's bytes, so a file never sits in one buffer. */
 class ChunkWriter extends ByteWriter {
   readonly chunks: Uint8Array[] = [];
+  constructor(
+    initialSize: number,
+    private readonly onChunk?: (chunk: Uint8Array) => void,
+  ) {
+    super(initialSize);
+  }
   flush(): void {
-    if (this.index > 0) this.chunks.push(new Uint8Array(this.buffer, 0, this.index).slice());
+    if (this.index > 0) {
+      const chunk = new Uint8Array(this.buffer, 0, this.index).slice();
+      if (this.onChunk) this.onChunk(chunk);
+      else this.chunks.push(chunk);
+    }
     this.index = 0;
   }
   override finish(): void {
@@ -255,6 +265,11 @@ export interface SilverEncoderOptions {
   /** Every record written must be of this product (the partition's). */
   productId: string;
   createdBy?: string;
+  /**
+   * Handed each finished piece of the file, in order (after every row group, and the footer at `finish`), instead
+   * of keeping them: a writer streaming to disk then holds one row group at most. `finish` returns [] then.
+   */
+  onChunk?: (chunk: Uint8Array) => void;
 }
 
 /**
@@ -267,7 +282,7 @@ export interface SilverEncoderOptions {
  * const chunks = encoder.finish();
  */
 export class SilverParquetEncoder {
-  readonly #writer = new ChunkWriter(1 << 20);
+  readonly #writer: ChunkWriter;
   readonly #parquet: ParquetWriter;
   readonly #productId: string;
   #last: { micros: bigint; id: string } | undefined;
@@ -276,6 +291,7 @@ export class SilverParquetEncoder {
 
   constructor(options: SilverEncoderOptions) {
     this.#productId = options.productId;
+    this.#writer = new ChunkWriter(1 << 20, options.onChunk);
     const schema = [
       { name: 'root', num_children: SILVER_COLUMNS.length },
       ...SILVER_COLUMNS.map(schemaElement),
@@ -379,7 +395,7 @@ export class SilverParquetEncoder {
     this.#rows += n;
   }
 
-  /** Write the footer; returns the whole file in chunks (concatenate them, or stream them out). */
+  /** Write the footer; returns the whole file in chunks (concatenate them, or stream them out), or [] with onChunk. */
   finish(): Uint8Array[] {
     // Old readers know DECIMAL by converted_type only: add it now, and turn the decimal statistics (computed over the
     // bytes written) into the unscaled bigints the footer writer expects of a converted DECIMAL.

@@ -110,3 +110,22 @@ export class BackupMessageError extends DataError<{ messageId: string; failures:
     this.failures = failures;
   }
 }
+
+/** A listing that did not come in ascending key order: reconcile's merge would be wrong, so it stops instead. */
+export class ListingOrderError extends DataError<{ bucket: string; previousKey: string; key: string }> {
+  constructor(bucket: string, previousKey: string, key: string) {
+    super(
+      `listing of ${bucket} is not in ascending key order (${JSON.stringify(key)} came after ${JSON.stringify(previousKey)}): reconcile stopped`,
+      { bucket, previousKey, key },
+    );
+  }
+}
+
+/** A bad `--prefix`, `--from` or `--to` for reconcile; `flag` names it. The CLI exits 2 with the message. */
+export class ReconcileScopeError extends DataError<{ flag: string }> {
+  readonly flag: string;
+  constructor(flag: string, message: string, options?: ErrorOptions) {
+    super(message, { flag }, options);
+    this.flag = flag;
+  }
+}

@@ -1,13 +1,15 @@
 import { createObjectStore } from '@btc-etl/object-store';
-import { unsafePrefixReason } from '@btc-etl/s3-keys';
 import { parseArgs } from 'node:util';
 import { loadRunnerConfig, s3StoreOptions } from '../core/backup.config';
-import { BackupConfigError } from '../core/backup.errors';
+import { BackupConfigError, ReconcileScopeError } from '../core/backup.errors';
 import { createProgressBar } from './progress-bar';
 import { formatReconcileCounts, reconcile } from './reconcile';
+import { resolveScope } from './reconcile.scope';
 
-const USAGE = `usage: reconcile [--prefix raw/2026/11/] [--store local|s3] [--concurrency N] [--dry-run]
-  Copies what is missing or different from RAW_BUCKET to BACKUP_BUCKET (+ BACKUP_PREFIX) under the prefix.
+const USAGE = `usage: reconcile [--prefix raw/2026/11/ | --from ISO --to ISO] [--store local|s3] [--concurrency N] [--dry-run]
+  Copies what is missing or different from RAW_BUCKET to BACKUP_BUCKET (+ BACKUP_PREFIX) under the prefix, or under
+  the Firehose hour folders raw/YYYY/MM/dd/HH/ of [--from, --to) (arrival hours). Both listings are streamed in key
+  order, so memory does not grow with the bucket.
   env: RAW_BUCKET, BACKUP_BUCKET (both required with s3), BACKUP_PREFIX, OBJECT_STORE (local|s3), DATA_DIR (local), AWS_* (s3), EXPECTED_BUCKET_OWNER, S3_FORCE_PATH_STYLE, S3_TRUST_SERVER_CONDITIONS`;
 
 function fail(message: string): never {
@@ -20,7 +22,9 @@ async function main(): Promise<void> {
   try {
     args = parseArgs({
       options: {
-        prefix: { type: 'string', default: '' },
+        prefix: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
         store: { type: 'string' },
         concurrency: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
@@ -52,9 +56,13 @@ async function main(): Promise<void> {
       `invalid configuration: ${error.issues.map((i) => `${flags[i.variable] ?? i.variable}: ${i.message}`).join('; ')}`,
     );
   }
-  const prefix = args.prefix ?? '';
-  const unsafe = unsafePrefixReason(prefix);
-  if (unsafe) fail(`--prefix ${JSON.stringify(prefix)} can never name a safe object key (${unsafe})`);
+  let scope;
+  try {
+    scope = resolveScope({ prefix: args.prefix, from: args.from, to: args.to });
+  } catch (error) {
+    if (!(error instanceof ReconcileScopeError)) throw error;
+    fail(error.message);
+  }
 
   const store =
     config.objectStore === 'local'
@@ -67,7 +75,7 @@ async function main(): Promise<void> {
   const dryRun = args['dry-run'] ?? false;
   const report = await reconcile(store, {
     sourceBucket: config.rawBucket,
-    prefix,
+    prefixes: scope.prefixes,
     target: { backupBucket: config.backupBucket, backupPrefix: config.backupPrefix },
     concurrency: config.copyConcurrency,
     dryRun,
@@ -77,7 +85,7 @@ async function main(): Promise<void> {
   bar?.finish();
   for (const f of report.failures.slice(0, 20)) console.error(`failed: ${f.key}: ${f.error.message}`);
   console.log(
-    `reconcile ${where}${config.rawBucket}/${prefix} -> ${where}${config.backupBucket}/${config.backupPrefix}${prefix}${dryRun ? ' (dry run)' : ''}: ${formatReconcileCounts(report.counts, dryRun)}`,
+    `reconcile ${where}${config.rawBucket}/${scope.label} -> ${where}${config.backupBucket}/${config.backupPrefix}${scope.prefixes.length === 1 ? scope.label : '(same hours)'}${dryRun ? ' (dry run)' : ''}: ${formatReconcileCounts(report.counts, dryRun)}`,
   );
   if (report.counts.failed > 0) process.exitCode = 1;
 }

@@ -1,9 +1,17 @@
-import { createObjectStore, type ObjectStore } from '@btc-etl/object-store';
+import { createObjectStore, type ListOptions, type ListPage, type ObjectStore } from '@btc-etl/object-store';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatReconcileCounts, reconcile, type ReconcileOptions, type ReconcileProgress } from './reconcile';
+import { catchError } from '@btc-etl/testing';
+import { ListingOrderError } from '../core/backup.errors';
+import {
+  formatReconcileCounts,
+  MAX_FAILURES_KEPT,
+  reconcile,
+  type ReconcileOptions,
+  type ReconcileProgress,
+} from './reconcile';
 
 const RAW = 'btc-etl-raw';
 const BACKUP = 'btc-etl-backup';
@@ -12,7 +20,7 @@ let store: ObjectStore;
 
 const options = (extra: Partial<ReconcileOptions> = {}): ReconcileOptions => ({
   sourceBucket: RAW,
-  prefix: 'raw/2026/11/',
+  prefixes: ['raw/2026/11/'],
   target: { backupBucket: BACKUP, backupPrefix: '' },
   concurrency: 4,
   ...extra,
@@ -71,7 +79,7 @@ describe('reconcile', () => {
   it('honours BACKUP_PREFIX on the backup side', async () => {
     const { counts } = await reconcile(
       store,
-      options({ prefix: '', target: { backupBucket: BACKUP, backupPrefix: 'copy/' } }),
+      options({ prefixes: [''], target: { backupBucket: BACKUP, backupPrefix: 'copy/' } }),
     );
     expect(counts).toMatchObject({ scanned: 4, copied: 4, extraInBackup: 0 });
     expect(await store.head(BACKUP, 'copy/raw/2026/12/01/00/later.json')).toBeDefined();
@@ -84,6 +92,141 @@ describe('reconcile', () => {
   });
 
   it('lists an empty or absent prefix as nothing to do', async () => {
-    expect((await reconcile(store, options({ prefix: 'raw/1999/' }))).counts).toMatchObject({ scanned: 0, copied: 0 });
+    expect((await reconcile(store, options({ prefixes: ['raw/1999/'] }))).counts).toMatchObject({
+      scanned: 0,
+      copied: 0,
+    });
+  });
+
+  it('reconciles several prefixes in one run (the hour folders of a time range)', async () => {
+    const { counts } = await reconcile(store, options({ prefixes: ['raw/2026/11/27/19/', 'raw/2026/12/01/00/'] }));
+    expect(counts).toMatchObject({ scanned: 3, upToDate: 1, copied: 2, extraInBackup: 0 });
+    expect(await store.head(BACKUP, 'raw/2026/12/01/00/later.json')).toBeDefined();
+    expect(await store.head(BACKUP, 'raw/2026/11/28/00/changed.json')).toMatchObject({ size: 9 }); // not in scope
+  });
+});
+
+/**
+ * A store that serves generated listings page by page, never holding them, and records the order in which
+ * reconcile pulls entries from each side and how many copies run at once.
+ */
+function generatedStore(n: number, options: { missingEvery: number; extraEvery: number; failEvery?: number }) {
+  /** Every entry handed out, in order: which side and the index its key was made from. */
+  const pulls: { side: 'source' | 'backup'; index: number }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let copiesStartedBeforeListingEnded = 0;
+  let sourceListingDone = false;
+  const copied: string[] = [];
+  // both sides generated lazily, in key order (the keys sort like their indexes)
+  const keyOf = (i: number) => `raw/${String(i).padStart(8, '0')}`;
+  function* backupKeys(): Generator<string> {
+    for (let i = 0; i < n; i++) {
+      if (i % options.missingEvery !== 0) yield keyOf(i);
+      if (i % options.extraEvery === 0) yield `${keyOf(i)}-extra`;
+    }
+  }
+  function* sourceKeysGen(): Generator<string> {
+    for (let i = 0; i < n; i++) yield keyOf(i);
+  }
+  const info = (bucket: string, key: string) => ({
+    bucket,
+    key,
+    size: 1,
+    etag: 'e'.repeat(32),
+    lastModified: new Date(0),
+    metadata: {},
+  });
+  async function* listAll(bucket: string): AsyncGenerator<ReturnType<typeof info>> {
+    const side = bucket === RAW ? 'source' : 'backup';
+    for (const key of side === 'source' ? sourceKeysGen() : backupKeys()) {
+      pulls.push({ side, index: Number(key.slice(4, 12)) });
+      yield info(bucket, key);
+      await Promise.resolve();
+    }
+    if (side === 'source') sourceListingDone = true;
+  }
+  const fake = {
+    listAll,
+    async head(bucket: string, key: string) {
+      return bucket === RAW ? info(bucket, key) : undefined;
+    },
+    async copy(source: { key: string }) {
+      if (!sourceListingDone) copiesStartedBeforeListingEnded++;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      inFlight--;
+      const index = Number(source.key.slice(4));
+      if (options.failEvery && index % options.failEvery === 0) throw new Error(`copy of ${source.key} failed`);
+      copied.push(source.key);
+      return { etag: 'e'.repeat(32) };
+    },
+    list(_bucket: string, _options?: ListOptions): Promise<ListPage> {
+      throw new Error('not used');
+    },
+  } as unknown as ObjectStore;
+  return {
+    store: fake,
+    pulls,
+    copied,
+    stats: () => ({ maxInFlight, copiesStartedBeforeListingEnded }),
+  };
+}
+
+describe('reconcile streams both listings (many keys)', () => {
+  it('merges 20,000 keys: copies exactly the missing ones, counts the extras, and pulls both sides in step', async () => {
+    const n = 20_000;
+    const fake = generatedStore(n, { missingEvery: 7, extraEvery: 11 });
+
+    const { counts } = await reconcile(fake.store, options({ prefixes: ['raw/'], concurrency: 8 }));
+
+    const missing = Math.ceil(n / 7);
+    expect(counts).toMatchObject({
+      scanned: n,
+      upToDate: n - missing,
+      toCopy: missing,
+      copied: missing,
+      failed: 0,
+      extraInBackup: Math.ceil(n / 11),
+    });
+    expect(new Set(fake.copied).size).toBe(missing);
+    expect(fake.copied.every((k) => Number(k.slice(4)) % 7 === 0)).toBe(true);
+    // Neither listing is read ahead of the other by more than a few keys: nothing is collected first.
+    const last = { source: -1, backup: -1 };
+    let maxLead = 0;
+    for (const { side, index } of fake.pulls) {
+      last[side] = index;
+      if (last.source >= 0 && last.backup >= 0) maxLead = Math.max(maxLead, Math.abs(last.source - last.backup));
+    }
+    expect(fake.pulls.length).toBeGreaterThan(2 * n - n / 7);
+    expect(maxLead).toBeLessThanOrEqual(2);
+    // Copies run while the listing goes on, never more than `concurrency` at once.
+    expect(fake.stats().maxInFlight).toBeLessThanOrEqual(8);
+    expect(fake.stats().copiesStartedBeforeListingEnded).toBeGreaterThan(missing / 2);
+  });
+
+  it(`keeps at most ${MAX_FAILURES_KEPT} failures with their errors, and counts them all`, async () => {
+    const fake = generatedStore(3_000, { missingEvery: 1, extraEvery: 1_000_000, failEvery: 2 });
+
+    const { counts, failures } = await reconcile(fake.store, options({ prefixes: ['raw/'], concurrency: 4 }));
+
+    expect(counts.failed).toBe(1_500);
+    expect(failures).toHaveLength(MAX_FAILURES_KEPT);
+    expect(failures[0]?.error.message).toMatch(/copy of raw\/\d+ failed/);
+  });
+
+  it('stops with ListingOrderError when a listing is out of key order, instead of copying the wrong things', async () => {
+    const broken = {
+      ...store,
+      listAll: async function* (bucket: string) {
+        for (const key of ['raw/b', 'raw/a'])
+          yield { bucket, key, size: 1, etag: 'x', lastModified: new Date(0), metadata: {} };
+      },
+    } as unknown as ObjectStore;
+
+    const error = await catchError(() => reconcile(broken, options({ prefixes: ['raw/'] })), ListingOrderError);
+
+    expect(error.data).toMatchObject({ previousKey: 'raw/b', key: 'raw/a' });
   });
 });

@@ -1,11 +1,15 @@
-import type { ObjectInfo, ObjectStore } from '@btc-etl/object-store';
+import { compareKeys, type ObjectInfo, type ObjectStore } from '@btc-etl/object-store';
 import { backupKeyFor, backupObject, type BackupTarget } from '../core/backup-object';
-import { createLimiter } from '../core/limiter';
+import { ListingOrderError } from '../core/backup.errors';
+import { mergeSortedListings } from './listing.merge';
 
 export interface ReconcileOptions {
   sourceBucket: string;
-  /** Only keys under this prefix (e.g. `raw/2026/11/`); empty for the whole bucket. */
-  prefix: string;
+  /**
+   * The key prefixes to reconcile, one after another (for example the Firehose hour folders of a time range, or
+   * `['raw/2026/11/']`); `['']` for the whole bucket. Each is listed on both sides in key order and merged.
+   */
+  prefixes: readonly string[];
   target: BackupTarget;
   /** Copies in flight at once. */
   concurrency: number;
@@ -16,7 +20,7 @@ export interface ReconcileOptions {
 }
 
 export interface ReconcileCounts {
-  /** Source objects under the prefix. */
+  /** Source objects under the prefixes. */
   scanned: number;
   upToDate: number;
   /** Missing from the backup or different there (ETag or size). Copied unless dry-run. */
@@ -33,14 +37,20 @@ export interface ReconcileCounts {
 }
 
 export interface ReconcileProgress extends ReconcileCounts {
-  /** Source objects compared or copied so far, out of `scanned`. */
+  /** Source objects compared or copied so far, out of `scanned` (which grows as the listing streams). */
   done: number;
 }
 
 export interface ReconcileReport {
   counts: ReconcileCounts;
+  /** The first failures (at most `MAX_FAILURES_KEPT`); `counts.failed` has them all. */
   failures: { key: string; error: Error }[];
 }
+
+/** Failures kept with their errors: enough to diagnose, bounded so a broken bucket cannot fill the heap. */
+export const MAX_FAILURES_KEPT = 100;
+/** Progress is reported at least every this many listed objects (and after every copy). */
+const PROGRESS_EVERY = 500;
 
 function newCounts(): ReconcileCounts {
   return {
@@ -56,86 +66,107 @@ function newCounts(): ReconcileCounts {
   };
 }
 
-async function collect(iterable: AsyncIterable<ObjectInfo>, signal?: AbortSignal): Promise<ObjectInfo[]> {
-  const out: ObjectInfo[] = [];
-  for await (const info of iterable) {
+/**
+ * One listing, keys relative to `strip` (the backup prefix), checked to come in strictly ascending key order: the
+ * merge depends on it, so a store that breaks it fails loudly instead of copying the wrong things.
+ */
+async function* ordered(
+  listing: AsyncIterable<ObjectInfo>,
+  bucket: string,
+  strip: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<{ key: string; info: ObjectInfo }> {
+  let previous: string | undefined;
+  for await (const info of listing) {
     signal?.throwIfAborted();
-    out.push(info);
+    const key = info.key.slice(strip.length);
+    if (previous !== undefined && compareKeys(previous, key) >= 0) {
+      throw new ListingOrderError(bucket, previous, info.key);
+    }
+    previous = key;
+    yield { key, info };
   }
-  return out;
 }
 
 /**
- * Bring the backup in line with the source under a prefix: list both sides, copy what is missing or different (by
- * ETag and size) with the same conditional, idempotent copy the Lambda uses. Safe to re-run: a second run over an
- * unchanged source copies nothing. Also the repair path for whatever a DLQ held.
- * @example await reconcile(store, { sourceBucket: 'btc-etl-raw', prefix: 'raw/2026/11/', target, concurrency: 16 })
+ * Bring the backup in line with the source under some prefixes: stream both listings in key order, merge them, and
+ * copy what is missing or different (by ETag and size) with the same conditional, idempotent copy the Lambda uses.
+ * Memory stays flat whatever the bucket's size: one listing page per side, at most `concurrency` copies in flight,
+ * and at most `MAX_FAILURES_KEPT` errors kept. Safe to re-run: a second run over an unchanged source copies nothing.
+ * Also the repair path for whatever a DLQ held.
+ * @example await reconcile(store, { sourceBucket: 'btc-etl-raw', prefixes: ['raw/2026/11/'], target, concurrency: 16 })
  */
 export async function reconcile(store: ObjectStore, options: ReconcileOptions): Promise<ReconcileReport> {
-  const { sourceBucket, prefix, target, signal } = options;
+  const { sourceBucket, target, signal } = options;
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+    throw new RangeError(`concurrency must be an integer >= 1, got ${options.concurrency}`);
   const counts = newCounts();
   const failures: ReconcileReport['failures'] = [];
   let done = 0;
   const progress = () => options.onProgress?.({ ...counts, done });
+  const inFlight = new Set<Promise<void>>();
 
-  const backupPrefix = backupKeyFor(prefix, target);
-  const [sources, backups] = await Promise.all([
-    collect(store.listAll(sourceBucket, prefix), signal),
-    collect(store.listAll(target.backupBucket, backupPrefix), signal),
-  ]);
-  const backupByKey = new Map(backups.map((b) => [b.key, b]));
-  counts.scanned = sources.length;
-  progress();
+  const copy = async (source: ObjectInfo): Promise<void> => {
+    try {
+      const result = await backupObject(
+        store,
+        { bucket: sourceBucket, key: source.key, size: source.size, etag: source.etag },
+        target,
+      );
+      if (result.outcome === 'copied') {
+        counts.copied++;
+        counts.bytesCopied += source.size;
+      } else if (result.outcome === 'already-backed-up') counts.upToDate++;
+      else if (result.outcome === 'superseded') counts.superseded++;
+      else if (result.outcome === 'source-missing') counts.sourceMissing++;
+    } catch (error) {
+      counts.failed++;
+      if (failures.length < MAX_FAILURES_KEPT)
+        failures.push({ key: source.key, error: error instanceof Error ? error : new Error(String(error)) });
+    } finally {
+      done++;
+      progress();
+    }
+  };
 
-  const limit = createLimiter(options.concurrency);
-  const pending: Promise<void>[] = [];
-  for (const source of sources) {
-    signal?.throwIfAborted();
-    const destinationKey = backupKeyFor(source.key, target);
-    const backup = backupByKey.get(destinationKey);
-    backupByKey.delete(destinationKey);
-    if (sourceBucket === target.backupBucket && destinationKey === source.key) {
-      done++;
-      continue;
-    }
-    if (backup && backup.etag === source.etag && backup.size === source.size) {
-      counts.upToDate++;
-      done++;
-      continue;
-    }
-    counts.toCopy++;
-    if (options.dryRun) {
-      done++;
-      continue;
-    }
-    pending.push(
-      limit(async () => {
+  // Waits for a free slot first, so the listing never runs ahead of the copies by more than `concurrency`.
+  const launch = async (source: ObjectInfo): Promise<void> => {
+    while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+    const task: Promise<void> = copy(source).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+
+  try {
+    for (const prefix of options.prefixes) {
+      const backupPrefix = backupKeyFor(prefix, target);
+      const pairs = mergeSortedListings(
+        ordered(store.listAll(sourceBucket, prefix), sourceBucket, '', signal),
+        ordered(store.listAll(target.backupBucket, backupPrefix), target.backupBucket, target.backupPrefix, signal),
+      );
+      for await (const { source, backup } of pairs) {
         signal?.throwIfAborted();
-        try {
-          const result = await backupObject(
-            store,
-            { bucket: sourceBucket, key: source.key, size: source.size, etag: source.etag },
-            target,
-          );
-          if (result.outcome === 'copied') {
-            counts.copied++;
-            counts.bytesCopied += source.size;
-          } else if (result.outcome === 'already-backed-up') counts.upToDate++;
-          else if (result.outcome === 'superseded') counts.superseded++;
-          else if (result.outcome === 'source-missing') counts.sourceMissing++;
-        } catch (error) {
-          counts.failed++;
-          failures.push({ key: source.key, error: error instanceof Error ? error : new Error(String(error)) });
-        } finally {
-          done++;
-          progress();
+        if (!source) {
+          counts.extraInBackup++;
+          continue;
         }
-      }),
-    );
+        counts.scanned++;
+        if (counts.scanned % PROGRESS_EVERY === 0) progress();
+        if (sourceBucket === target.backupBucket && target.backupPrefix === '') {
+          done++; // the backup is the source itself: nothing to do
+        } else if (backup && backup.etag === source.etag && backup.size === source.size) {
+          counts.upToDate++;
+          done++;
+        } else {
+          counts.toCopy++;
+          if (options.dryRun) done++;
+          else await launch(source);
+        }
+      }
+    }
+  } finally {
+    // An abort or a listing error still lets the copies already started finish (and be counted).
+    await Promise.all(inFlight);
   }
-  // Objects left in the map have no source under the prefix (keys outside `<backupPrefix><prefix>` were never listed).
-  counts.extraInBackup = backupByKey.size;
-  await Promise.all(pending);
   progress();
   return { counts, failures };
 }

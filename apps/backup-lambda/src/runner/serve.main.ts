@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createObjectStore } from '@btc-etl/object-store';
+import { RAW_PREFIX } from '@btc-etl/s3-keys';
 import { loadRunnerConfig, type RunnerConfig } from '../core/backup.config';
 import { BackupConfigError } from '../core/backup.errors';
 import { logger } from '../core/backup.logger';
@@ -48,7 +49,8 @@ async function serveLocal(config: RunnerConfig, signal: AbortSignal): Promise<vo
     try {
       const { counts, failures } = await reconcile(store, {
         sourceBucket: config.rawBucket,
-        prefix: '',
+        // like the queue mode, only the raw bucket's raw/ objects
+        prefixes: [RAW_PREFIX],
         target,
         concurrency: config.copyConcurrency,
         signal,

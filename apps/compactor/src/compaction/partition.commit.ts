@@ -17,7 +17,9 @@ import {
   type SilverPartition,
 } from '@btc-etl/s3-keys';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RowStore } from './row.store';
 import { CompactorError } from '../compactor.errors';
 
@@ -130,19 +132,36 @@ export async function commitPartition(
       }
       const name = dataFileName(generation);
       const key = silverKey({ ...partition, name });
-      const encoder = new SilverParquetEncoder({ productId: partition.productId });
-      const sorted = merged.sortedRows();
-      for (let i = 0; i < sorted.length; i += SILVER_ROW_GROUP_SIZE) {
-        const group: PriceTick[] = [];
-        const end = Math.min(sorted.length, i + SILVER_ROW_GROUP_SIZE);
-        for (let k = i; k < end; k++) group.push(merged.get(sorted[k] as number));
-        encoder.write(group);
+      // the file goes to a scratch file row group by row group, then is uploaded from there: memory holds the
+      // partition's packed records and one row group, never the whole output
+      const scratch = join(tmpdir(), `btc-etl-silver-${randomUUID()}.parquet`);
+      const fd = openSync(scratch, 'w');
+      let open = true;
+      let bytes = 0;
+      try {
+        const encoder = new SilverParquetEncoder({
+          productId: partition.productId,
+          onChunk: (chunk) => {
+            writeSync(fd, chunk);
+            bytes += chunk.byteLength;
+          },
+        });
+        const sorted = merged.sortedRows();
+        for (let i = 0; i < sorted.length; i += SILVER_ROW_GROUP_SIZE) {
+          const group: PriceTick[] = [];
+          const end = Math.min(sorted.length, i + SILVER_ROW_GROUP_SIZE);
+          for (let k = i; k < end; k++) group.push(merged.get(sorted[k] as number));
+          encoder.write(group);
+        }
+        encoder.finish();
+        closeSync(fd);
+        open = false;
+        await store.put(bucket, key, createReadStream(scratch), { contentType: 'application/vnd.apache.parquet' });
+      } finally {
+        // close only once: a descriptor closed twice may by then be somebody else's (a socket's)
+        if (open) closeSync(fd);
+        rmSync(scratch, { force: true });
       }
-      const chunks = encoder.finish();
-      const bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
-      await store.put(bucket, key, chunks.length === 1 ? (chunks[0] as Uint8Array) : Readable.from(chunks), {
-        contentType: 'application/vnd.apache.parquet',
-      });
       await options.onStep?.('data-written', partition);
       const manifest: SilverManifest = {
         format: 'btc-etl-silver-manifest/1',

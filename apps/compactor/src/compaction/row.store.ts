@@ -22,6 +22,9 @@ const T_TRUE = 4;
 const T_FALSE = 5;
 const T_ENUM = 6;
 const T_TIME = 7;
+/** A time equal to the row's event (or, for ingest_time, ingest) time, kept in its column: only its form is stored. */
+const T_TIME_EVENT = 8;
+const T_TIME_INGEST = 9;
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 
@@ -187,10 +190,17 @@ export class RowStore {
           out[field] = tag === T_TRUE;
           break;
         case T_NUMBER:
-        case T_TIME: {
-          for (let k = 0; k < 8; k++) scratch.setUint8(k, block[at + k] as number);
-          const value = scratch.getFloat64(0);
-          at += 8;
+        case T_TIME:
+        case T_TIME_EVENT:
+        case T_TIME_INGEST: {
+          let value: number;
+          if (tag === T_TIME_EVENT) value = this.#event[row] as number;
+          else if (tag === T_TIME_INGEST) value = this.#ingest[row] as number;
+          else {
+            for (let k = 0; k < 8; k++) scratch.setUint8(k, block[at + k] as number);
+            value = scratch.getFloat64(0);
+            at += 8;
+          }
           if (tag === T_NUMBER) {
             out[field] = value;
           } else {
@@ -242,11 +252,20 @@ export class RowStore {
         } else {
           time = isoToMicros(value as string);
           if (time === undefined) throw new TypeError(`record ${tick.record_id}: ${field} is not an ISO time`);
-          block[at++] = T_TIME;
           number = time[0];
         }
-        scratch.setFloat64(0, number);
-        for (let k = 0; k < 8; k++) block[at++] = scratch.getUint8(k);
+        if (time === undefined) {
+          scratch.setFloat64(0, number);
+          for (let k = 0; k < 8; k++) block[at++] = scratch.getUint8(k);
+        } else if (field === 'ingest_time') {
+          block[at++] = T_TIME_INGEST;
+        } else if (number === event && (field === 'exchange_time' || field === 'scheduled_time')) {
+          block[at++] = T_TIME_EVENT;
+        } else {
+          block[at++] = T_TIME;
+          scratch.setFloat64(0, number);
+          for (let k = 0; k < 8; k++) block[at++] = scratch.getUint8(k);
+        }
         if (time !== undefined) {
           block[at++] = time[1];
           block[at++] = time[2].length;

@@ -2,9 +2,8 @@ import { SILVER_LEXICAL_COLUMNS } from '@btc-etl/price-schema';
 import { toDatehour } from '@btc-etl/s3-keys';
 import { SqlRaw, athenaSql, ident, int, str } from '../queries/athena-sql';
 import type { AthenaStatement, ScanPlan } from '../queries/query.types';
-import { TICK_TIME } from '../queries/tick-values';
 import { datehourBounds, type ArrivalSlack } from './arrival-window';
-import { silverEventRange, type LayerName } from './layer';
+import { isEventTimePlan, silverEventRange, type LayerName } from './layer';
 
 /**
  * The raw bucket's records as one SQL relation with raw's string columns (`record_id, product_id, status, price,
@@ -62,11 +61,6 @@ const SILVER_AS_RAW = new SqlRaw(
   ].join(',\n         '),
 );
 
-const isEventTime = (plan: Pick<ScanPlan, 'recordTime'>) =>
-  plan.recordTime !== undefined &&
-  plan.recordTime.length === TICK_TIME.length &&
-  plan.recordTime.every((c, i) => c === TICK_TIME[i]);
-
 /** The silver partitions of the plan's event range: `dt` for pruning, `hour` at both ends, and the product. */
 function silverSelect(plan: ScanPlan, slack: ArrivalSlack, table: string): AthenaStatement {
   const range = silverEventRange(plan, slack);
@@ -77,7 +71,7 @@ function silverSelect(plan: ScanPlan, slack: ArrivalSlack, table: string): Athen
   const product =
     plan.productIds?.length === 1 ? athenaSql`${nl}AND product_id = ${str(plan.productIds[0] as string)}` : athenaSql``;
   // event-time plans: the row groups' event_time statistics prune inside the edge hours too
-  const eventTime = isEventTime(plan)
+  const eventTime = isEventTimePlan(plan)
     ? athenaSql`${nl}AND event_time >= CAST(from_unixtime(${int(plan.fromSec)}) AS timestamp) AND event_time < CAST(from_unixtime(${int(plan.toSec)}) AS timestamp)`
     : athenaSql``;
   return athenaSql`SELECT ${SILVER_AS_RAW}

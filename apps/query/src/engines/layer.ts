@@ -15,12 +15,17 @@ export type LayerName = (typeof LAYERS)[number];
  * time (`scheduled_time` alone, `ingest_time`) reads the event hours that time may be away from, with the same
  * assumption the raw layer makes about arrival: a record's other times lie within `[event - skew, event + late]`.
  */
+/** Whether a plan ranges over the event time (`exchange_time`, else `scheduled_time`): silver's partition time. */
+export function isEventTimePlan(plan: Pick<ScanPlan, 'recordTime'>): boolean {
+  const t = plan.recordTime;
+  return t !== undefined && t.length === TICK_TIME.length && t.every((c, i) => c === TICK_TIME[i]);
+}
+
 export function silverEventRange(
   plan: Pick<ScanPlan, 'fromSec' | 'toSec' | 'recordTime'>,
   slack: ArrivalSlack,
 ): { fromSec: number; toSec: number } {
-  const t = plan.recordTime;
-  if (t !== undefined && t.length === TICK_TIME.length && t.every((c, i) => c === TICK_TIME[i])) {
+  if (isEventTimePlan(plan)) {
     return { fromSec: plan.fromSec, toSec: plan.toSec };
   }
   return { fromSec: plan.fromSec - slack.lateS - slack.skewS, toSec: plan.toSec + slack.skewS };

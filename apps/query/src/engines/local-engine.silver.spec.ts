@@ -207,6 +207,22 @@ describe('local engine: silver layer answers as raw does', () => {
     ]);
   });
 
+  it('orders ticks of the same event time as raw does (by record id), without reading the record ids', async () => {
+    const same = '2026-11-27T10:00:00.500000Z';
+    const ticks = ['1', '2', '3', '4', '5'].map((price, i) =>
+      okTick({ scheduled_time: `2026-11-27T10:00:0${i}.000Z`, exchange_time: same, price }),
+    );
+    const key = buildFirehoseKey({ streamName: 'btc-etl-ticks', arrival: new Date('2026-11-27T10:00:10Z') });
+    await store.put(RAW, key, encodeNdjson(ticks));
+    await writeSilver(store, SILVER, ticks, { rawCompleteBefore: new Date('2026-11-27T12:00:00Z') });
+    const params = { product: 'BTC-USD', interval: '1m', from: '2026-11-27T10:00:00Z', to: '2026-11-27T10:01:00Z' };
+    const raw = await run('ohlc', params);
+    const silver = await run('ohlc', params, 'silver');
+    expect(silver.rows).toEqual(raw.rows);
+    const sorted = [...ticks].sort((a, b) => (a.record_id < b.record_id ? -1 : 1));
+    expect(silver.rows).toMatchObject([{ open: sorted[0]?.price, close: sorted[4]?.price, ticks: 5 }]);
+  });
+
   it('skips row groups and files whose event_time statistics are outside the range', async () => {
     await putObjects(store, RAW, objects);
     await writeSilver(store, SILVER, recordsOf(objects), { rawCompleteBefore: new Date(at(HOURS + 1)) });

@@ -3,7 +3,7 @@ import type { PriceTick } from '@btc-etl/price-schema';
 import { RAW_PREFIX } from '@btc-etl/s3-keys';
 import type { Accumulator, QueryDefinition, ResultRow, ScanPlan, StoreName } from '../queries/query.types';
 import { DEFAULT_SLACK, type ArrivalSlack } from './arrival-window';
-import { silverEventRange, type LayerName } from './layer';
+import { isEventTimePlan, silverEventRange, type LayerName } from './layer';
 import { emptyStats, type LocalQueryStats } from './local-query.stats';
 import { ObjectScanner } from './object.scanner';
 import { rangeReaderFor, type RangeReader } from './range.reader';
@@ -59,13 +59,13 @@ function accumulatingSink(
   products: ReadonlySet<string> | undefined,
   stats: LocalQueryStats,
   maxSamples: number,
-  seen: RecordIdSet | undefined = new RecordIdSet(),
+  seen: RecordIdSet | null,
 ): TickSink {
   return {
     onTick(tick: PriceTick) {
       stats.records++;
       if (products !== undefined && !products.has(tick.product_id)) return;
-      if (seen !== undefined && !seen.add(tick.record_id)) {
+      if (seen !== null && !seen.add(tick.record_id)) {
         stats.duplicates++;
         return;
       }
@@ -97,7 +97,14 @@ async function readRawBucket(run: RunContext, storeName: StoreName): Promise<voi
   const { prefix, slack } = rawOf(options);
   const bucket = options.buckets[storeName];
   const objects = await listRawObjects(options.store, bucket, prefix, plan.fromSec, plan.toSec, slack, stats);
-  const sink = accumulatingSink(run.accumulator, storeName, run.products, stats, options.badSamples ?? 20);
+  const sink = accumulatingSink(
+    run.accumulator,
+    storeName,
+    run.products,
+    stats,
+    options.badSamples ?? 20,
+    new RecordIdSet(),
+  );
   await run.scanner.scan(objects, plan, sink);
 }
 
@@ -113,7 +120,7 @@ async function readThroughSilver(run: RunContext, silver: { bucket: string; laye
   const { options, plan, stats } = run;
   const { prefix, slack } = rawOf(options);
   const maxSamples = options.badSamples ?? 20;
-  let seen: RecordIdSet | undefined;
+  let seen: RecordIdSet | null = null;
   if (silver.layer === 'auto') {
     let watermark: number | undefined;
     try {
@@ -144,7 +151,7 @@ async function readThroughSilver(run: RunContext, silver: { bucket: string; laye
       plan,
       accumulatingSink(run.accumulator, 'raw', run.products, stats, maxSamples, seen),
     );
-    if (stats.records === before) seen = undefined;
+    if (stats.records === before) seen = null;
   }
   const range = silverEventRange(plan, slack);
   let products: readonly string[];
@@ -162,7 +169,9 @@ async function readThroughSilver(run: RunContext, silver: { bucket: string; laye
     throw error;
   }
   const sink = accumulatingSink(run.accumulator, 'raw', run.products, stats, maxSamples, seen);
-  await run.scanner.scan(files, plan, sink);
+  // record ids are read only where something needs them: the dedup against raw records, or ties of a time that is
+  // not the event time (silver.reader.ts explains why event-time ties need no ids)
+  await run.scanner.scan(files, plan, sink, { silverRecordIds: seen !== null || !isEventTimePlan(plan) });
 }
 
 /**

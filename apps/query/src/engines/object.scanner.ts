@@ -37,7 +37,14 @@ export class ObjectScanner {
     private readonly stats: LocalQueryStats,
   ) {}
 
-  async scan(objects: readonly Listed[], plan: ScanPlan, sink: TickSink): Promise<void> {
+  /** `silverRecordIds: false` lets silver files skip their record_id column (see silver.reader.ts). */
+  async scan(
+    objects: readonly Listed[],
+    plan: ScanPlan,
+    sink: TickSink,
+    options: { silverRecordIds?: boolean } = {},
+  ): Promise<void> {
+    const silverRecordIds = options.silverRecordIds ?? true;
     const { store, readRange } = this.options;
     const readAhead = Math.max(1, this.options.readAhead);
     // unread streams hold back-pressure, so memory stays at a few chunks per open stream (or one footer-sized tail
@@ -80,7 +87,7 @@ export class ObjectScanner {
       }
       open(i + readAhead);
       try {
-        await this.readOne(object, ready, plan, sink, openStream);
+        await this.readOne(object, ready, plan, sink, openStream, silverRecordIds);
       } catch (error) {
         release(i + 1);
         throw error;
@@ -94,11 +101,12 @@ export class ObjectScanner {
     plan: ScanPlan,
     sink: TickSink,
     openStream: (object: Listed) => Promise<Opened>,
+    silverRecordIds: boolean,
   ): Promise<void> {
     const { readRange, statisticsPruning } = this.options;
     const stats = this.stats;
     if (isSilver(object)) {
-      await this.readSilver(object, ready, plan, sink);
+      await this.readSilver(object, ready, plan, sink, silverRecordIds);
       return;
     }
     if (ready.kind === 'parquet-tail') {
@@ -127,7 +135,13 @@ export class ObjectScanner {
   }
 
   /** A silver file: by ranges when the store has them, else from its whole bytes (already in memory then). */
-  private async readSilver(object: SilverListed, ready: Opened, plan: ScanPlan, sink: TickSink): Promise<void> {
+  private async readSilver(
+    object: SilverListed,
+    ready: Opened,
+    plan: ScanPlan,
+    sink: TickSink,
+    recordIds: boolean,
+  ): Promise<void> {
     const stats = this.stats;
     let tail: Uint8Array;
     let tailStart: number;
@@ -145,7 +159,7 @@ export class ObjectScanner {
     const readRange: RangeReader =
       this.options.readRange ??
       ((bucket, key) => Promise.reject(new Error(`${bucket}/${key}: no ranged reads, and the whole file is read`)));
-    const ranged = { readRange, statisticsPruning: this.options.statisticsPruning };
+    const ranged = { readRange, statisticsPruning: this.options.statisticsPruning, recordIds };
     if (await readSilverRanged(object, tail, tailStart, plan, ranged, sink, stats)) {
       stats.objectsRead++;
       stats.silverObjectsRead++;

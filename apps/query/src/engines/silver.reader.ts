@@ -2,7 +2,7 @@ import { SILVER_DECIMAL_SCALE, SILVER_LEXICAL_COLUMNS, silverReadOptions, type P
 import { parquetMetadataAsync, parquetRead, type FileMetaData, type RowGroup } from 'hyparquet';
 import { ObjectReadError } from '../query.errors';
 import type { ScanPlan, TimeColumn } from '../queries/query.types';
-import { TICK_TIME } from '../queries/tick-values';
+import { isEventTimePlan } from './layer';
 import type { LocalQueryStats } from './local-query.stats';
 import { rangedFile, type RangedReadOptions } from './parquet-ranged.reader';
 import type { SilverListed } from './silver.listing';
@@ -13,6 +13,11 @@ import type { TickSink } from './tick.reader';
  * only the columns the queries read, only the row groups whose time statistics admit the range, and every value
  * handed over exactly as raw had it: decimals and times are turned back into their recorded strings with the
  * digit counts `lexical_forms` keeps, lazily (a query that never looks at `ingest_time` never formats one).
+ *
+ * `record_id` (32 bytes a row, most of a file) is skipped when nothing needs it: queries use a record id only to order
+ * records whose plan time is equal (Accumulator contract), and records of equal event time sit in one partition file,
+ * sorted by (event time, record_id). For an event-time plan the row's place in its file orders them exactly as their
+ * ids would; the engine asks for the real ids when it dedups against raw records or the plan ranges over another time.
  */
 
 /** The silver columns read: the query fields (minus `product_id`, which is the partition) and `lexical_forms`. */
@@ -39,13 +44,39 @@ const FORM = {
   ingest_time: lexicalIndex('ingest_time'),
 };
 
-/** A DECIMAL(38,18) value (16 big-endian bytes) with all 18 fraction digits: `"97123.450000000000000000"`. */
-function fullDecimal(bytes: Uint8Array): string {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const unscaled = (view.getBigUint64(0) << 64n) | view.getBigUint64(8);
-  const s = unscaled.toString().padStart(SILVER_DECIMAL_SCALE + 1, '0');
+/**
+ * A DECIMAL(38,18) value (16 big-endian bytes, non-negative: prices are) with all 18 fraction digits:
+ * `"97123.450000000000000000"`. Long division of eight 16-bit limbs by 1e9 keeps every step exact in doubles
+ * (remainder * 65536 + limb < 2^46), so no BigInt is made per value.
+ */
+export function fullDecimal(bytes: Uint8Array): string {
+  const limbs = new Array<number>(8);
+  for (let i = 0; i < 8; i++) limbs[i] = ((bytes[2 * i] as number) << 8) | (bytes[2 * i + 1] as number);
+  const chunks: string[] = [];
+  let zero = false;
+  while (!zero) {
+    let rem = 0;
+    zero = true;
+    for (let i = 0; i < 8; i++) {
+      const cur = rem * 65536 + (limbs[i] as number);
+      const q = Math.floor(cur / 1e9);
+      rem = cur - q * 1e9;
+      limbs[i] = q;
+      if (q !== 0) zero = false;
+    }
+    chunks.push(String(rem));
+  }
+  let s = chunks[chunks.length - 1] as string;
+  for (let i = chunks.length - 2; i >= 0; i--) s += (chunks[i] as string).padStart(9, '0');
+  s = s.padStart(SILVER_DECIMAL_SCALE + 1, '0');
   return `${s.slice(0, s.length - SILVER_DECIMAL_SCALE)}.${s.slice(s.length - SILVER_DECIMAL_SCALE)}`;
 }
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
 
 /** A full decimal cut back to the fraction digits it was written with (`digits` from `lexical_forms`). */
 export function decimalWithDigits(full: string, digits: number): string {
@@ -92,8 +123,7 @@ export function silverRowGroupMayHold(
   toSec: number,
 ): boolean {
   if (recordTime === undefined) return true;
-  const isEventTime = recordTime.length === TICK_TIME.length && recordTime.every((c, i) => c === TICK_TIME[i]);
-  const column = isEventTime ? 'event_time' : recordTime.length === 1 ? recordTime[0] : undefined;
+  const column = isEventTimePlan({ recordTime }) ? 'event_time' : recordTime.length === 1 ? recordTime[0] : undefined;
   if (column === undefined) return true;
   const meta = group.columns.find((c) => c.meta_data?.path_in_schema[0] === column)?.meta_data;
   const stats = meta?.statistics;
@@ -122,56 +152,84 @@ async function readSilverRows(
   rowStart: number,
   rowEnd: number,
   sink: TickSink,
+  recordIds: boolean,
 ): Promise<number> {
   const rows = rowEnd - rowStart;
-  const columns: Record<string, unknown[]> = {};
-  for (const name of SILVER_READ_COLUMNS) columns[name] = new Array<unknown>(rows);
   const exact = silverReadOptions(metadata);
+  const read = recordIds ? SILVER_READ_COLUMNS : SILVER_READ_COLUMNS.filter((c) => c !== 'record_id');
+  const columns: Record<string, ArrayLike<unknown>> = {};
   await parquetRead({
     file,
     metadata: exact.metadata,
     // epoch microseconds as a number: exact below 2^53 (the year 2255)
     parsers: { timestampFromMicroseconds: (micros: bigint) => Number(micros) as never },
-    columns: [...SILVER_READ_COLUMNS],
+    columns: [...read],
     rowStart,
     rowEnd,
     onChunk: (chunk) => {
-      const target = columns[chunk.columnName];
-      if (!target) return;
       const data = chunk.columnData;
+      // one chunk covering the rows exactly (a row group per run, the usual case) is kept as it is, not copied
+      if (chunk.rowStart === rowStart && chunk.rowEnd === rowEnd && columns[chunk.columnName] === undefined) {
+        columns[chunk.columnName] = data;
+        return;
+      }
+      let target = columns[chunk.columnName] as unknown[] | undefined;
+      if (target === undefined || !Array.isArray(target) || target.length !== rows) {
+        const copy = new Array<unknown>(rows);
+        if (target !== undefined) for (let k = 0; k < Math.min(rows, target.length); k++) copy[k] = target[k];
+        columns[chunk.columnName] = target = copy;
+      }
       const from = Math.max(0, rowStart - chunk.rowStart);
       const to = Math.min(data.length, rowEnd - chunk.rowStart);
-      for (let i = from; i < to; i++) target[chunk.rowStart + i - rowStart] = data[i];
+      for (let k = from; k < to; k++) target[chunk.rowStart + k - rowStart] = data[k];
     },
   });
-  const ids = columns.record_id as string[];
-  const statuses = columns.status as string[];
-  const prices = columns.price as (Uint8Array | null)[];
-  const exchanges = columns.exchange_time as (number | null)[];
-  const scheduleds = columns.scheduled_time as (number | null)[];
-  const ingests = columns.ingest_time as number[];
-  const reasons = columns.reason as (string | null)[];
-  const forms = columns.lexical_forms as string[];
-  // dictionary-encoded prices repeat the same byte array: convert each one once
-  const decimals = new Map<Uint8Array, string>();
+  const ids = columns.record_id as ArrayLike<string> | undefined;
+  const statuses = columns.status as ArrayLike<string>;
+  const prices = columns.price as ArrayLike<Uint8Array | null>;
+  const exchanges = columns.exchange_time as ArrayLike<number | null>;
+  const scheduleds = columns.scheduled_time as ArrayLike<number | null>;
+  const ingests = columns.ingest_time as ArrayLike<number>;
+  const reasons = columns.reason as ArrayLike<string | null>;
+  const forms = columns.lexical_forms as ArrayLike<string>;
+  // prices repeat (dictionary values, an unchanged market): the last one converted is kept
+  let lastBytes: Uint8Array | undefined;
+  let lastFull = '';
+  let lastDigits = -1;
+  let lastText = '';
   const dayCache = { day: Number.NaN, prefix: '' };
   let i = 0;
-  const digits = (form: number) => parseInt((forms[i] as string).charAt(form), 36);
-  const time = (values: (number | null | undefined)[], form: number): string | null => {
+  // one base-36 digit per column: '0'-'9' then 'a'-'z'
+  const digits = (form: number) => {
+    const c = (forms[i] as string).charCodeAt(form);
+    return c <= 57 ? c - 48 : c - 87;
+  };
+  const time = (values: ArrayLike<number | null | undefined>, form: number): string | null => {
     const micros = values[i];
     return micros === null || micros === undefined ? null : isoWithDigits(micros, digits(form), dayCache);
   };
   const row = {
-    record_id: '',
+    get record_id(): string {
+      // without the column: the row's place in the file, which orders records of equal event time as their ids do
+      return ids === undefined ? (rowStart + i).toString(36).padStart(8, '0') : (ids[i] as string);
+    },
     product_id: productId,
     status: '',
     reason: null as string | null,
     get price(): string | null {
       const bytes = prices[i];
       if (bytes === null || bytes === undefined) return null;
-      let full = decimals.get(bytes);
-      if (full === undefined) decimals.set(bytes, (full = fullDecimal(bytes)));
-      return decimalWithDigits(full, digits(FORM.price));
+      const d = digits(FORM.price);
+      if (lastBytes === undefined || (bytes !== lastBytes && !sameBytes(bytes, lastBytes))) {
+        lastFull = fullDecimal(bytes);
+        lastBytes = bytes;
+        lastDigits = -1;
+      }
+      if (d !== lastDigits) {
+        lastText = decimalWithDigits(lastFull, d);
+        lastDigits = d;
+      }
+      return lastText;
     },
     get exchange_time(): string | null {
       return time(exchanges, FORM.exchange_time);
@@ -184,7 +242,6 @@ async function readSilverRows(
     },
   };
   for (i = 0; i < rows; i++) {
-    row.record_id = ids[i] as string;
     row.status = statuses[i] as string;
     row.reason = reasons[i] ?? null;
     sink.onTick(row as unknown as PriceTick);
@@ -201,7 +258,7 @@ export async function readSilverRanged(
   tail: Uint8Array,
   tailStart: number,
   plan: ScanPlan,
-  options: RangedReadOptions,
+  options: RangedReadOptions & { recordIds: boolean },
   sink: TickSink,
   stats: LocalQueryStats,
 ): Promise<boolean> {
@@ -231,7 +288,8 @@ export async function readSilverRanged(
     }
     stats.rowGroupsPruned += metadata.row_groups.length - read;
     stats.formats.parquet++;
-    for (const run of runs) await readSilverRows(file, metadata, object.productId, run.rowStart, run.rowEnd, sink);
+    for (const run of runs)
+      await readSilverRows(file, metadata, object.productId, run.rowStart, run.rowEnd, sink, options.recordIds);
     return true;
   } catch (error) {
     throw new ObjectReadError(object.bucket, object.key, `cannot read silver parquet: ${(error as Error).message}`, {

@@ -21,7 +21,8 @@ function runFeed(server: FakeCoinbaseWs, options: Partial<CoinbaseWsFeedOptions>
   const done = feed.run((e) => events.push(e), controller.signal);
   const of = <T extends WsFeedEvent['type']>(type: T) =>
     events.filter((e): e is Extract<WsFeedEvent, { type: T }> => e.type === type);
-  async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  // polls the events the feed emitted; the timeout only catches a hang (generous for 2 shared, busy cores)
+  async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!check()) {
       if (Date.now() > until)
