@@ -189,32 +189,92 @@ describe('dashboard in headless Chromium', () => {
       },
     );
     await oneMinuteInFlight;
-    await page.click('[data-interval="5m"]');
-    await page.waitForFunction(
-      (n) => document.querySelector<HTMLElement>('#chart')?.dataset.candles === String(n),
-      five,
-    );
     // every value the chart shows from now on
     await page.evaluate(() => {
       const chart = document.querySelector<HTMLElement>('#chart') as HTMLElement;
       const seen: string[] = ((window as unknown as { seen: string[] }).seen = []);
-      new MutationObserver(() => seen.push(chart.dataset.candles ?? '')).observe(chart, { attributes: true });
+      new MutationObserver(() => seen.push(chart.dataset.candles ?? '')).observe(chart, {
+        attributes: true,
+        attributeFilter: ['data-candles'],
+      });
     });
+    // the click lands while the 1m refresh is in flight: the page runs the 5m refresh once that one has answered
+    await page.click('[data-interval="5m"]');
     release();
-    // the held answer arrives: the client drops it (counted) or draws it (the bug)
     await page.waitForFunction(
-      (n) =>
-        Number(document.querySelector<HTMLElement>('#chart')?.dataset.staleDropped ?? 0) > 0 ||
-        (window as unknown as { seen: string[] }).seen.some((v) => v !== String(n)),
+      (n) => document.querySelector<HTMLElement>('#chart')?.dataset.candles === String(n),
       five,
       { timeout: 60_000 },
     );
+    expect(Number(await page.getAttribute('#chart', 'data-stale-dropped'))).toBeGreaterThan(0);
     const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
     expect(seen.filter((v) => v !== String(five))).toEqual([]);
     expect(await page.getAttribute('#chart', 'data-candles')).toBe(String(five));
     expect(await page.textContent('[data-testid="legend"]')).toMatch(/^5m/);
     await page.close();
   });
+  it('waits for its previous refresh before starting the next', async () => {
+    // a server that answers the first refresh and holds every later one until released; no cache, so every refresh
+    // asks it
+    let release = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let answered = 0;
+    const slow = createDashboardServer({
+      publicDir: join(root, 'public'),
+      refreshS: 1,
+      now: () => NOW,
+      cache: { ttlMs: 0 },
+      limits: { maxRunning: 100, maxQueued: 100 },
+      run: async (name, params) => {
+        if (answered >= 5) await gate; // five queries make one answer
+        answered++;
+        return run(name, params);
+      },
+    });
+    await new Promise<void>((ok) => slow.listen(0, '127.0.0.1', ok));
+    const address = slow.address();
+    const slowBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const page = await browser.newPage();
+    try {
+      // the page's own count of dashboard fetches, and its timers on a clock the test moves
+      await page.addInitScript(() => {
+        const w = window as unknown as { dashboardFetches: number };
+        w.dashboardFetches = 0;
+        const original = window.fetch.bind(window);
+        window.fetch = (input, init) => {
+          if (String(input).includes('/api/dashboard')) w.dashboardFetches++;
+          return original(input, init);
+        };
+      });
+      await page.clock.install({ time: NOW });
+      await page.clock.pauseAt(NOW + 1_000);
+      const fetches = () => page.evaluate(() => (window as unknown as { dashboardFetches: number }).dashboardFetches);
+      const isDashboard = (r: { url(): string }) => r.url().includes('/api/dashboard');
+
+      await page.goto(`${slowBase}/`);
+      await page.waitForSelector('[data-testid="status"][data-updated]', { state: 'attached', timeout: 20_000 });
+      await page.waitForSelector('body[data-refresh="waiting"]', { state: 'attached', timeout: 20_000 });
+      // one refresh period: the second refresh starts, and the server holds it
+      const second = page.waitForRequest(isDashboard);
+      await page.clock.runFor(1_000);
+      await second;
+      // ten more periods pass while it is unanswered: no third request
+      await page.clock.runFor(10_000);
+      expect(await fetches()).toBe(2);
+
+      release();
+      await page.waitForSelector('body[data-refresh="waiting"]', { state: 'attached', timeout: 20_000 });
+      const third = page.waitForRequest(isDashboard);
+      await page.clock.runFor(1_000);
+      await third;
+      expect(await fetches()).toBe(3);
+    } finally {
+      release();
+      await page.close();
+      slow.closeAllConnections();
+      await new Promise((ok) => slow.close(ok));
+    }
+  }, 60_000);
 
   it('answers bad parameters with 400 naming the parameter', async () => {
     const res = await fetch(`${base}/api/dashboard?interval=2m`);

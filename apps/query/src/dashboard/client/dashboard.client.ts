@@ -159,15 +159,25 @@ function render(data: DashboardData): void {
   status.dataset.updated = data.now;
 }
 
+const config = (await fetch('/api/config').then((r) => r.json())) as { refreshS: number };
+
 let fitPending = true;
 let staleDropped = 0;
+/** Seconds the server asked us to wait (503 Retry-After) before the next refresh, if it did. */
+let retryAfterS: number | undefined;
 async function refresh(): Promise<void> {
   try {
     const res = await fetch(
       `/api/dashboard?product=${encodeURIComponent(state.product)}&interval=${encodeURIComponent(state.interval)}`,
     );
-    const body = (await res.json()) as DashboardData | { error: string };
-    if (!res.ok || 'error' in body) throw new Error('error' in body ? body.error : `HTTP ${res.status}`);
+    const retryAfter = Number(res.headers.get('retry-after'));
+    retryAfterS = res.status === 503 && retryAfter > 0 ? retryAfter : undefined;
+    const body = (await res.json()) as DashboardData | { error: string; requestId?: string };
+    if (!res.ok || 'error' in body) {
+      throw new Error(
+        'error' in body ? `${body.error}${body.requestId ? ` (request ${body.requestId})` : ''}` : `HTTP ${res.status}`,
+      );
+    }
     // An answer that lands after the interval or product was switched is stale (a timer refresh in flight at the
     // click): drawing it would put the old interval's candles under the new one's legend. Counted for tests.
     if (body.interval !== state.interval || body.product !== state.product) {
@@ -187,13 +197,38 @@ async function refresh(): Promise<void> {
   }
 }
 
+// One refresh at a time: the next starts only after the previous answered (a slow server is never asked again while
+// it works), `refreshS` after it ended; a click during a refresh runs once right after it. `data-refresh` on <body>
+// says which state the loop is in (`running`, or `waiting` for its timer), for tests and the curious.
+let running: Promise<void> | undefined;
+let again = false;
+let timer: ReturnType<typeof setTimeout> | undefined;
+function requestRefresh(): void {
+  if (running) {
+    again = true;
+    return;
+  }
+  clearTimeout(timer);
+  document.body.dataset.refresh = 'running';
+  running = refresh().finally(() => {
+    running = undefined;
+    if (again) {
+      again = false;
+      requestRefresh();
+      return;
+    }
+    timer = setTimeout(requestRefresh, (retryAfterS ?? config.refreshS) * 1000);
+    document.body.dataset.refresh = 'waiting';
+  });
+}
+
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-interval]')) {
   button.setAttribute('aria-pressed', String(button.dataset.interval === state.interval));
   button.addEventListener('click', () => {
     state.interval = button.dataset.interval ?? '1m';
     for (const b of document.querySelectorAll('[data-interval]')) b.setAttribute('aria-pressed', String(b === button));
     fitPending = true;
-    void refresh();
+    requestRefresh();
   });
 }
 
@@ -205,6 +240,4 @@ chart.subscribeCrosshairMove((p) => {
   legend(hovered ?? data.candles[data.candles.length - 1]);
 });
 
-const config = (await fetch('/api/config').then((r) => r.json())) as { refreshS: number };
-await refresh();
-setInterval(() => void refresh(), config.refreshS * 1000);
+requestRefresh();
