@@ -6,6 +6,7 @@ import { InfraError } from '../infra.errors';
 import { CompactorContextSchema } from '../stacks/compactor.stack';
 import { EXTRACTOR_TASK } from '../stacks/extractor.stack';
 import { ALARM_IDS } from '../stacks/ops.stack';
+import { renderAthenaScan, type AthenaScan } from './athena-scan.model';
 import { dataPathTotal, renderWholeBill, type WholeBillInputs } from './whole-bill.model';
 
 // `npx nx run infra:cost`: docs/cost.md, the whole bill, from what was measured (the extractor's log bytes, the data
@@ -16,7 +17,7 @@ const read = (path: string) => {
     return readFileSync(join(root, path), 'utf8');
   } catch (error) {
     throw new InfraError(
-      `${path} is missing: ${path.endsWith('.json') ? 'run `npx nx run infra:measure-logs`' : 'run `npx nx run e2e:bench`'}`,
+      `${path} is missing: ${path.includes('athena-scan') ? 'run `npx nx run infra:measure-athena-scan -- <query bench data>`' : path.endsWith('.json') ? 'run `npx nx run infra:measure-logs`' : 'run `npx nx run e2e:bench`'}`,
       { path },
       { cause: error },
     );
@@ -79,7 +80,8 @@ try {
     `Compactor (assumed from compactor:bench, idle rerun 0.3 s, 47.6 B/record silver vs 366 raw): ${inputs.compactor.runsPerMonth} runs (every ${compactor.compactIntervalMinutes} min), 1 s at ${compactor.compactorMemoryMb} MB, ${inputs.compactor.putsPerRun} PUT/LIST + ${inputs.compactor.getsPerRun} GET per run.`,
     `Network (assumed): ${inputs.networkBytesPerTick} B in and out per tick (Coinbase request and answer, the Firehose call, TLS); EFS (assumed): ${inputs.efsBytesPerTickWrite} B metered per tick (one small write + fsync each second, metered up), nothing held once delivered.`,
   ];
-  writeFileSync(join(root, 'docs/cost.md'), renderWholeBill(inputs, provenance));
+  const athena = JSON.parse(read('docs/measurements/athena-scan.json')) as AthenaScan;
+  writeFileSync(join(root, 'docs/cost.md'), `${renderWholeBill(inputs, provenance)}\n${renderAthenaScan(athena)}`);
   console.log('docs/cost.md written');
 } catch (error) {
   if (!(error instanceof InfraError)) throw error;
