@@ -51,9 +51,12 @@ describe('Firehose fault: partial batch failures and throttling (a fault proxy i
     expect(counters.callsThrottled).toBeGreaterThan(0);
     expect(result.report.rawObjects).toBe(counters.callsForwarded);
     expect(metricSum(running.lastMetrics, 'extractor_sink_records_retried_total')).toBeGreaterThan(0);
-    expect(metricSum(running.lastMetrics, 'extractor_sink_records_failed_total')).toBeGreaterThanOrEqual(
-      counters.recordsFailed,
-    );
+    // The last scrape is taken just before SIGTERM, and the shutdown flush after it can be refused too, so the
+    // proxy's final count may run ahead of that scrape (6 vs 8 once on Node 22, under load): every refusal the extractor
+    // counted was one the proxy made, and it counted some.
+    const failed = metricSum(running.lastMetrics, 'extractor_sink_records_failed_total');
+    expect(failed).toBeGreaterThan(0);
+    expect(failed).toBeLessThanOrEqual(counters.recordsFailed);
   });
 });
 
