@@ -18,6 +18,8 @@ export interface AthenaEngineOptions {
   database: string;
   /** Left out when the workgroup enforces its own result location. */
   outputLocation?: string;
+  /** The account that must own the `outputLocation` bucket (EXPECTED_BUCKET_OWNER); sent only with that location. */
+  expectedBucketOwner?: string;
   catalog?: string;
   rawTable: string;
   backupTable: string;
@@ -131,7 +133,14 @@ export async function runAthenaQuery<P, R extends ResultRow>(
       ...(statement.parameters.length > 0 ? { ExecutionParameters: statement.parameters } : {}),
       WorkGroup: options.workGroup,
       QueryExecutionContext: { Database: options.database, ...(options.catalog ? { Catalog: options.catalog } : {}) },
-      ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
+      ...(options.outputLocation
+        ? {
+            ResultConfiguration: {
+              OutputLocation: options.outputLocation,
+              ...(options.expectedBucketOwner ? { ExpectedBucketOwner: options.expectedBucketOwner } : {}),
+            },
+          }
+        : {}),
     }),
   );
   const id = start.QueryExecutionId;
