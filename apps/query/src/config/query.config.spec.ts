@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { catchError } from '@btc-etl/testing';
 import { QueryConfigError } from '../query.errors';
-import { loadConfig, objectStoreConfig } from './query.config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QUERY_ENV_VARIABLES, loadConfig, objectStoreConfig } from './query.config';
 
 const S3_BUCKETS = { RAW_BUCKET: 'acme-raw', BACKUP_BUCKET: 'acme-backup', SILVER_BUCKET: 'acme-silver' };
 
@@ -77,5 +79,10 @@ describe('loadConfig', () => {
       'btc-etl-backup',
       'btc-etl-silver',
     ]);
+  });
+
+  it("is documented: the README's configuration table has a row for every variable", () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    expect(QUERY_ENV_VARIABLES.filter((name) => !readme.includes(`| \`${name}\``))).toEqual([]);
   });
 });
