@@ -5,7 +5,7 @@ import { pascalPrefix, readInfraConfig, type InfraConfig } from './infra.config'
 import { loadNamedQueries } from './named-queries';
 import { BackupReplicaStack } from './stacks/backup-replica.stack';
 import { BackupStack } from './stacks/backup.stack';
-import { CompactorStack, readCompactorContext } from './stacks/compactor.stack';
+import { CompactorStack, SILVER_TABLE_NAME, readCompactorContext } from './stacks/compactor.stack';
 import { ATHENA_RESULTS_PREFIX, DataStack } from './stacks/data.stack';
 import { ExtractorStack } from './stacks/extractor.stack';
 import { OpsStack } from './stacks/ops.stack';
@@ -114,21 +114,6 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
     deliveryStreamName: data.deliveryStreamName,
     deliveryStreamArn: data.deliveryStreamArn,
   });
-  const query = new QueryStack(app, STACK_IDS.query, {
-    ...common,
-    stackName: stackName(STACK_IDS.query),
-    description: 'bitcoin-stream-etl: Athena named queries and the query-user policy',
-    // layer `silver` queries are saved by the CompactorStack, beside the silver_ticks table they read
-    namedQueries: loadNamedQueries(assets.namedQueriesJson).filter((q) => q.layer !== 'silver'),
-    databaseName: data.databaseName,
-    tableNames: [data.tableName, data.backupTableName],
-    workGroupName: data.workGroupName,
-    dataBuckets: [data.rawBucket, data.backupBucket],
-    resultsBucket: data.resultsBucket,
-    resultsPrefix: ATHENA_RESULTS_PREFIX,
-  });
-  // Named queries name the workgroup by string: it must exist first.
-  query.node.addDependency(data);
   const compactorContext = readCompactorContext((key) => app.node.tryGetContext(key));
   const compactor = new CompactorStack(app, STACK_IDS.compactor, {
     ...common,
@@ -147,6 +132,23 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   });
   // the table and named queries go into the data stack's database and workgroup, named by string
   compactor.node.addDependency(data);
+  const query = new QueryStack(app, STACK_IDS.query, {
+    ...common,
+    stackName: stackName(STACK_IDS.query),
+    description: 'bitcoin-stream-etl: Athena named queries and the query-user policy',
+    // layer `silver` queries are saved by the CompactorStack, beside the silver_ticks table they read
+    namedQueries: loadNamedQueries(assets.namedQueriesJson).filter((q) => q.layer !== 'silver'),
+    databaseName: data.databaseName,
+    tableNames: [data.tableName, data.backupTableName, SILVER_TABLE_NAME],
+    workGroupName: data.workGroupName,
+    dataBuckets: [data.rawBucket, data.backupBucket],
+    // a reference: the query stack deploys after the compactor's, which owns the bucket
+    silverBucket: compactor.silverBucket,
+    resultsBucket: data.resultsBucket,
+    resultsPrefix: ATHENA_RESULTS_PREFIX,
+  });
+  // Named queries name the workgroup by string: it must exist first.
+  query.node.addDependency(data);
   // Alarms and the dashboard find every metric by resource name: no references, no deploy-order coupling.
   const ops = new OpsStack(app, STACK_IDS.ops, {
     ...common,

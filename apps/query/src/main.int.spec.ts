@@ -103,4 +103,15 @@ describe('query CLI', () => {
     expect(env.code).toBe(2);
     expect(env.stderr).toContain('error: RAW_BUCKET: not a valid S3 bucket name');
   });
+
+  it.each([['latest'], ['serve'], ['ohlc', '--product', 'BTC-USD', '--interval', '1m', '--engine', 'athena']])(
+    'with OBJECT_STORE=s3 guesses no bucket name: %s exits 2 naming each missing variable',
+    async (...args) => {
+      const r = await cli(args, { OBJECT_STORE: 's3', BACKUP_BUCKET: 'acme-backup', PORT: '0' });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('error: RAW_BUCKET: is required with OBJECT_STORE=s3');
+      expect(r.stderr).toContain('; SILVER_BUCKET: is required with OBJECT_STORE=s3');
+      expect(r.stderr).not.toContain('BACKUP_BUCKET');
+    },
+  );
 });

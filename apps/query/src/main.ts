@@ -6,10 +6,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { USAGE, parseCli } from './cli/cli.args';
 import { formatRows } from './cli/output.format';
-import { loadConfig, type QueryConfig } from './config/query.config';
+import { loadConfig, objectStoreConfig, type QueryConfig } from './config/query.config';
 import { createDashboardServer } from './dashboard/dashboard.server';
 import { createLogger } from './logger';
-import { QueryInputError } from './query.errors';
+import { QueryConfigError, QueryInputError } from './query.errors';
 import { ATHENA_NAMED_QUERIES } from './queries/athena-named-queries';
 import { describeStats, runQuery, type QueryDeps } from './query.runner';
 
@@ -18,12 +18,7 @@ function deps(config: QueryConfig): QueryDeps {
   let athena: AthenaClient | undefined;
   return {
     config,
-    store: () =>
-      (store ??= createObjectStore(
-        config.OBJECT_STORE === 's3'
-          ? { kind: 's3', forcePathStyle: config.S3_FORCE_PATH_STYLE === 'true' }
-          : { kind: 'local', root: config.DATA_DIR },
-      )),
+    store: () => (store ??= createObjectStore(objectStoreConfig(config))),
     athena: () => (athena ??= new AthenaClient({})),
   };
 }
@@ -75,9 +70,11 @@ async function main(argv: string[]): Promise<number> {
     logger.info(
       {
         url: `http://${config.HOST}:${port}/`,
-        dataDir: config.DATA_DIR,
+        objectStore: config.OBJECT_STORE,
+        ...(config.OBJECT_STORE === 'local' ? { dataDir: config.DATA_DIR } : {}),
         raw: config.RAW_BUCKET,
         backup: config.BACKUP_BUCKET,
+        silver: config.SILVER_BUCKET,
       },
       'dashboard listening',
     );
@@ -98,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof QueryInputError) {
+    if (error instanceof QueryInputError || error instanceof QueryConfigError) {
       process.stderr.write(`error: ${error.message}\n(run with --help for usage)\n`);
       process.exit(2);
     }

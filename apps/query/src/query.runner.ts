@@ -6,6 +6,7 @@ import { runAthenaQuery, type AthenaQueryStats } from './engines/athena.engine';
 import type { LayerName } from './engines/layer';
 import { readRawCompleteBefore } from './engines/silver.watermark';
 import { runLocalQuery, type LocalQueryStats } from './engines/local.engine';
+import { rangeReaderFor, type RangeReader } from './engines/range.reader';
 import { QUERIES, type QueryName } from './queries/query.registry';
 import type { ColumnSpec, QueryDefinition, ResultRow } from './queries/query.types';
 
@@ -13,6 +14,12 @@ import type { ColumnSpec, QueryDefinition, ResultRow } from './queries/query.typ
 function noSilver(error: unknown): undefined {
   if (error instanceof BucketNotFoundError) return undefined;
   throw error;
+}
+
+/** Ranged reads that name the bucket owner too, for a store that has ranged reads at all. */
+function ownerRangeReader(store: ObjectStore, expectedBucketOwner: string): { readRange?: RangeReader } {
+  const readRange = rangeReaderFor(store, expectedBucketOwner);
+  return readRange ? { readRange } : {};
 }
 
 /** What running a query needs; clients are built lazily so the local engine never touches AWS config. */
@@ -50,6 +57,7 @@ export async function runQuery(
       workGroup: config.ATHENA_WORKGROUP,
       database: config.ATHENA_DATABASE,
       ...(config.ATHENA_OUTPUT_LOCATION ? { outputLocation: config.ATHENA_OUTPUT_LOCATION } : {}),
+      ...(config.EXPECTED_BUCKET_OWNER ? { expectedBucketOwner: config.EXPECTED_BUCKET_OWNER } : {}),
       rawTable: config.ATHENA_RAW_TABLE,
       backupTable: config.ATHENA_BACKUP_TABLE,
       slack,
@@ -61,12 +69,15 @@ export async function runQuery(
     });
     return { columns: definition.columns, rows, stats };
   }
+  const store = deps.store();
   const { rows, stats } = await runLocalQuery(definition, params, {
-    store: deps.store(),
+    store,
     buckets: { raw: config.RAW_BUCKET, backup: config.BACKUP_BUCKET },
     prefix: config.RAW_PREFIX,
     slack,
     silver: { bucket: config.SILVER_BUCKET, layer },
+    // the store sends ExpectedBucketOwner itself; its ranged reads (Parquet by ranges) go through the S3 client
+    ...(config.EXPECTED_BUCKET_OWNER ? ownerRangeReader(store, config.EXPECTED_BUCKET_OWNER) : {}),
   });
   return { columns: definition.columns, rows, stats };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceAssets } from '../assets';
 import { loadNamedQueries } from '../named-queries';
-import { synthInfra, type SynthesizedInfra } from '../test/synth-infra';
+import { asList, synthInfra, type SynthesizedInfra } from '../test/synth-infra';
 
 let infra: SynthesizedInfra;
 beforeAll(() => {
@@ -27,11 +27,13 @@ describe('QueryStack', () => {
     }
   });
 
-  it('deploys after the Data stack that creates the workgroup and the table', () => {
-    expect(infra.stacks.query.dependencies.map((s) => s.stackName)).toContain('BtcEtlData');
+  it('deploys after the Data stack (workgroup, raw tables) and the Compactor stack (silver bucket and table)', () => {
+    const dependencies = infra.stacks.query.dependencies.map((s) => s.stackName);
+    expect(dependencies).toContain('BtcEtlData');
+    expect(dependencies).toContain('BtcEtlCompactor');
   });
 
-  it('grants query users the workgroup, the tables, raw/ reads in both buckets and result writes, nothing more', () => {
+  it('grants query users the workgroup, the tables, raw/ and silver reads and result writes, nothing more', () => {
     const policy = Object.values(query().findResources('AWS::IAM::ManagedPolicy'))[0]?.Properties;
     expect(policy.ManagedPolicyName).toBe('btc-etl-query-user');
     const bySid = Object.fromEntries(
@@ -46,8 +48,10 @@ describe('QueryStack', () => {
     );
     expect(Object.keys(bySid).sort()).toEqual([
       'ListResults',
+      'ListSilverPrefixes',
       'ListTablePrefixes',
       'LocateBuckets',
+      'ReadSilverObjects',
       'ReadTableMetadata',
       'ReadTableObjects',
       'RunQueriesInWorkGroup',
@@ -56,10 +60,27 @@ describe('QueryStack', () => {
     expect(JSON.stringify(bySid.RunQueriesInWorkGroup?.Resource)).toContain(':workgroup/btc-etl"');
     expect(JSON.stringify(bySid.ReadTableMetadata?.Resource)).toContain(':table/btc_etl/raw_ticks"');
     expect(JSON.stringify(bySid.ReadTableMetadata?.Resource)).toContain(':table/btc_etl/backup_ticks"');
+    // the `auto` named queries (and silver ones run by hand) read silver_ticks
+    expect(JSON.stringify(bySid.ReadTableMetadata?.Resource)).toContain(':table/btc_etl/silver_ticks"');
     const reads = JSON.stringify(bySid.ReadTableObjects?.Resource);
     expect(reads).toMatch(/RawBucket.*\/raw\/\*.*BackupBucket.*\/raw\/\*/);
     expect(bySid.ReadTableObjects?.Action).toBe('s3:GetObject');
     expect(bySid.ListTablePrefixes?.Condition).toEqual({ StringLike: { 's3:prefix': ['raw/*'] } });
+    // silver: the Parquet under silver/ticks/ and the compactor's watermark, in the compactor's bucket only
+    const silverReads = asList(bySid.ReadSilverObjects?.Resource).map((r) => JSON.stringify(r));
+    expect(silverReads).toHaveLength(2);
+    expect(silverReads[0]).toMatch(/SilverBucket.*\/silver\/ticks\/\*"/);
+    expect(silverReads[1]).toMatch(/SilverBucket.*\/_state\/compactor\/watermark\.json"/);
+    expect(bySid.ReadSilverObjects?.Action).toBe('s3:GetObject');
+    expect(JSON.stringify(bySid.ListSilverPrefixes?.Resource)).toMatch(/SilverBucket/);
+    expect(bySid.ListSilverPrefixes?.Condition).toEqual({
+      StringLike: { 's3:prefix': ['silver/ticks/*', '_state/compactor/watermark.json'] },
+    });
+    expect(JSON.stringify(bySid.LocateBuckets?.Resource)).toMatch(/SilverBucket/);
+    // nothing else of the silver bucket: not the compactor's other state, not quarantine
+    expect(JSON.stringify(policy.PolicyDocument)).not.toMatch(
+      /quarantine|_state\/compactor\/\*|_state\/compactor\/raw/,
+    );
     expect(JSON.stringify(bySid.WriteAndReadResults?.Resource)).toContain('/athena/*');
     // Writes go to the results bucket only: every Put/Abort names it.
     for (const s of Object.values(bySid)) {

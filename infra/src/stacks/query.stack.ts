@@ -1,4 +1,4 @@
-import { RAW_PREFIX } from '@btc-etl/s3-keys';
+import { RAW_PREFIX, SILVER_PREFIX, SILVER_WATERMARK_KEY } from '@btc-etl/s3-keys';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,11 +12,17 @@ export interface QueryStackProps extends StackProps {
   /** The query app's named queries this stack saves (those of layer `silver` go with the silver table). */
   namedQueries: readonly NamedQuery[];
   databaseName: string;
-  /** The Glue tables the queries read (raw_ticks, backup_ticks). */
+  /** The Glue tables the queries read (raw_ticks, backup_ticks, silver_ticks). */
   tableNames: string[];
   workGroupName: string;
-  /** The buckets under those tables; query users read their `raw/` objects. */
+  /** The raw and backup buckets; query users read their `raw/` objects. */
   dataBuckets: s3.IBucket[];
+  /**
+   * The compactor's bucket: query users read its Parquet under `silver/ticks/` (the silver_ticks table, and the local
+   * engine's silver layer) and the compactor's watermark (`_state/compactor/watermark.json`), which tells `auto`
+   * which raw hours silver already holds. Nothing else of it (the compactor's other state, quarantine).
+   */
+  silverBucket: s3.IBucket;
   resultsBucket: s3.IBucket;
   /** Prefix of the results bucket the workgroup writes to (e.g. `athena/`). */
   resultsPrefix: string;
@@ -24,7 +30,8 @@ export interface QueryStackProps extends StackProps {
 
 /**
  * The query app's queries saved as Athena named queries in the workgroup, and a managed policy that lets a user or
- * role run queries there: read the tables' metadata and their `raw/` objects, write results to the workgroup's location.
+ * role run queries there (Athena, or the local engine with OBJECT_STORE=s3): read the tables' metadata, their `raw/`
+ * objects and silver's Parquet and watermark, write results to the workgroup's location.
  */
 export class QueryStack extends Stack {
   readonly queryUserPolicy: iam.ManagedPolicy;
@@ -32,7 +39,9 @@ export class QueryStack extends Stack {
 
   constructor(scope: Construct, id: string, props: QueryStackProps) {
     super(scope, id, props);
-    const { config, databaseName, tableNames, workGroupName, dataBuckets, resultsBucket, resultsPrefix } = props;
+    const { config, databaseName, tableNames, workGroupName, dataBuckets, silverBucket, resultsBucket, resultsPrefix } =
+      props;
+    const silverKeys = [`${SILVER_PREFIX}*`, SILVER_WATERMARK_KEY];
 
     this.namedQueries = props.namedQueries.map(
       (q) =>
@@ -92,9 +101,20 @@ export class QueryStack extends Stack {
           conditions: { StringLike: { 's3:prefix': [`${RAW_PREFIX}*`] } },
         }),
         new iam.PolicyStatement({
+          sid: 'ReadSilverObjects',
+          actions: ['s3:GetObject'],
+          resources: silverKeys.map((k) => silverBucket.arnForObjects(k)),
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListSilverPrefixes',
+          actions: ['s3:ListBucket'],
+          resources: [silverBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': silverKeys } },
+        }),
+        new iam.PolicyStatement({
           sid: 'LocateBuckets',
           actions: ['s3:GetBucketLocation'],
-          resources: [...dataBuckets.map((b) => b.bucketArn), resultsBucket.bucketArn],
+          resources: [...dataBuckets.map((b) => b.bucketArn), silverBucket.bucketArn, resultsBucket.bucketArn],
         }),
         new iam.PolicyStatement({
           sid: 'WriteAndReadResults',

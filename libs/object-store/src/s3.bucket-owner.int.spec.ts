@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { catchError } from '@btc-etl/testing';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { catchError, recordingS3Client } from '@btc-etl/testing';
 import { describe, expect, it } from 'vitest';
 import { patternBytes } from './object-store.contract';
 import { ObjectStoreConfigError } from './object-store.errors';
@@ -10,38 +10,11 @@ import { S3ObjectStore } from './s3.object-store';
 const MiB = 1024 * 1024;
 const ACCOUNT = '123456789012';
 
-interface Sent {
-  method: string;
-  path: string;
-  owner: string | undefined;
-  sourceOwner: string | undefined;
-  copySource: string | undefined;
-}
-
-/**
- * A client on moto that records every HTTP request as signed and sent. moto 5.2.1 ignores the bucket-owner headers
- * (it never answers 403 for a wrong owner), so what these tests can prove is that every request carries them.
- */
-function recordingClient(): { client: S3Client; sent: Sent[] } {
-  const sent: Sent[] = [];
-  const client = new S3Client({ forcePathStyle: true });
-  client.middlewareStack.add(
-    (next) => (args) => {
-      const request = args.request as { method?: string; path?: string; headers?: Record<string, string> };
-      const headers = request.headers ?? {};
-      sent.push({
-        method: request.method ?? '',
-        path: request.path ?? '',
-        owner: headers['x-amz-expected-bucket-owner'],
-        sourceOwner: headers['x-amz-source-expected-bucket-owner'],
-        copySource: headers['x-amz-copy-source'],
-      });
-      return next(args);
-    },
-    { step: 'finalizeRequest', name: 'recordRequests' },
-  );
-  return { client, sent };
-}
+// Headers of the requests recordingS3Client saw. moto 5.2.1 ignores the bucket-owner headers (it never answers 403
+// for a wrong owner), so what these tests can prove is that every request carries them.
+const OWNER = 'x-amz-expected-bucket-owner';
+const SOURCE_OWNER = 'x-amz-source-expected-bucket-owner';
+const COPY_SOURCE = 'x-amz-copy-source';
 
 async function bucket(client: S3Client): Promise<string> {
   const name = `owner-${randomBytes(5).toString('hex')}`;
@@ -51,7 +24,7 @@ async function bucket(client: S3Client): Promise<string> {
 
 describe('S3ObjectStore expectedBucketOwner', () => {
   it('sends ExpectedBucketOwner on every request, and ExpectedSourceBucketOwner on every copy request', async () => {
-    const { client, sent } = recordingClient();
+    const { client, sent } = recordingS3Client();
     const [a, b] = [await bucket(client), await bucket(client)];
     const store = new S3ObjectStore({
       client,
@@ -73,24 +46,24 @@ describe('S3ObjectStore expectedBucketOwner', () => {
     await store.copy({ bucket: a, key: 'big' }, { bucket: b, key: 'big' }); // UploadPartCopy
     await store.delete(b, 'small');
 
-    const kinds = new Set(sent.map((s) => `${s.method} ${s.copySource ? 'copy' : ''}`));
+    const kinds = new Set(sent.map((s) => `${s.method} ${s.headers[COPY_SOURCE] ? 'copy' : ''}`));
     expect(kinds).toEqual(new Set(['PUT ', 'POST ', 'GET ', 'HEAD ', 'PUT copy', 'DELETE ']));
     expect(sent.length).toBeGreaterThan(15);
-    expect(sent.filter((s) => s.owner !== ACCOUNT)).toEqual([]);
-    const copies = sent.filter((s) => s.copySource !== undefined);
+    expect(sent.filter((s) => s.headers[OWNER] !== ACCOUNT)).toEqual([]);
+    const copies = sent.filter((s) => s.headers[COPY_SOURCE] !== undefined);
     expect(copies.length).toBe(4); // one CopyObject, three UploadPartCopy
-    expect(copies.filter((s) => s.sourceOwner !== ACCOUNT)).toEqual([]);
+    expect(copies.filter((s) => s.headers[SOURCE_OWNER] !== ACCOUNT)).toEqual([]);
   });
 
   it('sends neither header when unset', async () => {
-    const { client, sent } = recordingClient();
+    const { client, sent } = recordingS3Client();
     const a = await bucket(client);
     const store = new S3ObjectStore({ client });
 
     await store.put(a, 'k', 'v');
     await store.copy({ bucket: a, key: 'k' }, { bucket: a, key: 'k2' });
 
-    expect(sent.filter((s) => s.owner !== undefined || s.sourceOwner !== undefined)).toEqual([]);
+    expect(sent.filter((s) => s.headers[OWNER] !== undefined || s.headers[SOURCE_OWNER] !== undefined)).toEqual([]);
   });
 
   it.each(['12345678901', '1234567890123', 'abcdefghijkl', ' 123456789012', ''])(

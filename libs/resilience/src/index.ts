@@ -8,5 +8,5 @@ export {
   type SleepOptions,
   waitForAbort,
 } from './abort';
-export { backoffCeilingMs, backoffMs, type BackoffOptions } from './backoff';
+export { backoffCeilingMs, backoffMs, type BackoffOptions, spreadMs } from './backoff';
 export { retry, type RetryOptions } from './retry';

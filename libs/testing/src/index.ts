@@ -1,5 +1,6 @@
 export { catchError } from './catch-error';
 export { freePort, motoClientEnv, MotoMissingError, startMoto, type MotoServer } from './moto';
+export { recordingS3Client, type SentS3Request } from './s3-request.recorder';
 export {
   startFakeCoinbase,
   type FakeCoinbase,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QueryInputError } from '../query.errors';
-import { parseCli } from './cli.args';
+import { QUERY_ENV_VARIABLES } from '../config/query.config';
+import { USAGE, parseCli } from './cli.args';
 import { formatRows } from './output.format';
 
 const NOW = Date.parse('2026-11-27T12:00:00.700Z');
@@ -113,6 +114,18 @@ describe('parseCli', () => {
 
   it('leaves the layer to QUERY_LAYER when --layer is not given', () => {
     expect(parseCli(['latest'], NOW)).not.toHaveProperty('layer');
+  });
+});
+
+describe('USAGE', () => {
+  it('names every environment variable the config reads', () => {
+    expect(QUERY_ENV_VARIABLES.filter((name) => !new RegExp(`\\b${name}\\b`).test(USAGE))).toEqual([]);
+  });
+
+  it('gives bucket defaults for the local store only', () => {
+    expect(USAGE).toContain('RAW_BUCKET BACKUP_BUCKET SILVER_BUCKET  required with OBJECT_STORE=s3');
+    expect(USAGE).toContain('the local store defaults to btc-etl-raw, btc-etl-backup, btc-etl-silver');
+    expect(USAGE).not.toMatch(/RAW_BUCKET \(btc-etl-raw\)/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
+import { LOCAL_BUCKET_DEFAULTS } from '../config/query.config';
 import { LAYERS, type LayerName } from '../engines/layer';
 import { QueryInputError } from '../query.errors';
 import { QUERIES, QUERY_NAMES, isQueryName, type QueryName } from '../queries/query.registry';
@@ -59,9 +60,13 @@ ${definitions()
   .map((d) => `  ${[d.name, ...exampleArgs(d.example)].join(' ')}`)
   .join('\n')}
 
-environment: DATA_DIR (./data) RAW_BUCKET (btc-etl-raw) BACKUP_BUCKET (btc-etl-backup) SILVER_BUCKET (btc-etl-silver)
-  OBJECT_STORE (local|s3) ATHENA_WORKGROUP ATHENA_DATABASE ATHENA_OUTPUT_LOCATION ATHENA_RAW_TABLE
-  ATHENA_BACKUP_TABLE ATHENA_SILVER_TABLE QUERY_LAYER QUERY_LATE_SLACK_S QUERY_BUFFER_S QUERY_CLOCK_SKEW_S HOST PORT
+environment:
+  OBJECT_STORE (local|s3, default local)  DATA_DIR (./data, the local store's root)
+  RAW_BUCKET BACKUP_BUCKET SILVER_BUCKET  required with OBJECT_STORE=s3 (no bucket name is guessed against S3);
+    the local store defaults to ${Object.values(LOCAL_BUCKET_DEFAULTS).join(', ')}
+  EXPECTED_BUCKET_OWNER (12-digit account id: every S3 request names it)  S3_FORCE_PATH_STYLE (false)
+  ATHENA_WORKGROUP ATHENA_DATABASE ATHENA_OUTPUT_LOCATION ATHENA_RAW_TABLE ATHENA_BACKUP_TABLE ATHENA_SILVER_TABLE
+  QUERY_LAYER QUERY_LATE_SLACK_S QUERY_BUFFER_S QUERY_CLOCK_SKEW_S RAW_PREFIX HOST PORT DASHBOARD_REFRESH_S LOG_LEVEL
 `;
 
 function formatSpan(seconds: number): string {

@@ -66,7 +66,7 @@ export function createDashboardServer(options: DashboardServerOptions): Server {
           await cache.get(key, () => limiter.run(() => dashboardData(request, now(), options.run))),
         );
       } catch (error) {
-        if (error instanceof QueryInputError) return json(res, 400, { error: error.message, field: error.field });
+        if (error instanceof QueryInputError) return json(res, 400, { error: error.message, field: error.data.field });
         if (error instanceof DashboardBusyError) {
           res.setHeader('retry-after', String(error.data.retryAfterS));
           return json(res, 503, { error: error.message });

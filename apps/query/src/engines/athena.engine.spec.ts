@@ -94,15 +94,36 @@ describe('runAthenaQuery', () => {
     athena.on(GetQueryExecutionCommand).resolves(execution('FAILED', 0, 'TABLE_NOT_FOUND: raw_ticks'));
     const error = await runAthenaQuery(QUERIES.latest, params, options()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AthenaQueryError);
-    expect(error).toMatchObject({ queryExecutionId: 'q-1', state: 'FAILED', reason: 'TABLE_NOT_FOUND: raw_ticks' });
+    expect(error).toMatchObject({
+      name: 'AthenaQueryError',
+      data: { queryExecutionId: 'q-1', state: 'FAILED', reason: 'TABLE_NOT_FOUND: raw_ticks' },
+    });
+    expect((error as Error).message).toBe('Athena query q-1 FAILED: TABLE_NOT_FOUND: raw_ticks');
   });
 
   it('stops a query that outlives the timeout', async () => {
     athena.on(GetQueryExecutionCommand).resolves(execution('RUNNING'));
     athena.on(StopQueryExecutionCommand).resolves({});
     const slow = { ...options(), poll: { initialMs: 1, maxMs: 1, timeoutMs: 0 } };
-    await expect(runAthenaQuery(QUERIES.latest, params, slow)).rejects.toMatchObject({ state: 'TIMEOUT' });
+    await expect(runAthenaQuery(QUERIES.latest, params, slow)).rejects.toMatchObject({ data: { state: 'TIMEOUT' } });
     expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
+  });
+
+  it('names the expected owner of the result bucket beside the output location', async () => {
+    athena.on(GetQueryExecutionCommand).resolves(execution('SUCCEEDED'));
+    athena
+      .on(GetQueryResultsCommand)
+      .resolves({ ResultSet: { Rows: [row('product_id', 'price', 'tick_time', 'age_s')] } });
+    const owned = { ...options(), outputLocation: 's3://results/athena/', expectedBucketOwner: '123456789012' };
+    await runAthenaQuery(QUERIES.latest, params, owned);
+    await runAthenaQuery(QUERIES.latest, params, { ...owned, outputLocation: undefined });
+    const [first, second] = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+    expect(first?.ResultConfiguration).toEqual({
+      OutputLocation: 's3://results/athena/',
+      ExpectedBucketOwner: '123456789012',
+    });
+    // without a location of its own the workgroup's applies, with the workgroup's owner setting
+    expect(second?.ResultConfiguration).toBeUndefined();
   });
 
   it('rejects a value that does not fit its column', async () => {

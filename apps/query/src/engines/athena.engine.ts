@@ -6,7 +6,7 @@ import {
   type AthenaClient,
   type Row,
 } from '@aws-sdk/client-athena';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffCeilingMs, sleep, spreadMs } from '@btc-etl/resilience';
 import { AthenaQueryError, AthenaResultError } from '../query.errors';
 import type { AthenaStatement, ColumnSpec, QueryDefinition, ResultRow, ResultValue } from '../queries/query.types';
 import { DEFAULT_SLACK, datehourBounds, type ArrivalSlack } from './arrival-window';
@@ -18,6 +18,8 @@ export interface AthenaEngineOptions {
   database: string;
   /** Left out when the workgroup enforces its own result location. */
   outputLocation?: string;
+  /** The account that must own the `outputLocation` bucket (EXPECTED_BUCKET_OWNER); sent only with that location. */
+  expectedBucketOwner?: string;
   catalog?: string;
   rawTable: string;
   backupTable: string;
@@ -25,10 +27,11 @@ export interface AthenaEngineOptions {
   /** The silver table and the layer that answers for the raw bucket (see athena-source.sql.ts). Without it: raw. */
   silver?: SilverSqlContext;
   poll?: Partial<PollOptions>;
-  /** Injected in tests; defaults to a real timer. */
+  /** Injected in tests; defaults to resilience's `sleep` (a timer that keeps the CLI alive while it waits). */
   sleep?: (ms: number) => Promise<unknown>;
 }
 
+/** The wait between polls: `initialMs`, growing by `factor` up to `maxMs`, each spread by ±20 %. */
 export interface PollOptions {
   initialMs: number;
   maxMs: number;
@@ -123,7 +126,7 @@ export async function runAthenaQuery<P, R extends ResultRow>(
 ): Promise<{ rows: R[]; stats: AthenaQueryStats }> {
   const started = performance.now();
   const poll = { ...DEFAULT_POLL, ...options.poll };
-  const wait = options.sleep ?? ((ms: number) => sleep(ms));
+  const wait = options.sleep ?? sleep;
   const statement = athenaStatement(definition as QueryDefinition<P, ResultRow>, params, options);
   const start = await options.client.send(
     new StartQueryExecutionCommand({
@@ -131,14 +134,20 @@ export async function runAthenaQuery<P, R extends ResultRow>(
       ...(statement.parameters.length > 0 ? { ExecutionParameters: statement.parameters } : {}),
       WorkGroup: options.workGroup,
       QueryExecutionContext: { Database: options.database, ...(options.catalog ? { Catalog: options.catalog } : {}) },
-      ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
+      ...(options.outputLocation
+        ? {
+            ResultConfiguration: {
+              OutputLocation: options.outputLocation,
+              ...(options.expectedBucketOwner ? { ExpectedBucketOwner: options.expectedBucketOwner } : {}),
+            },
+          }
+        : {}),
     }),
   );
   const id = start.QueryExecutionId;
   if (!id) throw new AthenaQueryError(undefined, undefined, 'StartQueryExecution returned no QueryExecutionId');
 
   const states: string[] = [];
-  let delay = poll.initialMs;
   let polls = 0;
   let bytesScanned = 0;
   let engineMs: number | undefined;
@@ -163,9 +172,10 @@ export async function runAthenaQuery<P, R extends ResultRow>(
       await options.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
       throw new AthenaQueryError(id, 'TIMEOUT', `still ${state} after ${poll.timeoutMs} ms: stopped`);
     }
-    // jitter keeps many clients from polling in step
-    await wait(Math.round(delay * (0.8 + Math.random() * 0.4)));
-    delay = Math.min(poll.maxMs, delay * poll.factor);
+    // the spread keeps many clients from polling in step
+    await wait(
+      spreadMs(backoffCeilingMs(polls - 1, { baseMs: poll.initialMs, capMs: poll.maxMs, factor: poll.factor }), 0.2),
+    );
   }
 
   const rows: R[] = [];

@@ -41,8 +41,11 @@ export function localRangeReader(root: string): RangeReader {
   };
 }
 
-/** Ranged `GetObject` (`Range: bytes=start-(end-1)`, `If-Match` the listed ETag). */
-export function s3RangeReader(client: S3Client): RangeReader {
+/**
+ * Ranged `GetObject` (`Range: bytes=start-(end-1)`, `If-Match` the listed ETag), with `ExpectedBucketOwner` when an
+ * owner is given (the store's other requests carry it too: see `S3ObjectStoreOptions.expectedBucketOwner`).
+ */
+export function s3RangeReader(client: S3Client, expectedBucketOwner?: string): RangeReader {
   return async (bucket, key, start, end, etag) => {
     checkRange(bucket, key, start, end);
     if (end === start) return new Uint8Array(0);
@@ -52,6 +55,7 @@ export function s3RangeReader(client: S3Client): RangeReader {
         Key: key,
         Range: `bytes=${start}-${end - 1}`,
         ...(etag ? { IfMatch: `"${etag}"` } : {}),
+        ...(expectedBucketOwner ? { ExpectedBucketOwner: expectedBucketOwner } : {}),
       }),
     );
     if (!res.Body) throw new Error(`GetObject ${bucket}/${key} answered without a body`);
@@ -67,9 +71,10 @@ export function s3RangeReader(client: S3Client): RangeReader {
 /**
  * The ranged reader for one of the ObjectStore adapters (the port has no ranged get; both adapters expose what one
  * needs: the local root and the S3 client). `undefined` for any other store: Parquet objects are then read whole.
+ * `expectedBucketOwner` is the one the S3 store was built with (the adapter keeps it private).
  */
-export function rangeReaderFor(store: ObjectStore): RangeReader | undefined {
+export function rangeReaderFor(store: ObjectStore, expectedBucketOwner?: string): RangeReader | undefined {
   if (store instanceof LocalObjectStore) return localRangeReader(store.root);
-  if (store instanceof S3ObjectStore) return s3RangeReader(store.client);
+  if (store instanceof S3ObjectStore) return s3RangeReader(store.client, expectedBucketOwner);
   return undefined;
 }
