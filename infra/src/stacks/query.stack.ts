@@ -107,9 +107,11 @@ export class QueryStack extends Stack {
         }),
         new iam.PolicyStatement({
           sid: 'ListSilverPrefixes',
+          // No s3:prefix condition on purpose: S3 answers a GET of a missing key with 404 only to a caller that may
+          // list the bucket, else 403. Before the compactor's first run the watermark does not exist, and the auto
+          // layer must read that as "no silver yet", not fail on AccessDenied. A listing shows key names only.
           actions: ['s3:ListBucket'],
           resources: [silverBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': silverKeys } },
         }),
         new iam.PolicyStatement({
           sid: 'LocateBuckets',
