@@ -24,7 +24,8 @@ export interface QueryStackProps extends StackProps {
 
 /**
  * The query app's queries saved as Athena named queries in the workgroup, and a managed policy that lets a user or
- * role run queries there: read the tables' metadata and their `raw/` objects, write results to the workgroup's location.
+ * role run queries there: read the tables' metadata and their `raw/` objects,
+ * write results to the workgroup's location.
  */
 export class QueryStack extends Stack {
   readonly queryUserPolicy: iam.ManagedPolicy;
@@ -51,7 +52,9 @@ export class QueryStack extends Stack {
 
     this.queryUserPolicy = new iam.ManagedPolicy(this, 'QueryUserPolicy', {
       managedPolicyName: `${config.namePrefix}-query-user`,
-      description: `Run Athena queries in workgroup ${workGroupName} over ${tableNames.map((t) => `${databaseName}.${t}`).join(', ')}`,
+      description:
+        `Run Athena queries ` +
+        `in workgroup ${workGroupName} over ${tableNames.map((t) => `${databaseName}.${t}`).join(', ')}`,
       statements: [
         new iam.PolicyStatement({
           sid: 'RunQueriesInWorkGroup',
