@@ -42,7 +42,9 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   banner: {
-    js: "import { createRequire as __btcEtlCreateRequire } from 'node:module'; const require = __btcEtlCreateRequire(import.meta.url);",
+    js:
+      "import { createRequire as __btcEtlCreateRequire } from 'node:module'; " +
+      'const require = __btcEtlCreateRequire(import.meta.url);',
   },
 });
 writeFileSync(`${values.outfile}.meta.json`, JSON.stringify(result.metafile));

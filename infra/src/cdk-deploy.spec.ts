@@ -63,14 +63,18 @@ describe('infra deploy targets', () => {
     }
   });
 
-  it("the extractor's deploy target calls the same CLI directly (a nested `nx run` would take `-c` for its own --configuration)", () => {
-    const extractor = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'apps/extractor/project.json'), 'utf8')) as {
-      targets: Record<string, { options?: { command?: string } }>;
-    };
-    expect(extractor.targets.deploy?.options?.command).toBe(
-      'tsx --tsconfig infra/tsconfig.json infra/src/cdk-deploy.cli.ts BtcEtlExtractor',
-    );
-  });
+  it(
+    "the extractor's deploy target calls the same CLI directly (a " +
+      'nested `nx run` would take `-c` for its own --configuration)',
+    () => {
+      const extractor = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'apps/extractor/project.json'), 'utf8')) as {
+        targets: Record<string, { options?: { command?: string } }>;
+      };
+      expect(extractor.targets.deploy?.options?.command).toBe(
+        'tsx --tsconfig infra/tsconfig.json infra/src/cdk-deploy.cli.ts BtcEtlExtractor',
+      );
+    },
+  );
 
   // the dry run through the CLI as the targets call it (tsx in a child process)
   const dryRun = (env: NodeJS.ProcessEnv, ...args: string[]) =>
@@ -88,7 +92,8 @@ describe('infra deploy targets', () => {
     const asked = dryRun({}, '-c', 'alarmEmail=oncall@example.com');
     expect(asked.status).toBe(0);
     expect(asked.stdout).toContain(
-      'dry run, would run: cdk deploy BtcEtlOps --require-approval broadening --no-notices --no-version-reporting -c alarmEmail=oncall@example.com',
+      'dry run, would run: cdk deploy BtcEtlOps --require-approval broadening --no-notices --no-version-reporting -c ' +
+        'alarmEmail=oncall@example.com',
     );
     const ci = dryRun({ CDK_APPROVAL: 'never' });
     expect(ci.stdout).toContain('cdk deploy BtcEtlOps --require-approval never');

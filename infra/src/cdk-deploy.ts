@@ -29,7 +29,8 @@ export function approvalLevel(env: NodeJS.ProcessEnv): 'broadening' | 'never' {
 /**
  * The arguments of `cdk deploy` for one stack, the caller's own (context `-c key=value`, `--profile`, ...) appended.
  * @example deployArgs('BtcEtlData', process.env, ['-c', 'namePrefix=btc-etl-dev'])
- *   // ['deploy', 'BtcEtlData', '--require-approval', 'broadening', '--no-notices', '--no-version-reporting', '-c', ...]
+ * // ['deploy', 'BtcEtlData', '--require-approval', 'broadening', '--no-notices', '--no-version-reporting',
+ * //  '-c', ...]
  */
 export function deployArgs(stackId: string, env: NodeJS.ProcessEnv, extra: readonly string[] = []): string[] {
   if (extra.some((a) => a === '--require-approval' || a.startsWith('--require-approval=')))

@@ -63,13 +63,15 @@ function searchCfnLint(env: NodeJS.ProcessEnv): CfnLintCommand {
     if (existsSync(python) && works(python, ['-c', 'import cfnlint'])) return { file: python, args: ['-c', runner] };
   }
   throw new InfraError(
-    "cfn-lint not found on PATH, in pyenv's shims or in any python3: install it with `python3 -m pip install 'cfn-lint==1.51.*'` (or set CFN_LINT)",
+    "cfn-lint not found on PATH, in pyenv's shims or in any python3: install it with `python3 -m pip install " +
+      "'cfn-lint==1.51.*'` (or set CFN_LINT)",
   );
 }
 
 /**
  * Lint CloudFormation templates with cfn-lint (all checks but `CFN_LINT_IGNORED_CHECKS`).
- * @example const { exitCode, output } = runCfnLint(['dist/infra/BtcEtlData.template.json'], { regions: ['us-east-1'] });
+ * @example const { exitCode, output } =
+ *   runCfnLint(['dist/infra/BtcEtlData.template.json'], { regions: ['us-east-1'] });
  */
 export function runCfnLint(
   templates: string[],

@@ -54,7 +54,9 @@ export function buildInfra(app: App, assets: InfraAssets): InfraStacks {
   const replicaConfigured = config.backupReplicaRegion !== undefined || config.backupReplicaAccount !== undefined;
   const replicaTarget = replicaConfigured
     ? {
-        bucketName: `${config.namePrefix}-backup-replica-${config.backupReplicaAccount ?? Aws.ACCOUNT_ID}-${config.backupReplicaRegion ?? Aws.REGION}`,
+        bucketName:
+          `${config.namePrefix}-backup-replica-${config.backupReplicaAccount ?? Aws.ACCOUNT_ID}` +
+          `-${config.backupReplicaRegion ?? Aws.REGION}`,
         account: config.backupReplicaAccount,
         region: config.backupReplicaRegion ?? config.region ?? Aws.REGION,
         roleName: `${config.namePrefix}-backup-replication`,

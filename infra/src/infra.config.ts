@@ -67,7 +67,8 @@ export const InfraContextSchema = z
       .refine((n) => n !== 'private-endpoints', {
         message:
           'private-endpoints has no route to Coinbase (a public API): every tick would be recorded as missed. ' +
-          'Use public-ip (the task gets a public IPv4 address, inbound closed) or private-nat (no public IP, a NAT gateway)',
+          'Use public-ip (the task gets a public IPv4 address, ' +
+          'inbound closed) or private-nat (no public IP, a NAT gateway)',
       })
       .transform((n) => n as 'public-ip' | 'private-nat')
       .default('public-ip'),
@@ -86,7 +87,9 @@ export const InfraContextSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['backupNoncurrentExpirationDays'],
-        message: `must be >= backupObjectLockDays (${c.backupObjectLockDays}): an expiry inside the lock would undercut it`,
+        message:
+          `must be >= backupObjectLockDays (${c.backupObjectLockDays}): ` +
+          `an expiry inside the lock would undercut it`,
       });
     }
     if (c.backupReplicaAccount !== undefined && c.account === undefined) {

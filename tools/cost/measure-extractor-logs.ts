@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-// argv: [seconds] [--write <file>]: the result also goes to <file> (docs/measurements/extractor-logs.json, read by infra:cost)
+// argv: [seconds] [--write <file>]: the result also goes to <file>
+// (docs/measurements/extractor-logs.json, read by infra:cost)
 const args = process.argv.slice(2);
 const writeAt = args.indexOf('--write');
 const outFile = writeAt >= 0 ? args[writeAt + 1] : undefined;

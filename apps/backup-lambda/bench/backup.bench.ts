@@ -201,7 +201,21 @@ async function coldStart(
       if (!a || !b) throw new Error('cold-start probe: not enough objects');
       const script = `
       const boot = performance.now();
-      const ev = (o) => ({ Records: [{ messageId: o.key, receiptHandle: 'r', body: JSON.stringify({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: ${JSON.stringify(raw)} }, object: { key: encodeURIComponent(o.key), size: o.size, eTag: o.etag } } }] }), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:0:q', awsRegion: 'us-east-1' }] });
+      const s3Record = (o) => ({
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          bucket: { name: ${JSON.stringify(raw)} },
+          object: { key: encodeURIComponent(o.key), size: o.size, eTag: o.etag },
+        },
+      });
+      const ev = (o) => ({
+        Records: [{
+          messageId: o.key, receiptHandle: 'r', body: JSON.stringify({ Records: [s3Record(o)] }),
+          attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '',
+          eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:0:q', awsRegion: 'us-east-1',
+        }],
+      });
       const { handler } = await import(${JSON.stringify(variant.bundle)});
       const imported = performance.now();
       const r1 = await handler(ev(${JSON.stringify(a)}), {});
@@ -471,7 +485,10 @@ async function main() {
       rates.map((r) => {
         const [d, a, w] = r.handlers;
         const cell = (h: typeof d) => (h ? `${fmt(h.perS)}/s = **${ratio(h.perS, r.loopPerS)}**` : '-');
-        return `| ${mode} | ${r.n} | ${fmt(r.loopPerS)}/s | ${cell(d)} (${verdict(d?.perS ?? 0, r.loopPerS)}) | ${cell(a)} (${verdict(a?.perS ?? 0, r.loopPerS)}) | ${cell(w)} |`;
+        return (
+          `| ${mode} | ${r.n} | ${fmt(r.loopPerS)}/s | ${cell(d)} (${verdict(d?.perS ?? 0, r.loopPerS)}) ` +
+          `| ${cell(a)} (${verdict(a?.perS ?? 0, r.loopPerS)}) | ${cell(w)} |`
+        );
       });
     const perObject = (r: ReturnType<typeof summarise> | undefined, i: number) => {
       const h = r?.handlers[i];
@@ -481,27 +498,47 @@ async function main() {
     const slow100 = slowRates.at(-1);
     const [zipCold, ...otherCold] = cold;
     const coldCell = (c: (typeof cold)[number]) =>
-      `${fmt(c.coldMs)} ms (min ${fmt(c.coldMinMs)}, max ${fmt(c.coldMaxMs)}) = boot ${fmt(c.bootMs)} + import ${fmt(c.importMs)} + first call ${fmt(c.firstMinusCopyMs)}`;
+      `${fmt(c.coldMs)} ms (min ${fmt(c.coldMinMs)}, max ${fmt(c.coldMaxMs)}) = boot ${fmt(c.bootMs)} + ` +
+      `import ${fmt(c.importMs)} + first call ${fmt(c.firstMinusCopyMs)}`;
     const lines = [
-      `Command: \`npx nx run backup-lambda:bench\` (moto 5.2.1 started by the bench; handler = the built \`dist/apps/backup-lambda/index.mjs\`, loaded three times with different settings; default COPY_CONCURRENCY 16).`,
-      `Machine: ${cpus().length} cores (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z. Load average at the start ${loadStart.map((l) => l.toFixed(1)).join(' ')}, at the end ${loadEnd.map((l) => l.toFixed(1)).join(' ')} (other engineers' builds and tests share the machine).`,
+      `Command: \`npx nx run backup-lambda:bench\` (moto 5.2.1 started by the bench; handler = the built ` +
+        `\`dist/apps/backup-lambda/index.mjs\`, ` +
+        `loaded three times with different settings; default COPY_CONCURRENCY 16).`,
+      `Machine: ${cpus().length} cores (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), ` +
+        `Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z. Load average at the ` +
+        `start ${loadStart.map((l) => l.toFixed(1)).join(' ')}, at the ` +
+        `end ${loadEnd.map((l) => l.toFixed(1)).join(' ')} (other engineers' builds and tests share the machine).`,
       '',
-      '### Throughput: objects copied per second, one invocation of n messages (one small object each), median of 3 runs',
+      '### Throughput: objects copied per second, ' +
+        'one invocation of n messages (one small object each), median of 3 runs',
       '',
-      `Goal: >= 10x a sequential CopyObject loop measured in the same run, on moto. Two modes: **raw moto** on loopback, and **moto behind a latency proxy** (\`bench/s3-latency.proxy.ts\`, ${minMs}-${maxMs} ms added to every request, uniform; a stand-in for S3's network round trip from a Lambda, set with \`BENCH_S3_LATENCY_MS\`). The loop and the handlers use the same mode within a row, and every handler run copies fresh keys (checked with the handler's own counters).`,
+      `Goal: >= 10x a sequential CopyObject loop measured in the same run, on moto. Two modes: **raw moto** on ` +
+        `loopback, and **moto behind a latency proxy** (\`bench/s3-latency.proxy.ts\`, ${minMs}-${maxMs} ms added to ` +
+        `every request, uniform; a stand-in for S3's network round trip from a Lambda, set with ` +
+        `\`BENCH_S3_LATENCY_MS\`). The loop and the handlers use the same mode within a row, and every handler run ` +
+        `copies fresh keys (checked with the handler's own counters).`,
       '',
-      '| mode | n | loop: 1 CopyObject per object | handler as deployed against moto (HEAD backup + HEAD source + CopyObject) | handler with the AWS request pattern (`S3_TRUST_SERVER_CONDITIONS=true`: HEAD backup + CopyObject) | AWS pattern, `COPY_CONCURRENCY=64` (not the default) |',
+      '| mode | n | loop: 1 CopyObject per object | handler as deployed against moto (HEAD backup + HEAD source + ' +
+        'CopyObject) | handler with the AWS request pattern (`S3_TRUST_SERVER_CONDITIONS=true`: HEAD backup + ' +
+        'CopyObject) | AWS pattern, `COPY_CONCURRENCY=64` (not the default) |',
       '|---|---|---|---|---|---|',
       ...rateRows('raw moto', rawRates),
       ...rateRows(`moto + ${minMs}-${maxMs} ms per request`, slowRates),
       '',
-      `S3 requests per object, counted by the proxy (n = 100): loop ${fmt(slow100?.loopRequestsPerObject ?? NaN, 1)}; handler as deployed against moto ${perObject(slow100, 0)}; AWS pattern ${perObject(slow100, 1)}.`,
+      `S3 requests per object, counted by the proxy (n = 100): ` +
+        `loop ${fmt(slow100?.loopRequestsPerObject ?? NaN, 1)}; handler as deployed against ` +
+        `moto ${perObject(slow100, 0)}; AWS pattern ${perObject(slow100, 1)}.`,
       '',
       '| target | measured | baseline (same run) | goal |',
       '|---|---|---|---|',
       `| deployment zip | ${fmt(zipBytes / 1024, 1)} KiB (AWS SDK v3 bundled from its ESM builds) | - | <= 500 KiB |`,
-      `| cold start: fresh process -> first handler result, minus the copy (the zip's index.mjs, median of ${zipCold?.runs} interleaved runs) | ${zipCold ? coldCell(zipCold) : '-'} (copy itself ${fmt(zipCold?.copyMs ?? NaN)} ms) | ${otherCold.map((c) => `${c.name}: ${coldCell(c)}`).join('<br>')} | <= 150 ms + the copies |`,
-      `| raw put -> backup copy via the local runner (${lat.copied}/${lat.n} objects, 1 put / 20 ms) | p50 ${fmt(lat.p50)} ms, p99 ${fmt(lat.p99)} ms | put -> message received on a twin queue: p50 ${fmt(lat.baseP50)} ms, p99 ${fmt(lat.baseP99)} ms | p99 <= 2 s |`,
+      `| cold start: fresh process -> first handler result, minus the copy (the zip's index.mjs, median ` +
+        `of ${zipCold?.runs} interleaved runs) | ${zipCold ? coldCell(zipCold) : '-'} (copy ` +
+        `itself ${fmt(zipCold?.copyMs ?? NaN)} ms) ` +
+        `| ${otherCold.map((c) => `${c.name}: ${coldCell(c)}`).join('<br>')} | <= 150 ms + the copies |`,
+      `| raw put -> backup copy via the local runner (${lat.copied}/${lat.n} objects, 1 put / 20 ms) | ` +
+        `p50 ${fmt(lat.p50)} ms, p99 ${fmt(lat.p99)} ms | put -> message received on a twin queue: ` +
+        `p50 ${fmt(lat.baseP50)} ms, p99 ${fmt(lat.baseP99)} ms | p99 <= 2 s |`,
     ];
     const body = `${[...lines, '', ...notes(rawRates, slowRates, cold, minMs, maxMs)].join('\n')}`;
     writeSection(body);
@@ -554,19 +591,64 @@ function notes(
     1024;
   return [
     meeting.length === 0
-      ? '**Throughput goal (>= 10x the loop): not met, in either mode, for either batch size.** Neither mode can meet it on this machine, for the reasons below.'
+      ? '**Throughput goal (>= 10x the loop): not met, in either mode, ' +
+        'for either batch size.** Neither mode can meet it on this machine, for the reasons below.'
       : `**Throughput goal (>= 10x the loop): met for ${meeting.join('; ')}; not met for the other rows.**`,
     '',
-    `- Raw moto is a contest for moto's CPU. moto is one Python process (one core at a time) sharing the 2 cores with the bench and other work; in this run it served at most ~${fmt(ceiling)} requests/s (best handler rate x its requests per object). The sequential loop alone already drives it at ~${fmt(rawLoop)} requests/s, since on loopback most of a CopyObject's ${fmt(1000 / rawLoop, 1)} ms is moto's own CPU. A handler that needs k requests per object can reach at most ${fmt(ceiling)} / (k x ${fmt(rawLoop)}) of the loop: ${fmt(ceiling / (3 * rawLoop), 1)}x for k = 3, ${fmt(ceiling / (2 * rawLoop), 1)}x for k = 2. Concurrency cannot add CPU to moto, so no handler reaches 10x here.`,
-    `- With ${minMs}-${maxMs} ms per request the loop waits on round trips (${fmt(slowLoop)} objects/s) and the handler overlaps them, but two bounds remain. A batch of 10 runs all 10 copies at once, yet each needs k dependent round trips (the idempotence HEAD on the backup, then the copy; against moto also the source HEAD) where the loop needs 10 single ones: at most 10/k = ${fmt(10 / 3, 1)}x (k = 3) or ${fmt(10 / 2, 1)}x (k = 2), whatever the concurrency. The skip-if-already-backed-up check the issue requires is what makes k >= 2. For 100 objects the round trips overlap 16 (or 64) at a time until moto's CPU is the limit again: 10x the loop would be ${fmt(10 * slowLoop)} objects/s, i.e. ${fmt(10 * slowLoop * 2)} requests/s at k = 2, against the ~${fmt(ceiling)} moto managed.`,
-    `- What was cut: against AWS the handler now makes ${fmt(k(1), 1)} S3 requests per small object instead of ${fmt(k(0), 1)}. With \`S3_TRUST_SERVER_CONDITIONS\` (default on unless AWS_ENDPOINT_URL/AWS_ENDPOINT_URL_S3 points elsewhere) the S3 adapter sends CopyObject with CopySourceIfMatch and uses the event's size to choose CopyObject over multipart, instead of heading the source first; a 412 is then the ETag check. Effect measured here: AWS pattern vs as-deployed-on-moto ${gain(rawRates)} (raw, n = 10 / 100), ${gain(slowRates)} (latency proxy). Against moto the source HEAD stays, because moto 5.2.1 ignores CopySourceIfMatch: the changed-source tests run on moto with the default and still refuse the stale copy, and an object-store test pins moto's behaviour.`,
-    "- Earlier versions of this section reported 1.6-1.9x on raw moto: those runs reused the same keys, so after the first run the handler only made its idempotence HEAD and skipped every object. Every run now copies fresh keys and the bench checks the handler's copy count.",
+    `- Raw moto is a contest for moto's CPU. moto is one Python process (one core at a time) sharing the 2 cores ` +
+      `with the bench and other work; in this run it served at most ~${fmt(ceiling)} requests/s (best handler rate x ` +
+      `its requests per object). The sequential loop alone already drives it at ~${fmt(rawLoop)} requests/s, since ` +
+      `on loopback most of a CopyObject's ${fmt(1000 / rawLoop, 1)} ms is moto's own CPU. A handler that needs k ` +
+      `requests per object can reach at most ${fmt(ceiling)} / (k x ${fmt(rawLoop)}) of the ` +
+      `loop: ${fmt(ceiling / (3 * rawLoop), 1)}x for k = 3, ${fmt(ceiling / (2 * rawLoop), 1)}x for k = 2. ` +
+      `Concurrency cannot add CPU to moto, so no handler reaches 10x here.`,
+    `- With ${minMs}-${maxMs} ms per request the loop waits on round trips (${fmt(slowLoop)} objects/s) and the ` +
+      `handler overlaps them, but two bounds remain. A batch of 10 runs all 10 copies at once, yet each needs k ` +
+      `dependent round trips (the idempotence HEAD on the backup, then the copy; against moto also the source HEAD) ` +
+      `where the loop needs 10 single ones: at most 10/k = ${fmt(10 / 3, 1)}x (k = 3) or ${fmt(10 / 2, 1)}x (k = 2), ` +
+      `whatever the concurrency. The skip-if-already-backed-up check the issue requires is what makes k >= 2. For ` +
+      `100 objects the round trips overlap 16 (or 64) at a time until moto's CPU is the limit again: 10x the loop ` +
+      `would be ${fmt(10 * slowLoop)} objects/s, i.e. ${fmt(10 * slowLoop * 2)} requests/s at k = 2, against the ` +
+      `~${fmt(ceiling)} moto managed.`,
+    `- What was cut: against AWS the handler now makes ${fmt(k(1), 1)} S3 requests per small object instead ` +
+      `of ${fmt(k(0), 1)}. With \`S3_TRUST_SERVER_CONDITIONS\` (default on unless ` +
+      `AWS_ENDPOINT_URL/AWS_ENDPOINT_URL_S3 points elsewhere) the S3 adapter sends CopyObject with CopySourceIfMatch ` +
+      `and uses the event's size to choose CopyObject over multipart, instead of heading the source first; a 412 is ` +
+      `then the ETag check. Effect measured here: AWS pattern vs as-deployed-on-moto ${gain(rawRates)} (raw, n = 10 ` +
+      `/ 100), ${gain(slowRates)} (latency proxy). Against moto the source HEAD stays, because moto 5.2.1 ignores ` +
+      `CopySourceIfMatch: the changed-source tests run on moto with the default and still refuse the stale copy, and ` +
+      `an object-store test pins moto's behaviour.`,
+    '- Earlier versions of this section reported 1.6-1.9x on raw moto: those runs reused the same keys, so after the ' +
+      'first run the handler only made its idempotence HEAD and skipped every object. Every run now copies fresh ' +
+      "keys and the bench checks the handler's copy count.",
     '',
-    `**Cold start goal (<= 150 ms + the copies): ${(zip?.coldMs ?? Infinity) <= 150 ? 'met' : 'not met'} at the median** (${fmt(zip?.coldMs ?? NaN)} ms, node's own boot included); ${zip?.within150} of ${zip?.runs} runs within 150 ms, the slowest ${fmt(zip?.coldMaxMs ?? NaN)} ms (load from other work on the machine shows up as single slow runs).`,
+    `**Cold start goal (<= 150 ms + the copies): ${(zip?.coldMs ?? Infinity) <= 150 ? 'met' : 'not met'} at the ` +
+      `median** (${fmt(zip?.coldMs ?? NaN)} ms, node's own boot included); ${zip?.within150} of ${zip?.runs} runs ` +
+      `within 150 ms, the slowest ${fmt(zip?.coldMaxMs ?? NaN)} ms (load ` +
+      `from other work on the machine shows up as single slow runs).`,
     '',
-    `- The Lambda bundle now takes the ESM builds of its packages (\`--main-fields module,main\`, an additive option of tools/bundle.mjs): esbuild can drop the unused parts of client-s3 and the browser user-agent parser from them. Same run: import ${fmt(cjs?.importMs ?? NaN)} -> ${fmt(zip?.importMs ?? NaN)} ms, cold ${fmt(cjs?.coldMs ?? NaN)} -> ${fmt(zip?.coldMs ?? NaN)} ms; bundle ${fmt(statSync(cjs?.bundle ?? '').size / 1024)} -> ${fmt(statSync(zip?.bundle ?? '').size / 1024)} KiB before zipping. The handler also builds the S3 adapter directly rather than through the factory, which leaves the local-directory adapter out of the zip.`,
-    `- \`--enable-source-maps\`: infra does not set NODE_OPTIONS for this function (infra/src/stacks/backup.stack.ts). With the flag and no map in the zip (the bundle's sourceMappingURL comment then names a missing file) it costs ${fmt((zipMaps?.coldMs ?? NaN) - (zip?.coldMs ?? NaN))} ms at the median, small next to the ${fmt((zip?.coldMaxMs ?? NaN) - (zip?.coldMinMs ?? NaN))} ms spread between runs of the zip alone: close to harmless. Shipping the map to make the flag useful would cost ${fmt((withMap?.coldMs ?? NaN) - (zip?.coldMs ?? NaN))} ms of cold start and make the zip ~${fmt(zipWithMapKiB)} KiB, over the 500 KiB goal, so the map stays out.`,
-    `- What is left: node's boot (~${fmt(zip?.bootMs ?? NaN)} ms, Lambda's runtime has its own), import ~${fmt(zip?.importMs ?? NaN)} ms (by one-package bundles measured apart from this bench: the S3 client ~40 ms of it, zod ~10, Powertools Logger ~5), and the first call's ~${fmt(zip?.firstMinusCopyMs ?? NaN)} ms over a warm one (first-time code paths of the SDK's request pipeline and of the handler; no single item stood out in a CPU profile). Leaving the SDK to the runtime's copy is slower (last cold-start row: it loads from many separate files). Measured and not taken: zod/mini would save ~6 ms of import but drops zod's English messages, which the bad-config and bad-message errors rely on; loading lib-storage lazily saved nothing measurable.`,
+    `- The Lambda bundle now takes the ESM builds of its packages (\`--main-fields module,main\`, an additive option ` +
+      `of tools/bundle.mjs): esbuild can drop the unused parts of client-s3 and the browser user-agent parser from ` +
+      `them. Same run: import ${fmt(cjs?.importMs ?? NaN)} -> ${fmt(zip?.importMs ?? NaN)} ms, ` +
+      `cold ${fmt(cjs?.coldMs ?? NaN)} -> ${fmt(zip?.coldMs ?? NaN)} ms; ` +
+      `bundle ${fmt(statSync(cjs?.bundle ?? '').size / 1024)} -> ${fmt(statSync(zip?.bundle ?? '').size / 1024)} KiB ` +
+      `before zipping. The handler also builds the S3 adapter directly rather than through the factory, which leaves ` +
+      `the local-directory adapter out of the zip.`,
+    `- \`--enable-source-maps\`: infra does not set NODE_OPTIONS for this function ` +
+      `(infra/src/stacks/backup.stack.ts). With the flag and no map in the zip (the bundle's sourceMappingURL ` +
+      `comment then names a missing file) it costs ${fmt((zipMaps?.coldMs ?? NaN) - (zip?.coldMs ?? NaN))} ms at the ` +
+      `median, small next to the ${fmt((zip?.coldMaxMs ?? NaN) - (zip?.coldMinMs ?? NaN))} ms spread between runs of ` +
+      `the zip alone: close to harmless. Shipping the map to make the flag useful would ` +
+      `cost ${fmt((withMap?.coldMs ?? NaN) - (zip?.coldMs ?? NaN))} ms of cold start and make the zip ` +
+      `~${fmt(zipWithMapKiB)} KiB, over the 500 KiB goal, so the map stays out.`,
+    `- What is left: node's boot (~${fmt(zip?.bootMs ?? NaN)} ms, Lambda's runtime has its own), import ` +
+      `~${fmt(zip?.importMs ?? NaN)} ms (by one-package bundles measured apart from this bench: the S3 client ~40 ms ` +
+      `of it, zod ~10, Powertools Logger ~5), and the first call's ~${fmt(zip?.firstMinusCopyMs ?? NaN)} ms over a ` +
+      `warm one (first-time code paths of the SDK's request pipeline and of the handler; no single item stood out in ` +
+      `a CPU profile). Leaving the SDK to the runtime's copy is slower (last cold-start row: it loads from many ` +
+      `separate files). Measured and not taken: zod/mini would save ~6 ms of import but drops zod's English ` +
+      `messages, which the bad-config and bad-message errors rely on; ` +
+      `loading lib-storage lazily saved nothing measurable.`,
   ];
 }
 

@@ -198,13 +198,18 @@ async function main(): Promise<void> {
 function writeSection(results: Result[]): void {
   const rows = results.map(
     (r) =>
-      `| ${r.store === 'local' ? 'local directory' : 'generated listing'} | ${r.keys.toLocaleString('en-US')} | ${r.approach === 'stream' ? 'streaming merge-join (now)' : 'collect both listings + Map (before)'} | ${r.peakHeapMiB.toFixed(1)} | ${r.seconds.toFixed(1)} |`,
+      `| ${r.store === 'local' ? 'local directory' : 'generated listing'} | ${r.keys.toLocaleString('en-US')} ` +
+      `| ${r.approach === 'stream' ? 'streaming merge-join (now)' : 'collect both listings + Map (before)'} ` +
+      `| ${r.peakHeapMiB.toFixed(1)} | ${r.seconds.toFixed(1)} |`,
   );
   const body = [
     'Command: `npx nx run backup-lambda:bench-reconcile` (defaults `-- --local-keys 5000,20000 --keys 50000,200000`).',
-    'Both sides hold the same N keys, so reconcile (a dry run: list, merge, compare) finds all up to date. Each row is a',
-    'fresh Node process; every 100 ms a full GC, then `heapUsed`: the peak live heap minus the live heap before the run.',
-    `"local directory": the local ObjectStore over plain files in a temp folder (${KEYS_PER_HOUR} per Firehose hour folder;`,
+    'Both sides hold the same N keys, so reconcile (a dry run: ' +
+      'list, merge, compare) finds all up to date. Each row is a',
+    'fresh Node process; every 100 ms a full GC, then `heapUsed`: ' +
+      'the peak live heap minus the live heap before the run.',
+    `"local directory": the local ObjectStore over plain files ` +
+      `in a temp folder (${KEYS_PER_HOUR} per Firehose hour folder;`,
     'its listing re-walks folders per page and hashes files without sidecars, so it is slow at scale). "generated',
     'listing": pages of 1000 made on the fly, as S3 would send them, so the key count can reach S3 sizes. Both',
     'approaches run on the same data in the same run; "before" collects both listings of the scope, then a Map.',
@@ -214,7 +219,8 @@ function writeSection(results: Result[]): void {
     ...rows,
     '',
     `Machine: ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)} at the end (shared with other jobs: the`,
-    'seconds are noisy, and include the sampling GCs, which cost more the larger the live heap; the heap is not noisy).',
+    'seconds are noisy, and include the sampling GCs, ' +
+      'which cost more the larger the live heap; the heap is not noisy).',
   ].join('\n');
   const file = join(root, 'docs/benchmarks.md');
   const begin = '<!-- bench:backup-reconcile:begin -->';

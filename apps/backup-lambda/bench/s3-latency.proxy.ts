@@ -4,7 +4,8 @@
 // in ~1-5 ms of its own CPU, which makes the raw-moto comparison a contest for moto's single Python process instead.
 //
 // Run as a child process (its own event loop, so its work does not slow the process being measured):
-//   node --import tsx apps/backup-lambda/bench/s3-latency.proxy.ts --target http://127.0.0.1:PORT [--min-ms 15] [--max-ms 30]
+//   node --import tsx apps/backup-lambda/bench/s3-latency.proxy.ts --target http://127.0.0.1:PORT \
+//     [--min-ms 15] [--max-ms 30]
 // It prints `listening <port>` once ready. `GET /__proxy/stats` answers the requests forwarded so far by method
 // (and resets the counts with `?reset=1`); S3 bucket names cannot contain `_`, so the path never shadows a bucket.
 import { Agent, createServer, request } from 'node:http';

@@ -48,7 +48,8 @@ function validateZip(zipPath: string): { bytes: number; sha256: string; entries:
       [
         '--input-type=module',
         '-e',
-        `const m = await import(${JSON.stringify(join(scratch, 'index.mjs'))}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`,
+        `const m = await import(${JSON.stringify(join(scratch, 'index.mjs'))}); if (typeof m.handler !== 'function') ` +
+          `{ console.error('no handler export'); process.exit(3); }`,
       ],
       {
         encoding: 'utf8',
@@ -63,7 +64,8 @@ function validateZip(zipPath: string): { bytes: number; sha256: string; entries:
     );
     if (probe.status !== 0)
       throw new DeployError(
-        `index.mjs in the zip does not load or export \`handler\`: ${probe.stderr.trim().split('\n').slice(-3).join(' ')}`,
+        `index.mjs in the zip does not load or export ` +
+          `\`handler\`: ${probe.stderr.trim().split('\n').slice(-3).join(' ')}`,
       );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -100,9 +102,11 @@ function describeTemplate(templatePath: string): string[] {
   const counts = new Map<string, number>();
   for (const r of resources) counts.set(r.Type, (counts.get(r.Type) ?? 0) + 1);
   return [
-    `function: runtime ${String(fn.Runtime)}, handler ${String(fn.Handler)}, ${String(fn.MemorySize)} MB, timeout ${String(fn.Timeout)} s, ${JSON.stringify(fn.Architectures ?? ['x86_64'])}`,
+    `function: runtime ${String(fn.Runtime)}, handler ${String(fn.Handler)}, ${String(fn.MemorySize)} MB, ` +
+      `timeout ${String(fn.Timeout)} s, ${JSON.stringify(fn.Architectures ?? ['x86_64'])}`,
     `environment: ${Object.keys(env).join(', ') || '(none)'}`,
-    `event source: batch size ${String(mapping.BatchSize)}, response types ${JSON.stringify(mapping.FunctionResponseTypes ?? [])}`,
+    `event source: batch size ${String(mapping.BatchSize)}, response ` +
+      `types ${JSON.stringify(mapping.FunctionResponseTypes ?? [])}`,
     `resources: ${[...counts.entries()].map(([t, n]) => `${n} ${t}`).join(', ')}`,
   ];
 }
@@ -116,7 +120,8 @@ function approvalArgs(env: NodeJS.ProcessEnv): string[] {
   if (value === '' || value === 'broadening') return ['--require-approval', 'broadening'];
   if (value === 'never') return ['--require-approval', 'never'];
   throw new DeployError(
-    `CDK_APPROVAL must be "never" (CI) or unset/"broadening" (ask before security-broadening changes), got ${JSON.stringify(value)}`,
+    `CDK_APPROVAL must be "never" (CI) or unset/"broadening" (ask before security-broadening changes), ` +
+      `got ${JSON.stringify(value)}`,
     2,
   );
 }
@@ -135,7 +140,8 @@ function main(): void {
   }
   const zip = validateZip(zipPath);
   console.log(
-    `zip ok: ${zipPath} (${(zip.bytes / 1024).toFixed(1)} KiB, sha256 ${zip.sha256.slice(0, 16)}…, entries ${zip.entries.join(', ')}, exports handler)`,
+    `zip ok: ${zipPath} (${(zip.bytes / 1024).toFixed(1)} KiB, sha256 ${zip.sha256.slice(0, 16)}…, ` +
+      `entries ${zip.entries.join(', ')}, exports handler)`,
   );
   console.log(`deploy command: cdk ${deployArgs.join(' ')} (in infra/)`);
   if (!values['dry-run']) {

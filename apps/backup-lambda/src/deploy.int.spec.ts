@@ -87,17 +87,20 @@ describe('deploy --dry-run: zip checks', () => {
     expect(result.stderr).toContain('npx nx run backup-lambda:build');
   });
 
-  it('accepts the built zip (index.mjs exporting handler, within 500 KiB) before handing over to cdk synth', async () => {
-    // Stops at the hand-over: the synth after it needs every app's build (infra's assets), which this project's
-    // test target does not build, and infra's own suite synthesizes BtcEtlBackup already.
-    const line = 'deploy command: cdk deploy BtcEtlBackup --require-approval broadening (in infra/)';
-    const result = await dryRun(join(root, 'dist/apps/backup-lambda/backup-lambda.zip'), {}, line);
-    expect(result.stdout).toMatch(
-      /zip ok: .*backup-lambda\.zip \(\d+\.\d KiB, sha256 [0-9a-f]{16}…, entries index\.mjs, exports handler\)/,
-    );
-    // cdk asks before security-broadening changes unless CI says otherwise
-    expect(result.stdout).toContain(line);
-  });
+  it(
+    'accepts the built zip (index.mjs exporting handler, ' + 'within 500 KiB) before handing over to cdk synth',
+    async () => {
+      // Stops at the hand-over: the synth after it needs every app's build (infra's assets), which this project's
+      // test target does not build, and infra's own suite synthesizes BtcEtlBackup already.
+      const line = 'deploy command: cdk deploy BtcEtlBackup --require-approval broadening (in infra/)';
+      const result = await dryRun(join(root, 'dist/apps/backup-lambda/backup-lambda.zip'), {}, line);
+      expect(result.stdout).toMatch(
+        /zip ok: .*backup-lambda\.zip \(\d+\.\d KiB, sha256 [0-9a-f]{16}…, entries index\.mjs, exports handler\)/,
+      );
+      // cdk asks before security-broadening changes unless CI says otherwise
+      expect(result.stdout).toContain(line);
+    },
+  );
 });
 
 describe('deploy --dry-run: approval of security-broadening changes', () => {

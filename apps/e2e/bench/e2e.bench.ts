@@ -274,7 +274,8 @@ function withIntro(doc: string, machine: string): string {
     '- Reproduce all: `npm run bench` (= `nx run-many -t bench --parallel=1`: the targets build what they need first).',
     '- One project: `npx nx run extractor:bench`, `npx nx run backup-lambda:bench`, `npx nx run query:bench`,',
     '  `npx nx run e2e:bench` (the e2e bench also regenerates docs/cost-data-path.md).',
-    `- Machine of the runs below: ${machine}, shared with other engineers' builds and tests (each section notes its load).`,
+    `- Machine of the runs below: ${machine}, ` +
+      `shared with other engineers' builds and tests (each section notes its load).`,
     '  moto 5.2.1 stands in for AWS; nothing here measured real AWS latency.',
     '<!-- bench:intro:end -->',
   ].join('\n');
@@ -298,22 +299,27 @@ async function main(): Promise<void> {
     const m = await onMoto(moto.endpoint);
     const local = await onLocal();
     const row = (name: string, l: Latency, note: string) =>
-      `| ${name} | ${l.ticks} | ${pct(l.raw, 50).toFixed(0)} ms | ${pct(l.raw, 99).toFixed(0)} ms | ${pct(l.backup, 50).toFixed(0)} ms | ${pct(l.backup, 99).toFixed(0)} ms | ${note} |`;
+      `| ${name} | ${l.ticks} | ${pct(l.raw, 50).toFixed(0)} ms | ${pct(l.raw, 99).toFixed(0)} ms ` +
+      `| ${pct(l.backup, 50).toFixed(0)} ms | ${pct(l.backup, 99).toFixed(0)} ms | ${note} |`;
     const section = [
       '## e2e',
       '',
-      `Command: \`npx nx run e2e:bench\` (BENCH_SECONDS=${SECONDS}, BTC-USD every ${INTERVAL_MS} ms from the fake Coinbase answering in 5-60 ms). Machine: ${machine}, ${date}.`,
-      "Latency of a tick = first sighting of the object holding it (listing polled every 100 ms: +-100 ms resolution) minus the tick's due time.",
+      `Command: \`npx nx run e2e:bench\` (BENCH_SECONDS=${SECONDS}, BTC-USD every ${INTERVAL_MS} ms from the fake ` +
+        `Coinbase answering in 5-60 ms). Machine: ${machine}, ${date}.`,
+      'Latency of a tick = first sighting of the object holding it (listing polled every 100 ms: +-100 ms ' +
+        "resolution) minus the tick's due time.",
       '',
       '| path | ticks | due -> raw p50 | p99 | due -> backup p50 | p99 | how |',
       '|---|---|---|---|---|---|---|',
       row(
-        'moto: extractor (SINK=firehose, FIREHOSE_MAX_LATENCY_MS=1000) -> moto Firehose -> raw -> S3 event -> SQS -> backup runner',
+        'moto: extractor (SINK=firehose, FIREHOSE_MAX_LATENCY_MS=1000) ' +
+          '-> moto Firehose -> raw -> S3 event -> SQS -> backup runner',
         m.latency,
         `built bundles; ${m.reconciled}`,
       ),
       row(
-        'local: extractor (SINK=local, BUFFER_INTERVAL_S=1) -> DATA_DIR raw -> backup runner local mode (RECONCILE_INTERVAL_MS=1000)',
+        'local: extractor (SINK=local, BUFFER_INTERVAL_S=1) -> DATA_DIR raw -> backup runner local mode ' +
+          '(RECONCILE_INTERVAL_MS=1000)',
         local,
         'built bundles, local ObjectStore',
       ),
@@ -326,10 +332,15 @@ async function main(): Promise<void> {
       `Load average after the run: ${loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')}.`,
-      "moto's Firehose writes one object per PutRecordBatch call, with no buffering: on AWS, add the delivery stream's buffer",
-      'interval (infra default 60 s; objects appear up to that long after their oldest record) to due -> raw and due -> backup.',
-      "The extractor's own share is its flush window (FIREHOSE_MAX_LATENCY_MS, 1 s); the backup hop adds what the baseline shows.",
-      `Cost model inputs measured by the same run are in docs/cost-data-path.md (${m.measured.firehoseRecords} Firehose records in ${m.measured.putRecordBatchCalls} calls, ${m.measured.bytesPerTick.toFixed(1)} bytes per tick, handler ${m.measured.handlerMsPerInvocation.toFixed(1)} ms per one-message invocation).`,
+      "moto's Firehose writes one object per PutRecordBatch call, " +
+        "with no buffering: on AWS, add the delivery stream's buffer",
+      'interval (infra default 60 s; objects appear up to that long ' +
+        'after their oldest record) to due -> raw and due -> backup.',
+      "The extractor's own share is its flush window (FIREHOSE_MAX_LATENCY_MS, " +
+        '1 s); the backup hop adds what the baseline shows.',
+      `Cost model inputs measured by the same run are in docs/cost-data-path.md (${m.measured.firehoseRecords} ` +
+        `Firehose records in ${m.measured.putRecordBatchCalls} calls, ${m.measured.bytesPerTick.toFixed(1)} bytes ` +
+        `per tick, handler ${m.measured.handlerMsPerInvocation.toFixed(1)} ms per one-message invocation).`,
     ].join('\n');
     const doc = existsSync(BENCH_DOC) ? readFileSync(BENCH_DOC, 'utf8') : '# Benchmarks\n';
     writeFileSync(BENCH_DOC, withIntro(replaceSection(doc, 'e2e', section), machine));

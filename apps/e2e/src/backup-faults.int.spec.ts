@@ -59,87 +59,92 @@ describe('backup: duplicate SQS deliveries of every event (twice more each) are 
   });
 });
 
-describe('backup: poison messages reach the DLQ, and backup-lambda:reconcile repairs the objects they stood for', () => {
-  const h = new PipelineHarness({ name: 'backup poison + DLQ + reconcile', motoEndpoint: motoEndpoint(), seed: 402 });
-  let result: ScenarioResult;
-  const poisoned: string[] = [];
-  let poisonBodies: string[] = [];
-  let missingBeforeRepair: string[] = [];
-  let repair: CliResult;
-  let rerun: CliResult;
-  let totals: Record<string, number> = {};
+describe(
+  'backup: poison messages reach the DLQ, ' + 'and backup-lambda:reconcile repairs the objects they stood for',
+  () => {
+    const h = new PipelineHarness({ name: 'backup poison + DLQ + reconcile', motoEndpoint: motoEndpoint(), seed: 402 });
+    let result: ScenarioResult;
+    const poisoned: string[] = [];
+    let poisonBodies: string[] = [];
+    let missingBeforeRepair: string[] = [];
+    let repair: CliResult;
+    let rerun: CliResult;
+    let totals: Record<string, number> = {};
 
-  beforeAll(async () => {
-    await h.setup();
-    // no runner yet: the events of the run wait in the queue
-    await runFor(h, Math.min(config.scenarioSeconds, 10));
-    // Three real events are taken off the queue and put back corrupted: poison standing for real objects.
-    for (let i = 0; poisoned.length < 3 && i < 20; i++) {
-      const out = await h.stack.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: h.stack.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
-      );
-      const m = out.Messages?.[0];
-      if (!m?.Body) continue;
-      await h.stack.sqs.send(new DeleteMessageCommand({ QueueUrl: h.stack.queueUrl, ReceiptHandle: m.ReceiptHandle }));
-      const parsed = JSON.parse(m.Body) as { Records?: { s3: { object: { key: string } } }[] };
-      const record = parsed.Records?.[0];
-      if (!record) {
-        await sendBodies(h.stack.sqs, h.stack.queueUrl, [m.Body]); // the TestEvent: back as it was
-        continue;
+    beforeAll(async () => {
+      await h.setup();
+      // no runner yet: the events of the run wait in the queue
+      await runFor(h, Math.min(config.scenarioSeconds, 10));
+      // Three real events are taken off the queue and put back corrupted: poison standing for real objects.
+      for (let i = 0; poisoned.length < 3 && i < 20; i++) {
+        const out = await h.stack.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: h.stack.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
+        );
+        const m = out.Messages?.[0];
+        if (!m?.Body) continue;
+        await h.stack.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: h.stack.queueUrl, ReceiptHandle: m.ReceiptHandle }),
+        );
+        const parsed = JSON.parse(m.Body) as { Records?: { s3: { object: { key: string } } }[] };
+        const record = parsed.Records?.[0];
+        if (!record) {
+          await sendBodies(h.stack.sqs, h.stack.queueUrl, [m.Body]); // the TestEvent: back as it was
+          continue;
+        }
+        poisoned.push(decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')));
+        poisonBodies.push(m.Body.slice(0, Math.floor(m.Body.length / 2)));
       }
-      poisoned.push(decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')));
-      poisonBodies.push(m.Body.slice(0, Math.floor(m.Body.length / 2)));
-    }
-    poisonBodies = [
-      ...poisonBodies,
-      'not json at all',
-      JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: {} }] }),
-    ];
-    await sendBodies(h.stack.sqs, h.stack.queueUrl, poisonBodies.slice(poisoned.length));
-    await sendBodies(h.stack.sqs, h.stack.queueUrl, poisonBodies.slice(0, poisoned.length));
-    await h.startBackupRunner();
-    // poison is received maxReceiveCount (3) times, 2 s apart, then moved to the DLQ
-    await waitForEmptyQueue(h, 40_000);
-    await h.backupRunner?.stop();
-    totals = totalsOf(h);
-    const backup = new Set((await listObjects(h.stack.s3, h.stack.backupBucket)).map((o) => o.key));
-    missingBeforeRepair = (await listObjects(h.stack.s3, h.stack.rawBucket, 'raw/'))
-      .map((o) => o.key)
-      .filter((k) => !backup.has(k));
-    const env = {
-      ...baseEnv(),
-      ...awsEnv(h.stack.endpoint),
-      OBJECT_STORE: 's3',
-      S3_FORCE_PATH_STYLE: 'true',
-      RAW_BUCKET: h.stack.rawBucket,
-      BACKUP_BUCKET: h.stack.backupBucket,
-    };
-    repair = await runCli(BUNDLES.reconcile, ['--prefix', 'raw/'], env);
-    rerun = await runCli(BUNDLES.reconcile, ['--prefix', 'raw/'], env);
-    result = await h.collect({
-      poison: poisonBodies.length,
-      missingBeforeRepair: missingBeforeRepair.length,
-      repair: repair.stdout.trim(),
-      runner: totals,
+      poisonBodies = [
+        ...poisonBodies,
+        'not json at all',
+        JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: {} }] }),
+      ];
+      await sendBodies(h.stack.sqs, h.stack.queueUrl, poisonBodies.slice(poisoned.length));
+      await sendBodies(h.stack.sqs, h.stack.queueUrl, poisonBodies.slice(0, poisoned.length));
+      await h.startBackupRunner();
+      // poison is received maxReceiveCount (3) times, 2 s apart, then moved to the DLQ
+      await waitForEmptyQueue(h, 40_000);
+      await h.backupRunner?.stop();
+      totals = totalsOf(h);
+      const backup = new Set((await listObjects(h.stack.s3, h.stack.backupBucket)).map((o) => o.key));
+      missingBeforeRepair = (await listObjects(h.stack.s3, h.stack.rawBucket, 'raw/'))
+        .map((o) => o.key)
+        .filter((k) => !backup.has(k));
+      const env = {
+        ...baseEnv(),
+        ...awsEnv(h.stack.endpoint),
+        OBJECT_STORE: 's3',
+        S3_FORCE_PATH_STYLE: 'true',
+        RAW_BUCKET: h.stack.rawBucket,
+        BACKUP_BUCKET: h.stack.backupBucket,
+      };
+      repair = await runCli(BUNDLES.reconcile, ['--prefix', 'raw/'], env);
+      rerun = await runCli(BUNDLES.reconcile, ['--prefix', 'raw/'], env);
+      result = await h.collect({
+        poison: poisonBodies.length,
+        missingBeforeRepair: missingBeforeRepair.length,
+        repair: repair.stdout.trim(),
+        runner: totals,
+      });
+    }, 150_000);
+    afterAll(() => h.teardown());
+
+    it('moved exactly the poison messages to the DLQ, and only their objects were missing from backup', () => {
+      expect(poisoned.length).toBe(3);
+      expect([...result.dlqBodies].sort()).toEqual([...poisonBodies].sort());
+      expect([...missingBeforeRepair].sort()).toEqual([...poisoned].sort());
+      expect(totals['invalid-message']).toBeGreaterThanOrEqual(poisonBodies.length * h.stack.maxReceiveCount);
     });
-  }, 150_000);
-  afterAll(() => h.teardown());
 
-  it('moved exactly the poison messages to the DLQ, and only their objects were missing from backup', () => {
-    expect(poisoned.length).toBe(3);
-    expect([...result.dlqBodies].sort()).toEqual([...poisonBodies].sort());
-    expect([...missingBeforeRepair].sort()).toEqual([...poisoned].sort());
-    expect(totals['invalid-message']).toBeGreaterThanOrEqual(poisonBodies.length * h.stack.maxReceiveCount);
-  });
-
-  it('reconcile copied what was missing (exit 0), a second run copies nothing, and the pipeline reconciles', () => {
-    expect(repair.code, repair.stderr).toBe(0);
-    expect(repair.stdout).toMatch(new RegExp(`copied ${missingBeforeRepair.length},`));
-    expect(rerun.code, rerun.stderr).toBe(0);
-    expect(rerun.stdout).toMatch(/up to date \d+, copied 0,/);
-    expect(result.report.violations).toEqual([]);
-  });
-});
+    it('reconcile copied what was missing (exit 0), a second run copies nothing, and the pipeline reconciles', () => {
+      expect(repair.code, repair.stderr).toBe(0);
+      expect(repair.stdout).toMatch(new RegExp(`copied ${missingBeforeRepair.length},`));
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(rerun.stdout).toMatch(/up to date \d+, copied 0,/);
+      expect(result.report.violations).toEqual([]);
+    });
+  },
+);
 
 describe('backup: S3 errors on copy (500, 503 SlowDown, 200 with <Error>) through a proxy in front of moto', () => {
   const h = new PipelineHarness({

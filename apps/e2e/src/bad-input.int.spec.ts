@@ -129,99 +129,113 @@ describe('bad input to every entry point: a clear error naming what is wrong, ex
       );
     });
 
-    it('reconcile --prefix ../../secret/ reads and writes nothing outside (and, the contract: exits 2 naming --prefix)', async () => {
-      const before = filesUnder(root);
-      const result = await runCli(BUNDLES.reconcile, ['--prefix', '../../secret/'], {
-        ...baseEnv(),
-        OBJECT_STORE: 'local',
-        DATA_DIR: join(root, 'data'),
-      });
-      expect(filesUnder(root)).toEqual(before);
-      expect(result.stdout).not.toMatch(/copied [1-9]/);
-      // KNOWN BUG (reported to the lead): reconcile.main.ts only refuses a leading "/"; a "../" prefix runs and exits 0
-      expect(result.code, result.stdout).toBe(2);
-      expect(result.stderr).toMatch(/--prefix/);
-    });
-
-    it('query with RAW_PREFIX=../../secret/ reads nothing outside (and, the contract: exits 2 naming RAW_PREFIX)', async () => {
-      const result = await runCli(
-        BUNDLES.query,
-        [
-          'ohlc',
-          '--product',
-          'BTC-USD',
-          '--interval',
-          '1m',
-          '--from',
-          '2026-11-27T00:00:00Z',
-          '--to',
-          '2026-11-27T01:00:00Z',
-          '--format',
-          'json',
-        ],
-        {
+    it(
+      'reconcile --prefix ../../secret/ reads and writes nothing outside (and, ' +
+        'the contract: exits 2 naming --prefix)',
+      async () => {
+        const before = filesUnder(root);
+        const result = await runCli(BUNDLES.reconcile, ['--prefix', '../../secret/'], {
           ...baseEnv(),
+          OBJECT_STORE: 'local',
           DATA_DIR: join(root, 'data'),
-          RAW_PREFIX: '../../secret/',
-        },
-      );
-      expect(result.stdout).not.toMatch(/"ticks": 1/);
-      // KNOWN BUG (reported to the lead): query.config.ts's RAW_PREFIX pattern accepts ".." segments; it runs and exits 0
-      expect(result.code, result.stdout).toBe(2);
-      expect(result.stderr).toMatch(/RAW_PREFIX/);
-    });
+        });
+        expect(filesUnder(root)).toEqual(before);
+        expect(result.stdout).not.toMatch(/copied [1-9]/);
+        // KNOWN BUG (reported to the lead): reconcile.main.ts only refuses a leading "/";
+        // a "../" prefix runs and exits 0
+        expect(result.code, result.stdout).toBe(2);
+        expect(result.stderr).toMatch(/--prefix/);
+      },
+    );
+
+    it(
+      'query with RAW_PREFIX=../../secret/ reads nothing outside (and, ' + 'the contract: exits 2 naming RAW_PREFIX)',
+      async () => {
+        const result = await runCli(
+          BUNDLES.query,
+          [
+            'ohlc',
+            '--product',
+            'BTC-USD',
+            '--interval',
+            '1m',
+            '--from',
+            '2026-11-27T00:00:00Z',
+            '--to',
+            '2026-11-27T01:00:00Z',
+            '--format',
+            'json',
+          ],
+          {
+            ...baseEnv(),
+            DATA_DIR: join(root, 'data'),
+            RAW_PREFIX: '../../secret/',
+          },
+        );
+        expect(result.stdout).not.toMatch(/"ticks": 1/);
+        // KNOWN BUG (reported to the lead): query.config.ts's RAW_PREFIX pattern accepts ".." segments;
+        // it runs and exits 0
+        expect(result.code, result.stdout).toBe(2);
+        expect(result.stderr).toMatch(/RAW_PREFIX/);
+      },
+    );
   });
 
   describe('events (SQS bodies) into the running backup runner', () => {
-    it('malformed, foreign and escaping events: none copies anything anywhere; the invalid ones end in the DLQ; the runner keeps going', async () => {
-      await h.startBackupRunner();
-      await runFor(h, 6);
-      const raw = await listObjects(h.stack.s3, h.stack.rawBucket);
-      const real = raw[0];
-      if (!real) throw new Error('the run wrote no raw object');
-      const event = (bucket: string, key: string) => s3EventBody(bucket, { key, size: real.size, etag: real.etag });
-      const bodies = [
-        event(h.stack.rawBucket, `raw/../../${h.stack.backupBucket}/planted`),
-        event(h.stack.rawBucket, '../../etc/passwd'),
-        event(h.stack.rawBucket, `${real.key}/../../../x`),
-        event('another-bucket', real.key),
-        event('../../etc', real.key),
-        event(h.stack.backupBucket, real.key),
-        '{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"%E0%A4%A"}}}]}',
-        '',
-      ];
-      // Let the run's own notifications finish first: a copy landing after the snapshot is not the bad events' doing.
-      const settled = Date.now() + 30_000;
-      while (Date.now() < settled && (await listObjects(h.stack.s3, h.stack.backupBucket)).length < raw.length)
-        await sleep(250);
-      while (Date.now() < settled && (await queueDepth(h.stack.sqs, h.stack.queueUrl)) > 0) await sleep(250);
-      const backupBefore = await listObjects(h.stack.s3, h.stack.backupBucket);
-      expect(backupBefore.map((o) => o.key)).toEqual(raw.map((o) => o.key));
-      await sendBodies(h.stack.sqs, h.stack.queueUrl, bodies.filter(Boolean));
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && (await queueDepth(h.stack.sqs, h.stack.queueUrl)) > 0) await sleep(250);
-      expect(await queueDepth(h.stack.sqs, h.stack.queueUrl)).toBe(0);
-      expect(h.backupRunner?.child.exitCode).toBeNull();
+    it(
+      'malformed, foreign and escaping events: none copies anything anywhere; ' +
+        'the invalid ones end in the DLQ; the runner keeps going',
+      async () => {
+        await h.startBackupRunner();
+        await runFor(h, 6);
+        const raw = await listObjects(h.stack.s3, h.stack.rawBucket);
+        const real = raw[0];
+        if (!real) throw new Error('the run wrote no raw object');
+        const event = (bucket: string, key: string) => s3EventBody(bucket, { key, size: real.size, etag: real.etag });
+        const bodies = [
+          event(h.stack.rawBucket, `raw/../../${h.stack.backupBucket}/planted`),
+          event(h.stack.rawBucket, '../../etc/passwd'),
+          event(h.stack.rawBucket, `${real.key}/../../../x`),
+          event('another-bucket', real.key),
+          event('../../etc', real.key),
+          event(h.stack.backupBucket, real.key),
+          '{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"%E0%A4%A"}}}]}',
+          '',
+        ];
+        // Let the run's own notifications finish first: a copy landing after the snapshot is not the bad events' doing.
+        const settled = Date.now() + 30_000;
+        while (Date.now() < settled && (await listObjects(h.stack.s3, h.stack.backupBucket)).length < raw.length)
+          await sleep(250);
+        while (Date.now() < settled && (await queueDepth(h.stack.sqs, h.stack.queueUrl)) > 0) await sleep(250);
+        const backupBefore = await listObjects(h.stack.s3, h.stack.backupBucket);
+        expect(backupBefore.map((o) => o.key)).toEqual(raw.map((o) => o.key));
+        await sendBodies(h.stack.sqs, h.stack.queueUrl, bodies.filter(Boolean));
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && (await queueDepth(h.stack.sqs, h.stack.queueUrl)) > 0) await sleep(250);
+        expect(await queueDepth(h.stack.sqs, h.stack.queueUrl)).toBe(0);
+        expect(h.backupRunner?.child.exitCode).toBeNull();
 
-      const buckets = (await h.stack.s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name).sort();
-      expect(buckets).toEqual([h.stack.backupBucket, h.stack.rawBucket, h.stack.silverBucket].sort());
-      const backupAfter = await listObjects(h.stack.s3, h.stack.backupBucket);
-      expect(backupAfter).toEqual(backupBefore);
-      expect(await listObjects(h.stack.s3, h.stack.rawBucket)).toEqual(raw);
-      const rawKeys = new Set(raw.map((o) => o.key));
-      expect(backupAfter.filter((o) => !rawKeys.has(o.key))).toEqual([]);
-      const dlq = await drainQueue(h.stack.sqs, h.stack.dlqUrl);
-      // unparsable or invalid bodies are retried to maxReceiveCount, then parked; well-formed events whose source
-      // does not exist are logged and counted (not retried forever), so they do not reach the DLQ
-      expect(dlq.length).toBeGreaterThanOrEqual(1);
-      await h.backupRunner?.stop();
-      const totals = (h.backupRunner?.logs().find((l) => l.message === 'stopped')?.totals ?? {}) as Record<
-        string,
-        number
-      >;
-      console.log(
-        `bad events: ${bodies.filter(Boolean).length} sent, DLQ ${dlq.length}, runner totals ${JSON.stringify(totals)}`,
-      );
-    });
+        const buckets = (await h.stack.s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name).sort();
+        expect(buckets).toEqual([h.stack.backupBucket, h.stack.rawBucket, h.stack.silverBucket].sort());
+        const backupAfter = await listObjects(h.stack.s3, h.stack.backupBucket);
+        expect(backupAfter).toEqual(backupBefore);
+        expect(await listObjects(h.stack.s3, h.stack.rawBucket)).toEqual(raw);
+        const rawKeys = new Set(raw.map((o) => o.key));
+        expect(backupAfter.filter((o) => !rawKeys.has(o.key))).toEqual([]);
+        const dlq = await drainQueue(h.stack.sqs, h.stack.dlqUrl);
+        // unparsable or invalid bodies are retried to maxReceiveCount, then parked; well-formed events whose source
+        // does not exist are logged and counted (not retried forever), so they do not reach the DLQ
+        expect(dlq.length).toBeGreaterThanOrEqual(1);
+        await h.backupRunner?.stop();
+        const totals = (h.backupRunner?.logs().find((l) => l.message === 'stopped')?.totals ?? {}) as Record<
+          string,
+          number
+        >;
+        console.log(
+          `bad events: ${bodies.filter(Boolean).length} sent, DLQ ${dlq.length}, runner ` +
+            `totals ${JSON.stringify(totals)}`,
+        );
+      },
+    );
   });
 });

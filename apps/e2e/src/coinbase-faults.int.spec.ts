@@ -173,16 +173,20 @@ for (const [i, scenario] of SCENARIOS.entries()) {
     }, 120_000);
     afterAll(() => h.teardown());
 
-    it('reconciles: every due tick has one record in raw and backup, the query agrees, every miss has the reason of its fault', () => {
-      expect(exitCode).toBe(0);
-      expect(result.report.violations).toEqual([]);
-      for (const p of result.report.perProduct) {
-        expect(p.rawDistinct).toBe(p.due);
-        expect(p.backupDistinct).toBe(p.due);
-        expect(p.queryOkRaw + p.queryMissedRaw).toBe(p.due);
-        expect(p.queryOkBackup + p.queryMissedBackup).toBe(p.due);
-      }
-    });
+    it(
+      'reconciles: every due tick has one record in raw and backup, ' +
+        'the query agrees, every miss has the reason of its fault',
+      () => {
+        expect(exitCode).toBe(0);
+        expect(result.report.violations).toEqual([]);
+        for (const p of result.report.perProduct) {
+          expect(p.rawDistinct).toBe(p.due);
+          expect(p.backupDistinct).toBe(p.due);
+          expect(p.queryOkRaw + p.queryMissedRaw).toBe(p.due);
+          expect(p.queryOkBackup + p.queryMissedBackup).toBe(p.due);
+        }
+      },
+    );
 
     it('turned each injected fault into the missed record it implies', () => {
       scenario.check(rules, result.report.perProduct);

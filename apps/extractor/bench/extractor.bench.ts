@@ -319,32 +319,49 @@ function section(
   return [
     '## extractor',
     '',
-    `Command: \`npx nx run extractor:bench\` (BENCH_SECONDS=${seconds}). Machine: ${cpus().length} cores (nproc), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    `Command: \`npx nx run extractor:bench\` (BENCH_SECONDS=${seconds}). Machine: ${cpus().length} cores (nproc), ` +
+      `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
     '',
-    `**Cadence** (the built bundle, BTC-USD every 1000 ms, against the fake Coinbase answering in 50-900 ms; error = request arrival at the server - due time; goal p99 <= 5 ms, no drift):`,
+    `**Cadence** (the built bundle, BTC-USD every 1000 ms, against the fake Coinbase answering in 50-900 ms; error = ` +
+      `request arrival at the server - due time; goal p99 <= 5 ms, no drift):`,
     '',
     '| loop | requests / due seconds | p50 error | p99 error | max | drift (slope) | error of the last request |',
     '|---|---|---|---|---|---|---|',
-    `| extractor (wall-clock schedule) | ${e.requests} / ${e.dueTicks} | ${f1(e.p50)} ms | ${f1(e.p99)} ms | ${f1(e.max)} ms | ${e.driftPerTick.toFixed(3)} ms/tick | ${f1(e.lastError)} ms |`,
-    `| baseline: sleep 1 s after the work | ${b.requests} / ${b.dueTicks} | ${f1(b.p50)} ms | ${f1(b.p99)} ms | ${f1(b.max)} ms | ${f1(b.driftPerTick)} ms/tick | ${f1(b.lastError)} ms |`,
+    `| extractor (wall-clock schedule) | ${e.requests} / ${e.dueTicks} | ${f1(e.p50)} ms | ${f1(e.p99)} ms ` +
+      `| ${f1(e.max)} ms | ${e.driftPerTick.toFixed(3)} ms/tick | ${f1(e.lastError)} ms |`,
+    `| baseline: sleep 1 s after the work | ${b.requests} / ${b.dueTicks} | ${f1(b.p50)} ms | ${f1(b.p99)} ms ` +
+      `| ${f1(b.max)} ms | ${f1(b.driftPerTick)} ms/tick | ${f1(b.lastError)} ms |`,
     '',
-    '**Firehose billing** (real FirehoseSink and AWS SDK against a local PutRecordBatch stub; billed = every record rounded up to 5 KiB; goal <= 0.5 KiB/tick):',
+    '**Firehose billing** (real FirehoseSink and AWS SDK against a local PutRecordBatch stub; billed = every record ' +
+      'rounded up to 5 KiB; goal <= 0.5 KiB/tick):',
     '',
     '| setup | ticks | calls | records | billed KiB / tick | API calls / million ticks |',
     '|---|---|---|---|---|---|',
     ...bills.map(
       (r) =>
-        `| ${r.label} | ${r.ticks} | ${r.calls} | ${r.records} | ${r.billedKiBPerTick.toFixed(3)} | ${Math.round(r.callsPerMillion).toLocaleString('en-US')} |`,
+        `| ${r.label} | ${r.ticks} | ${r.calls} | ${r.records} | ${r.billedKiBPerTick.toFixed(3)} ` +
+        `| ${Math.round(r.callsPerMillion).toLocaleString('en-US')} |`,
     ),
     '',
-    'Ticks per record = ticks arriving within one `FIREHOSE_MAX_LATENCY_MS` window (products x polls/s x latency). With the default 1 s and one product each record holds one tick: 5 KiB billed and one call per tick, no better than the baseline. The 0.5 KiB goal needs >= 10 ticks per window: 10 products, or `FIREHOSE_MAX_LATENCY_MS` >= 10000 for one (Firehose itself buffers 60-900 s before writing to S3, so this adds no visible delay; the spool keeps those ticks safe meanwhile).',
+    'Ticks per record = ticks arriving within one `FIREHOSE_MAX_LATENCY_MS` window (products x polls/s x latency). ' +
+      'With the default 1 s and one product each record holds one tick: 5 KiB billed and one call per tick, no ' +
+      'better than the baseline. The 0.5 KiB goal needs >= 10 ticks per window: 10 products, or ' +
+      '`FIREHOSE_MAX_LATENCY_MS` >= 10000 for one (Firehose itself buffers 60-900 s before writing to S3, so this ' +
+      'adds no visible delay; the spool keeps those ticks safe meanwhile).',
     '',
-    '**Sink path** (validate, encode, spool with fdatasync per event-loop batch, pack into Firehose records, acknowledge; Firehose answering in process; goal >= 100,000 ticks/s on one core, flat memory):',
+    '**Sink path** (validate, encode, spool with fdatasync per event-loop batch, pack into Firehose records, ' +
+      'acknowledge; Firehose answering in process; goal >= 100,000 ticks/s on one core, flat memory):',
     '',
     '| path | ticks | ticks/s (wall) | ticks/s per CPU second | live heap MiB after GC (10 samples) | RSS MiB |',
     '|---|---|---|---|---|---|',
-    `| ${path.label} | ${path.ticks.toLocaleString('en-US')} | ${Math.round(path.ticksPerSecond).toLocaleString('en-US')} | ${Math.round(path.cpuTicksPerSecond).toLocaleString('en-US')} | ${range(path.heapMiB)} | ${range(path.rssMiB)} |`,
-    `| ${naive.label} | ${naive.ticks.toLocaleString('en-US')} | ${Math.round(naive.ticksPerSecond).toLocaleString('en-US')} | ${Math.round(naive.cpuTicksPerSecond).toLocaleString('en-US')} | ${range(naive.heapMiB)} | ${range(naive.rssMiB)} |`,
+    `| ${path.label} | ${path.ticks.toLocaleString('en-US')} ` +
+      `| ${Math.round(path.ticksPerSecond).toLocaleString('en-US')} ` +
+      `| ${Math.round(path.cpuTicksPerSecond).toLocaleString('en-US')} ` +
+      `| ${range(path.heapMiB)} | ${range(path.rssMiB)} |`,
+    `| ${naive.label} | ${naive.ticks.toLocaleString('en-US')} ` +
+      `| ${Math.round(naive.ticksPerSecond).toLocaleString('en-US')} ` +
+      `| ${Math.round(naive.cpuTicksPerSecond).toLocaleString('en-US')} ` +
+      `| ${range(naive.heapMiB)} | ${range(naive.rssMiB)} |`,
     '',
   ].join('\n');
 }

@@ -189,9 +189,12 @@ async function main(): Promise<void> {
   const section = [
     '## Extractor: WebSocket ticker source (`npx nx run extractor:bench-ws`)',
     '',
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${new Date().toISOString()}.`,
-    `**Measured under load**: load average ${load(loadBefore)} at the start, ${load(loadavg())} at the end (1/5/15 min) on`,
-    `${cpus().length} cores shared with other work, so CPU-seconds per message are inflated by contention and latency tails`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ` +
+      `Node ${process.version}, ${new Date().toISOString()}.`,
+    `**Measured under load**: load average ${load(loadBefore)} ` +
+      `at the start, ${load(loadavg())} at the end (1/5/15 min) on`,
+    `${cpus().length} cores shared with other work, ` +
+      `so CPU-seconds per message are inflated by contention and latency tails`,
     'move with it; the with/without-matches comparison comes from the same run. A latency target missed here says',
     'the client was not given the CPU (see the CPU row), not that its path is slow: capacity is what one core carries.',
     'Live-like fake Exchange feed in a child process (order-book traffic between tickers, every 4th trade event a',
@@ -199,18 +202,34 @@ async function main(): Promise<void> {
     'parse, gap detection, mapper) -> WsTickerSource -> DeliveryPipeline (schema validation, NDJSON) -> on-disk spool',
     'with fdatasync per batch -> a sink that acknowledges at once (sinks are measured by the extractor bench).',
     '',
-    `| measure (${f(RATE)} tickers/s for ${SECONDS} s) | baseline: bare \`ws\` + JSON.parse | WS_GAP_DETECTION=none (ticker + heartbeat) | matches (default: + matches) | target |`,
+    `| measure (${f(RATE)} tickers/s for ${SECONDS} s) | baseline: bare \`ws\` + JSON.parse | WS_GAP_DETECTION=none ` +
+      `(ticker + heartbeat) | matches (default: + matches) | target |`,
     '|---|---|---|---|---|',
-    `| tickers sent / recorded | ${f(count)} / ${f(base.received)} | ${f(plain.sent)} / ${f(plain.received)} | ${f(run.sent)} / ${f(run.received)} | none lost |`,
+    `| tickers sent / recorded | ${f(count)} / ${f(base.received)} | ${f(plain.sent)} / ${f(plain.received)} ` +
+      `| ${f(run.sent)} / ${f(run.received)} | none lost |`,
     `| match messages received | - | - | ${f(run.matchesSent)} | - |`,
-    `| frames per second through the client (wall time, catch-up included) | ${f(base.received / base.wallS)} | ${f(plain.framesPerSecond)} | ${f(run.framesPerSecond)} | - |`,
+    `| frames per second through the client (wall time, catch-up included) | ${f(base.received / base.wallS)} ` +
+      `| ${f(plain.framesPerSecond)} | ${f(run.framesPerSecond)} | - |`,
     `| sequence_gap records | - | ${f(plain.gaps)} | ${f(run.gaps)} | 0 (no loss injected) |`,
-    `| client CPU-seconds per wall-second (starved when far below 100 % with the latency up) | ${f((base.cpuS / base.wallS) * 100)} % | ${f(plain.cpuShare * 100)} % | ${f(run.cpuShare * 100)} % | < 100 % of one core |`,
-    `| capacity: ticker messages per client CPU-second | ${f(base.perCoreSecond)} | ${f(plain.perCoreSecond)} (flat out: ${f(fastPlain.perCoreSecond)}) | ${f(run.perCoreSecond)} (flat out: ${f(fast.perCoreSecond)}) | >= ${f(TARGET_RATE)} |`,
-    `| receipt -> in the spool latency p50 / p99 / max | - | ${f(plain.p50, 2)} / ${f(plain.p99, 2)} / ${f(plain.max, 2)} ms | ${f(run.p50, 2)} / ${f(run.p99, 2)} / ${f(run.max, 2)} ms | p99 <= ${TARGET_P99_MS} ms |`,
-    `| heap after warm-up: first / last / max (1 s samples) | - | ${f(plain.heapFirstMb, 1)} / ${f(plain.heapLastMb, 1)} / ${f(plain.heapMaxMb, 1)} MiB | ${f(run.heapFirstMb, 1)} / ${f(run.heapLastMb, 1)} / ${f(run.heapMaxMb, 1)} MiB (RSS max ${f(run.rssMaxMb)} MiB) | flat |`,
+    `| client CPU-seconds per wall-second (starved when far below 100 % with the latency up) ` +
+      `| ${f((base.cpuS / base.wallS) * 100)} % | ${f(plain.cpuShare * 100)} % | ${f(run.cpuShare * 100)} % ` +
+      `| < 100 % of one core |`,
+    `| capacity: ticker messages per client CPU-second | ${f(base.perCoreSecond)} ` +
+      `| ${f(plain.perCoreSecond)} (flat out: ${f(fastPlain.perCoreSecond)}) ` +
+      `| ${f(run.perCoreSecond)} (flat out: ${f(fast.perCoreSecond)}) | >= ${f(TARGET_RATE)} |`,
+    `| receipt -> in the spool latency p50 / p99 / max | - | ${f(plain.p50, 2)} / ${f(plain.p99, 2)} ` +
+      `/ ${f(plain.max, 2)} ms | ${f(run.p50, 2)} / ${f(run.p99, 2)} ` +
+      `/ ${f(run.max, 2)} ms | p99 <= ${TARGET_P99_MS} ms |`,
+    `| heap after warm-up: first / last / max (1 s samples) | - | ${f(plain.heapFirstMb, 1)} ` +
+      `/ ${f(plain.heapLastMb, 1)} / ${f(plain.heapMaxMb, 1)} MiB | ${f(run.heapFirstMb, 1)} ` +
+      `/ ${f(run.heapLastMb, 1)} / ${f(run.heapMaxMb, 1)} MiB (RSS max ${f(run.rssMaxMb)} MiB) | flat |`,
     '',
-    `Result: ${ok ? 'all targets met' : 'TARGET MISSED (see table)'}. Cost of matches at this rate: client CPU-seconds for the same tickers ${extra(run.cpuS, plain.cpuS)}, capacity ${extra(run.perCoreSecond, plain.perCoreSecond)} (flat out ${extra(fast.perCoreSecond, fastPlain.perCoreSecond)}). Flat out (${f(fast.received)} tickers as fast as the child sends): latency p99 ${f(fastPlain.p99, 2)} ms without matches, ${f(fast.p99, 2)} ms with.`,
+    `Result: ${ok ? 'all targets met' : 'TARGET MISSED (see table)'}. Cost of matches at this rate: client ` +
+      `CPU-seconds for the same tickers ${extra(run.cpuS, plain.cpuS)}, ` +
+      `capacity ${extra(run.perCoreSecond, plain.perCoreSecond)} ` +
+      `(flat out ${extra(fast.perCoreSecond, fastPlain.perCoreSecond)}). ` +
+      `Flat out (${f(fast.received)} tickers as fast as the child sends): ` +
+      `latency p99 ${f(fastPlain.p99, 2)} ms without matches, ${f(fast.p99, 2)} ms with.`,
   ].join('\n');
   writeSection(section);
   console.log(section);

@@ -83,39 +83,48 @@ describe('startExtractor with a streaming source', () => {
     expect(failed).toBeUndefined();
   });
 
-  it('METRICS_EMF=true: health lines every interval as EMF, counts per interval, delivery lag while undelivered', async () => {
-    const lines: string[] = [];
-    const app = await start(
-      {
-        kind: 'stream',
-        source: 'coinbase-ws-ticker',
-        run: (emit, signal) => {
-          emit(okTick({ source: 'coinbase-ws-ticker', scheduled_time: null, sequence: 1 }));
-          emit(okTick({ source: 'coinbase-ws-ticker', scheduled_time: null, sequence: 2 }));
-          emit(missedTick('sequence_gap', { source: 'coinbase-ws-ticker' }));
-          return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+  it(
+    'METRICS_EMF=true: health lines every interval as EMF, ' + 'counts per interval, delivery lag while undelivered',
+    async () => {
+      const lines: string[] = [];
+      const app = await start(
+        {
+          kind: 'stream',
+          source: 'coinbase-ws-ticker',
+          run: (emit, signal) => {
+            emit(okTick({ source: 'coinbase-ws-ticker', scheduled_time: null, sequence: 1 }));
+            emit(okTick({ source: 'coinbase-ws-ticker', scheduled_time: null, sequence: 2 }));
+            emit(missedTick('sequence_gap', { source: 'coinbase-ws-ticker' }));
+            return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+          },
         },
-      },
-      { METRICS_EMF: 'true', METRICS_EMF_INTERVAL_S: '1', BUFFER_INTERVAL_S: '900' },
-      (line) => lines.push(line),
-    );
-    // the first interval's line: the local sink holds everything for 900 s, so the oldest tick is undelivered
-    const first = await vi.waitFor(
-      () => {
-        const doc = lines.map((l) => JSON.parse(l) as Record<string, number | string>).find((d) => !d.Reason);
-        if (!doc) throw new Error('no EMF line yet');
-        return doc;
-      },
-      { timeout: 10_000, interval: 20 },
-    );
-    expect(first).toMatchObject({ Service: 'extractor', TicksDue: 3, TicksOk: 2, TicksMissed: 1, MissedRatio: 1 / 3 });
-    expect(first.DeliveryLagMs).toBeGreaterThan(0);
-    expect(first.SpoolBytes).toBeGreaterThan(0);
-    await app.stop();
-    const docs = lines.map((l) => JSON.parse(l) as Record<string, number | string>);
-    expect(docs.find((d) => d.Reason === 'sequence_gap')).toMatchObject({ TicksMissed: 1 });
-    // the last line, written after the drain: everything delivered
-    expect(docs.at(-1)).toMatchObject({ DeliveryLagMs: 0, SpoolBytes: 0 });
-    expect(docs.filter((d) => !d.Reason).reduce((n, d) => n + Number(d.TicksDue), 0)).toBe(3);
-  });
+        { METRICS_EMF: 'true', METRICS_EMF_INTERVAL_S: '1', BUFFER_INTERVAL_S: '900' },
+        (line) => lines.push(line),
+      );
+      // the first interval's line: the local sink holds everything for 900 s, so the oldest tick is undelivered
+      const first = await vi.waitFor(
+        () => {
+          const doc = lines.map((l) => JSON.parse(l) as Record<string, number | string>).find((d) => !d.Reason);
+          if (!doc) throw new Error('no EMF line yet');
+          return doc;
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      expect(first).toMatchObject({
+        Service: 'extractor',
+        TicksDue: 3,
+        TicksOk: 2,
+        TicksMissed: 1,
+        MissedRatio: 1 / 3,
+      });
+      expect(first.DeliveryLagMs).toBeGreaterThan(0);
+      expect(first.SpoolBytes).toBeGreaterThan(0);
+      await app.stop();
+      const docs = lines.map((l) => JSON.parse(l) as Record<string, number | string>);
+      expect(docs.find((d) => d.Reason === 'sequence_gap')).toMatchObject({ TicksMissed: 1 });
+      // the last line, written after the drain: everything delivered
+      expect(docs.at(-1)).toMatchObject({ DeliveryLagMs: 0, SpoolBytes: 0 });
+      expect(docs.filter((d) => !d.Reason).reduce((n, d) => n + Number(d.TicksDue), 0)).toBe(3);
+    },
+  );
 });

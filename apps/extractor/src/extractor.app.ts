@@ -52,7 +52,9 @@ export interface RunningExtractor {
   /** The ops server's address (`HOST`). */
   readonly opsHost: string;
   readonly pipeline: DeliveryPipeline;
-  /** Stop scheduling, finish or abort requests in flight, deliver what is spooled; resolves within the shutdown budget. */
+  /**
+   * Stop scheduling, finish or abort requests in flight, deliver what is spooled; resolves within the shutdown budget.
+   */
   stop(): Promise<{ delivered: boolean }>;
   /**
    * Resolves with the error when a streaming source dies on its own (not because it was stopped); never rejects.

@@ -52,7 +52,8 @@ const FIELDS = {
     .enum(WS_GAP_DETECTION_MODES, {
       error: (issue) =>
         issue.input === 'sequence' || issue.input === 'trade-id'
-          ? `removed: ticker sequence numbers and trade ids jump on the live feed without any loss; use ${WS_GAP_DETECTION_MODES.join(' or ')}`
+          ? `removed: ticker sequence numbers and trade ids ` +
+            `jump on the live feed without any loss; use ${WS_GAP_DETECTION_MODES.join(' or ')}`
           : `expected one of ${WS_GAP_DETECTION_MODES.join(', ')}`,
     })
     .default('matches'),
@@ -188,14 +189,16 @@ export function parseConfig(
       `${c.PRODUCTS.length} products every ${c.INTERVAL_MS} ms`,
       `needs ${round(needed)} requests/s but the ${c.SOURCE} source may make ${round(rps)}/s (Coinbase's public limit` +
         `${c.RATE_LIMIT_RPS ? ', lowered by RATE_LIMIT_RPS' : ''}); every tick past it would be recorded as missed ` +
-        `(rate_limited). Poll fewer products or raise INTERVAL_MS to at least ${Math.ceil((c.PRODUCTS.length * 1000) / rps)}`,
+        `(rate_limited). Poll fewer products or raise INTERVAL_MS to at ` +
+        `least ${Math.ceil((c.PRODUCTS.length * 1000) / rps)}`,
     );
   }
   if (c.SOURCE !== 'ws-ticker' && c.PRODUCTS.length > burst) {
     throw new ConfigError(
       'PRODUCTS',
       c.PRODUCTS.join(','),
-      `${c.PRODUCTS.length} products are polled at the same instant but the ${c.SOURCE} source allows bursts of ${burst} requests`,
+      `${c.PRODUCTS.length} products are polled at the same instant ` +
+        `but the ${c.SOURCE} source allows bursts of ${burst} requests`,
     );
   }
   if (c.SINK === 'firehose' && c.FIREHOSE_STREAM_NAME === undefined) {

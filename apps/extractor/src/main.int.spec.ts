@@ -120,50 +120,53 @@ describe('the built bundle as a process', () => {
     expect(run.output()).toContain('stopped, everything delivered');
   });
 
-  it('kill -9 and a restart: every tick received before the kill reaches the bucket (counted by record_id)', async () => {
-    // first run: objects only every 900 s, so at the kill everything is in the spool and nowhere else
-    const first = launch({ BUFFER_INTERVAL_S: '900' });
-    await fake.waitForRequests(16, { endpoint: 'ticker' }, 15_000);
-    await new Promise((r) => setTimeout(r, 137)); // an arbitrary moment between ticks
-    first.child.kill('SIGKILL');
-    const killed = await first.exited;
-    expect(killed.signal).toBe('SIGKILL');
-    expect((await readLocalRaw(join(dir, 'data'))).records).toEqual([]);
-    // answered in time for the process to have received it before the kill
-    const received = scheduled(fake).filter((r) => r.status === 200 && (r.answeredAt ?? Infinity) < killed.at - 50);
-    expect(received.length).toBeGreaterThanOrEqual(14);
+  it(
+    'kill -9 and a restart: ' + 'every tick received before the kill reaches the bucket (counted by record_id)',
+    async () => {
+      // first run: objects only every 900 s, so at the kill everything is in the spool and nowhere else
+      const first = launch({ BUFFER_INTERVAL_S: '900' });
+      await fake.waitForRequests(16, { endpoint: 'ticker' }, 15_000);
+      await new Promise((r) => setTimeout(r, 137)); // an arbitrary moment between ticks
+      first.child.kill('SIGKILL');
+      const killed = await first.exited;
+      expect(killed.signal).toBe('SIGKILL');
+      expect((await readLocalRaw(join(dir, 'data'))).records).toEqual([]);
+      // answered in time for the process to have received it before the kill
+      const received = scheduled(fake).filter((r) => r.status === 200 && (r.answeredAt ?? Infinity) < killed.at - 50);
+      expect(received.length).toBeGreaterThanOrEqual(14);
 
-    // second run replays the spool; objects every second
-    const second = launch({ BUFFER_INTERVAL_S: '1' });
-    await fake.waitForRequests(received.length + 10, { endpoint: 'ticker' }, 15_000);
-    second.child.kill('SIGTERM');
-    expect((await second.exited).code, second.output()).toBe(0);
+      // second run replays the spool; objects every second
+      const second = launch({ BUFFER_INTERVAL_S: '1' });
+      await fake.waitForRequests(received.length + 10, { endpoint: 'ticker' }, 15_000);
+      second.child.kill('SIGTERM');
+      expect((await second.exited).code, second.output()).toBe(0);
 
-    const { records } = await readLocalRaw(join(dir, 'data'));
-    const ids = new Set(records.map((r) => r.record_id));
-    const lost = received.filter(
-      (r) =>
-        !ids.has(
-          recordId({
-            productId: r.productId ?? '',
-            source: 'coinbase-exchange-ticker',
-            scheduledTime: new Date(Math.floor(r.receivedAt / 200) * 200).toISOString(),
-          }),
-        ),
-    );
-    expect(lost).toEqual([]);
-    expect(second.output()).toContain('replaying spool from an earlier run');
-    // within each run every due second has its record (the gap between the runs is the only hole)
-    const firstRunIds = records.filter((r) => Date.parse(r.scheduled_time ?? '') < killed.at);
-    for (const product of ['BTC-USD', 'ETH-USD']) {
-      expect(
-        missingSeconds(
-          firstRunIds.filter((r) => r.product_id === product),
-          200,
-        ),
-      ).toEqual([]);
-    }
-  });
+      const { records } = await readLocalRaw(join(dir, 'data'));
+      const ids = new Set(records.map((r) => r.record_id));
+      const lost = received.filter(
+        (r) =>
+          !ids.has(
+            recordId({
+              productId: r.productId ?? '',
+              source: 'coinbase-exchange-ticker',
+              scheduledTime: new Date(Math.floor(r.receivedAt / 200) * 200).toISOString(),
+            }),
+          ),
+      );
+      expect(lost).toEqual([]);
+      expect(second.output()).toContain('replaying spool from an earlier run');
+      // within each run every due second has its record (the gap between the runs is the only hole)
+      const firstRunIds = records.filter((r) => Date.parse(r.scheduled_time ?? '') < killed.at);
+      for (const product of ['BTC-USD', 'ETH-USD']) {
+        expect(
+          missingSeconds(
+            firstRunIds.filter((r) => r.product_id === product),
+            200,
+          ),
+        ).toEqual([]);
+      }
+    },
+  );
 
   describe('one writer per spool directory', { timeout: 90_000 }, () => {
     /** The JSON log line of an event, once it has been written. */
@@ -180,26 +183,30 @@ describe('the built bundle as a process', () => {
         { timeout: 30_000, interval: 20 },
       );
 
-    it('a second extractor on the same spool refuses to start (exit 75), naming the holder; the first runs on', async () => {
-      const first = launch();
-      const taken = await logLine(first, 'spool lease taken: this process is its only writer');
-      await logLine(first, 'extractor started');
-      const second = launch();
-      const refused = await second.exited;
-      expect(refused.code, second.output()).toBe(75);
-      expect(second.output()).toMatch(
-        new RegExp(
-          `in use by another extractor: pid ${first.child.pid} on ${hostname()}, run ${taken.lease?.runId}, since \\d{4}-`,
-        ),
-      );
-      expect(second.output()).not.toContain('extractor started');
-      // the holder is unaffected: it keeps polling and still delivers everything at SIGTERM
-      const before = scheduled(fake).length;
-      await fake.waitForRequests(before + 4, { endpoint: 'ticker' }, 15_000);
-      first.child.kill('SIGTERM');
-      expect((await first.exited).code, first.output()).toBe(0);
-      expect(first.output()).toContain('stopped, everything delivered');
-    });
+    it(
+      'a second extractor on the same spool refuses to start (exit 75), ' + 'naming the holder; the first runs on',
+      async () => {
+        const first = launch();
+        const taken = await logLine(first, 'spool lease taken: this process is its only writer');
+        await logLine(first, 'extractor started');
+        const second = launch();
+        const refused = await second.exited;
+        expect(refused.code, second.output()).toBe(75);
+        expect(second.output()).toMatch(
+          new RegExp(
+            `in use by another extractor: pid ${first.child.pid} on ${hostname()}, ` +
+              `run ${taken.lease?.runId}, since \\d{4}-`,
+          ),
+        );
+        expect(second.output()).not.toContain('extractor started');
+        // the holder is unaffected: it keeps polling and still delivers everything at SIGTERM
+        const before = scheduled(fake).length;
+        await fake.waitForRequests(before + 4, { endpoint: 'ticker' }, 15_000);
+        first.child.kill('SIGTERM');
+        expect((await first.exited).code, first.output()).toBe(0);
+        expect(first.output()).toContain('stopped, everything delivered');
+      },
+    );
 
     it('with SPOOL_LOCK_WAIT_S the second waits for the holder to stop, then takes the spool over', async () => {
       const first = launch({ BUFFER_INTERVAL_S: '900' });
@@ -215,20 +222,23 @@ describe('the built bundle as a process', () => {
       expect((await second.exited).code, second.output()).toBe(0);
     });
 
-    it('kill -9 of the holder does not block the next start: it takes the lease over and replays the spool', async () => {
-      const first = launch({ BUFFER_INTERVAL_S: '900' });
-      await logLine(first, 'spool lease taken: this process is its only writer');
-      await fake.waitForRequests(6, { endpoint: 'ticker' }, 15_000);
-      first.child.kill('SIGKILL');
-      expect((await first.exited).signal).toBe('SIGKILL');
-      const second = launch({ BUFFER_INTERVAL_S: '1' });
-      const taken = await logLine(second, 'spool lease taken: this process is its only writer');
-      expect(taken.lease?.pid).toBe(second.child.pid);
-      await logLine(second, 'replaying spool from an earlier run');
-      await logLine(second, 'extractor started'); // signal handlers are in place from here
-      second.child.kill('SIGTERM');
-      expect((await second.exited).code, second.output()).toBe(0);
-      expect((await readLocalRaw(join(dir, 'data'))).records.length).toBeGreaterThan(0);
-    });
+    it(
+      'kill -9 of the holder does not block the next start: ' + 'it takes the lease over and replays the spool',
+      async () => {
+        const first = launch({ BUFFER_INTERVAL_S: '900' });
+        await logLine(first, 'spool lease taken: this process is its only writer');
+        await fake.waitForRequests(6, { endpoint: 'ticker' }, 15_000);
+        first.child.kill('SIGKILL');
+        expect((await first.exited).signal).toBe('SIGKILL');
+        const second = launch({ BUFFER_INTERVAL_S: '1' });
+        const taken = await logLine(second, 'spool lease taken: this process is its only writer');
+        expect(taken.lease?.pid).toBe(second.child.pid);
+        await logLine(second, 'replaying spool from an earlier run');
+        await logLine(second, 'extractor started'); // signal handlers are in place from here
+        second.child.kill('SIGTERM');
+        expect((await second.exited).code, second.output()).toBe(0);
+        expect((await readLocalRaw(join(dir, 'data'))).records.length).toBeGreaterThan(0);
+      },
+    );
   });
 });

@@ -8,7 +8,9 @@ export type StubAnswer =
   | { kind: 'ok' }
   /** Accept all but the records at these indexes (they get `ServiceUnavailableException`), HTTP 200. */
   | { kind: 'partial'; failIndexes: readonly number[] }
-  /** The whole call fails with this HTTP status and error type (e.g. 400 `ServiceUnavailableException` when throttled). */
+  /**
+   * The whole call fails with this HTTP status and error type (e.g. 400 `ServiceUnavailableException` when throttled).
+   */
   | { kind: 'error'; status: number; type: string }
   /** Drop the connection without an answer. */
   | { kind: 'reset' };
@@ -30,8 +32,8 @@ export interface FirehoseStub {
 }
 
 /**
- * A local HTTP server speaking Firehose's JSON 1.1 protocol for `PutRecordBatch` and `PutRecord` (the AWS SDK talks to it through
- * `endpoint`), answering each call as `plan` says: the partial failures and throttling moto cannot produce.
+ * A local HTTP server speaking Firehose's JSON 1.1 protocol for `PutRecordBatch` and `PutRecord` (the AWS SDK talks to
+ * it through `endpoint`), answering each call as `plan` says: the partial failures and throttling moto cannot produce.
  */
 export async function startFirehoseStub(
   plan: (index: number, records: readonly string[]) => StubAnswer,

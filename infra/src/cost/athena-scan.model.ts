@@ -34,7 +34,8 @@ export function renderAthenaScan(scan: AthenaScan): string {
   return [
     '## Athena: bytes scanned per query, silver against raw',
     '',
-    `Measured ${scan.measuredAt.slice(0, 10)} by \`${scan.command}\`: one product at 1 Hz. Raw: whole NDJSON objects of`,
+    `Measured ${scan.measuredAt.slice(0, 10)} by \`${scan.command}\`: ` +
+      `one product at 1 Hz. Raw: whole NDJSON objects of`,
     'every arrival-hour partition the query names (its range, 300 s before, the 600 s late slack after). Silver: the',
     `compressed column chunks the silver relation reads (${scan.silverColumnsRead.join(', ')}) of every file in the`,
     'event-hour partitions of the range. The same statement reads either (apps/query `--layer`); `auto` reads silver',
@@ -44,7 +45,9 @@ export function renderAthenaScan(scan: AthenaScan): string {
     '|---|---:|---:|---:|---:|---:|',
     ...scan.ranges.map(
       (r) =>
-        `| ${r.days} day${r.days === 1 ? '' : 's'} | ${mb(r.rawBytes)} | ${usd(athenaQueryCost(r.rawBytes))} | ${mb(r.silverBytes)} | ${usd(athenaQueryCost(r.silverBytes))} | 1/${(r.rawBytes / r.silverBytes).toFixed(1)} |`,
+        `| ${r.days} day${r.days === 1 ? '' : 's'} | ${mb(r.rawBytes)} | ${usd(athenaQueryCost(r.rawBytes))} ` +
+        `| ${mb(r.silverBytes)} | ${usd(athenaQueryCost(r.silverBytes))} | ` +
+        `1/${(r.rawBytes / r.silverBytes).toFixed(1)} |`,
     ),
     '',
     '- About two thirds of those bytes are `record_id` (random, incompressible: 65 % of a silver file on this data),',

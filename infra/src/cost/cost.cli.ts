@@ -16,11 +16,12 @@ const read = (path: string) => {
   try {
     return readFileSync(join(root, path), 'utf8');
   } catch (error) {
-    throw new InfraError(
-      `${path} is missing: ${path.includes('athena-scan') ? 'run `npx nx run infra:measure-athena-scan -- <query bench data>`' : path.endsWith('.json') ? 'run `npx nx run infra:measure-logs`' : 'run `npx nx run e2e:bench`'}`,
-      { path },
-      { cause: error },
-    );
+    const how = path.includes('athena-scan')
+      ? 'run `npx nx run infra:measure-athena-scan -- <query bench data>`'
+      : path.endsWith('.json')
+        ? 'run `npx nx run infra:measure-logs`'
+        : 'run `npx nx run e2e:bench`';
+    throw new InfraError(`${path} is missing: ${how}`, { path }, { cause: error });
   }
 };
 
@@ -72,13 +73,29 @@ try {
     imageGb: 0.08,
   };
   const provenance = [
-    `Extractor log bytes: **measured** ${logs.stdoutBytesPerHour} B/h (of which EMF ${logs.emfBytesPerHour} B/h) by \`${logs.command}\` on ${logs.measuredAt.slice(0, 10)}: the built bundle with the container's settings (SINK=firehose on moto, METRICS_EMF=true, LOG_LEVEL info) against the fake Coinbase for ${logs.ranSeconds} s (${logs.coinbaseRequests} requests); start/stop lines and Node 20's SDK warning are counted as if every hour had them (an upper bound; Node 22 in the container has no warning). Raw numbers: docs/measurements/extractor-logs.json.`,
-    `Task size: ${inputs.task.vcpu} vCPU / ${inputs.task.memoryGb} GB arm64 (EXTRACTOR_TASK in infra/src/stacks/extractor.stack.ts), running all ${ticksPerMonth / 86_400} days.`,
-    `Data path: **measured** by the e2e bench (docs/cost-data-path.md): ${bytesPerTick} B per tick, $${inputs.dataPathMonthly.toFixed(2)} a month with the default 1 s packing.`,
-    `Alarms: ${inputs.alarms} (ALARM_IDS, Ops stack), 1 dashboard. Custom metrics: extractor 7 + TicksMissed for 2 miss reasons (assumed), compactor 7.`,
-    `Log retention ${inputs.logRetentionDays} days (logRetentionDays default). Lambda logs (assumed): backup ${inputs.backupLogBytesPerInvocation} B per invocation (platform lines in JSON) x ${inputs.backupInvocations} invocations (one per ${config.firehoseBufferIntervalSeconds} s Firehose object); compactor ${inputs.compactor.logBytesPerRun} B per run.`,
-    `Compactor (assumed from compactor:bench, idle rerun 0.3 s, 47.6 B/record silver vs 366 raw): ${inputs.compactor.runsPerMonth} runs (every ${compactor.compactIntervalMinutes} min), 1 s at ${compactor.compactorMemoryMb} MB, ${inputs.compactor.putsPerRun} PUT/LIST + ${inputs.compactor.getsPerRun} GET per run.`,
-    `Network (assumed): ${inputs.networkBytesPerTick} B in and out per tick (Coinbase request and answer, the Firehose call, TLS); EFS (assumed): ${inputs.efsBytesPerTickWrite} B metered per tick (one small write + fsync each second, metered up), nothing held once delivered.`,
+    `Extractor log bytes: **measured** ${logs.stdoutBytesPerHour} B/h (of which EMF ${logs.emfBytesPerHour} B/h) by ` +
+      `\`${logs.command}\` on ${logs.measuredAt.slice(0, 10)}: the built bundle with the container's settings ` +
+      `(SINK=firehose on moto, METRICS_EMF=true, LOG_LEVEL info) against the fake Coinbase for ${logs.ranSeconds} s ` +
+      `(${logs.coinbaseRequests} requests); start/stop lines and Node 20's SDK warning are counted as if every hour ` +
+      `had them (an upper bound; Node 22 in the container has no warning). Raw numbers: ` +
+      `docs/measurements/extractor-logs.json.`,
+    `Task size: ${inputs.task.vcpu} vCPU / ${inputs.task.memoryGb} GB arm64 (EXTRACTOR_TASK in ` +
+      `infra/src/stacks/extractor.stack.ts), running all ${ticksPerMonth / 86_400} days.`,
+    `Data path: **measured** by the e2e bench (docs/cost-data-path.md): ${bytesPerTick} B per tick, ` +
+      `$${inputs.dataPathMonthly.toFixed(2)} a month with the default 1 s packing.`,
+    `Alarms: ${inputs.alarms} (ALARM_IDS, Ops stack), 1 dashboard. Custom metrics: extractor 7 + TicksMissed for 2 ` +
+      `miss reasons (assumed), compactor 7.`,
+    `Log retention ${inputs.logRetentionDays} days (logRetentionDays default). Lambda logs (assumed): ` +
+      `backup ${inputs.backupLogBytesPerInvocation} B per invocation (platform lines in JSON) ` +
+      `x ${inputs.backupInvocations} invocations (one per ${config.firehoseBufferIntervalSeconds} s Firehose ` +
+      `object); compactor ${inputs.compactor.logBytesPerRun} B per run.`,
+    `Compactor (assumed from compactor:bench, idle rerun 0.3 s, 47.6 B/record silver vs 366 ` +
+      `raw): ${inputs.compactor.runsPerMonth} runs (every ${compactor.compactIntervalMinutes} min), 1 s ` +
+      `at ${compactor.compactorMemoryMb} MB, ${inputs.compactor.putsPerRun} PUT/LIST ` +
+      `+ ${inputs.compactor.getsPerRun} GET per run.`,
+    `Network (assumed): ${inputs.networkBytesPerTick} B in and out per tick (Coinbase request and answer, the ` +
+      `Firehose call, TLS); EFS (assumed): ${inputs.efsBytesPerTickWrite} B metered per tick (one small write + ` +
+      `fsync each second, metered up), nothing held once delivered.`,
   ];
   const athena = JSON.parse(read('docs/measurements/athena-scan.json')) as AthenaScan;
   writeFileSync(join(root, 'docs/cost.md'), `${renderWholeBill(inputs, provenance)}\n${renderAthenaScan(athena)}`);

@@ -95,7 +95,9 @@ describe('renderWholeBill', () => {
     const standard = wholeBill(shape('as deployed by default'), inputs).total;
     const spot = wholeBill(shape('cheapest safe'), inputs).total;
     expect(page.split('\n')[2]).toBe(
-      `**$${standard.toFixed(2)} a month as deployed by default; $${spot.toFixed(2)} in the cheapest safe shape (\`-c extractorCapacity=fargate-spot\`).** Athena for a dashboard left open comes on top (docs/cost-data-path.md).`,
+      `**$${standard.toFixed(2)} a month as deployed by default; $${spot.toFixed(2)} in the cheapest safe shape ` +
+        `(\`-c extractorCapacity=fargate-spot\`).** Athena for a ` +
+        `dashboard left open comes on top (docs/cost-data-path.md).`,
     );
     expect(page).toContain('- measured: x');
   });

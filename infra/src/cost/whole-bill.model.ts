@@ -151,7 +151,9 @@ export function extractorLines(shape: ExtractorShape, i: WholeBillInputs, p: Who
     {
       item: `Fargate task (${shape.capacity === 'fargate-spot' ? 'Spot' : 'on-demand'}, arm64)`,
       monthly: hour * h,
-      how: `${i.task.vcpu} vCPU x $${p.fargateArmVcpuHour} + ${i.task.memoryGb} GB x $${p.fargateArmGbHour} per hour${shape.capacity === 'fargate-spot' ? `, ${p.fargateSpotDiscount * 100} % off` : ''}, ${h} h`,
+      how:
+        `${i.task.vcpu} vCPU x $${p.fargateArmVcpuHour} + ${i.task.memoryGb} GB x $${p.fargateArmGbHour} per hour` +
+        `${shape.capacity === 'fargate-spot' ? `, ${p.fargateSpotDiscount * 100} % off` : ''}, ${h} h`,
     },
   ];
   const networkGb = (i.networkBytesPerTick * i.ticksPerMonth) / GIB;
@@ -165,7 +167,9 @@ export function extractorLines(shape: ExtractorShape, i: WholeBillInputs, p: Who
     lines.push({
       item: 'NAT gateway (1) + its public IPv4',
       monthly: (p.natGatewayHour + p.publicIpv4Hour) * h + networkGb * p.natGatewayPerGb,
-      how: `($${p.natGatewayHour} + $${p.publicIpv4Hour})/h x ${h} h + ${networkGb.toFixed(2)} GB x $${p.natGatewayPerGb}`,
+      how:
+        `($${p.natGatewayHour} + $${p.publicIpv4Hour})/h x ${h} h + ` +
+        `${networkGb.toFixed(2)} GB x $${p.natGatewayPerGb}`,
     });
   } else {
     // ECR api, ECR dkr, CloudWatch Logs, Firehose interface endpoints in 2 AZs (S3 is a free gateway endpoint)
@@ -173,7 +177,9 @@ export function extractorLines(shape: ExtractorShape, i: WholeBillInputs, p: Who
     lines.push({
       item: 'interface VPC endpoints (4 services x 2 AZs)',
       monthly: endpoints * p.interfaceEndpointHour * h + networkGb * p.interfaceEndpointPerGb,
-      how: `${endpoints} x $${p.interfaceEndpointHour}/h x ${h} h + ${networkGb.toFixed(2)} GB x $${p.interfaceEndpointPerGb}`,
+      how:
+        `${endpoints} x $${p.interfaceEndpointHour}/h x ${h} h + ` +
+        `${networkGb.toFixed(2)} GB x $${p.interfaceEndpointPerGb}`,
     });
   }
   return lines;
@@ -201,12 +207,17 @@ export function sharedLines(i: WholeBillInputs, p: WholeBillPrices = WHOLE_BILL_
     {
       item: 'CloudWatch Logs ingestion',
       monthly: logGb * p.logsIngestPerGb,
-      how: `extractor ${(extractorLogGb * 1024).toFixed(1)} MiB (measured ${Math.round(i.extractorLogBytesPerHour)} B/h) + Lambdas ${(lambdaLogGb * 1024).toFixed(1)} MiB, x $${p.logsIngestPerGb}/GB`,
+      how:
+        `extractor ${(extractorLogGb * 1024).toFixed(1)} MiB ` +
+        `(measured ${Math.round(i.extractorLogBytesPerHour)} B/h) ` +
+        `+ Lambdas ${(lambdaLogGb * 1024).toFixed(1)} MiB, x $${p.logsIngestPerGb}/GB`,
     },
     {
       item: `CloudWatch Logs storage (${i.logRetentionDays} days kept)`,
       monthly: storedGb * p.logsStoragePerGbMonth,
-      how: `${(storedGb * 1024).toFixed(1)} MiB at steady state x $${p.logsStoragePerGbMonth} (uncompressed: an upper bound)`,
+      how:
+        `${(storedGb * 1024).toFixed(1)} MiB at steady state x $${p.logsStoragePerGbMonth} ` +
+        `(uncompressed: an upper bound)`,
     },
     {
       item: 'custom metrics (EMF)',
@@ -222,7 +233,10 @@ export function sharedLines(i: WholeBillInputs, p: WholeBillPrices = WHOLE_BILL_
     {
       item: 'EFS spool (Elastic throughput)',
       monthly: efsWriteGb * p.efsElasticWritePerGb + (1 / 1024) * p.efsStandardGbMonth,
-      how: `${efsWriteGb.toFixed(1)} GB written x $${p.efsElasticWritePerGb} (${i.efsBytesPerTickWrite} B metered per tick); ~1 MiB held`,
+      how:
+        `${efsWriteGb.toFixed(1)} GB written x $${p.efsElasticWritePerGb} ` +
+        `(${i.efsBytesPerTickWrite} B metered per tick); ` +
+        `~1 MiB held`,
     },
     {
       item: 'compactor Lambda + Scheduler',
@@ -237,7 +251,9 @@ export function sharedLines(i: WholeBillInputs, p: WholeBillPrices = WHOLE_BILL_
         (c.runsPerMonth * c.putsPerRun * p.s3PutPer1000) / 1000 +
         (c.runsPerMonth * c.getsPerRun * p.s3GetPer1000) / 1000 +
         rawGb * c.silverBytesPerRawByte * p.s3StorageGbMonth,
-      how: `${c.putsPerRun} PUT/LIST + ${c.getsPerRun} GET per run; silver ${(rawGb * c.silverBytesPerRawByte * 1024).toFixed(0)} MiB/month added`,
+      how:
+        `${c.putsPerRun} PUT/LIST + ${c.getsPerRun} GET per run; ` +
+        `silver ${(rawGb * c.silverBytesPerRawByte * 1024).toFixed(0)} MiB/month added`,
     },
     { item: 'ECR image', monthly: i.imageGb * p.ecrGbMonth, how: `${i.imageGb} GB x $${p.ecrGbMonth}` },
   ];
@@ -268,7 +284,8 @@ export function renderWholeBill(inputs: WholeBillInputs, provenance: string[], p
     '',
     ...provenance.map((line) => `- ${line}`),
     '',
-    `Prices: ${'us-east-1 list prices as published by AWS in 2025, recalled without internet access (verify before budgeting); Spot modelled at 70 % off'}.`,
+    'Prices: us-east-1 list prices as published by AWS in 2025, recalled without internet access (verify before ' +
+      'budgeting); Spot modelled at 70 % off.',
     '',
     `## The month as deployed by default (${standard.shape.context})`,
     '',
@@ -279,9 +296,15 @@ export function renderWholeBill(inputs: WholeBillInputs, provenance: string[], p
     '',
     '## What grows month over month',
     '',
-    `- S3 raw + backup: +${((2 * inputs.bytesPerTick * inputs.ticksPerMonth) / GIB).toFixed(2)} GB a month (+$${((2 * inputs.bytesPerTick * inputs.ticksPerMonth * p.s3StorageGbMonth) / GIB).toFixed(2)} on each later month's bill, less once the raw objects move to STANDARD_IA and the backups to GLACIER_IR); Object Lock adds nothing while nothing is overwritten.`,
-    `- Silver: +${((inputs.bytesPerTick * inputs.ticksPerMonth * inputs.compactor.silverBytesPerRawByte) / GIB).toFixed(2)} GB a month. Logs stay flat at the retention (${inputs.logRetentionDays} days).`,
-    '- A backup replica (context `backupReplicaRegion`) doubles backup storage and adds replication requests and inter-region transfer ($0.02/GB): cents at this volume.',
+    `- S3 raw + backup: +${((2 * inputs.bytesPerTick * inputs.ticksPerMonth) / GIB).toFixed(2)} GB a month ` +
+      `(+$${((2 * inputs.bytesPerTick * inputs.ticksPerMonth * p.s3StorageGbMonth) / GIB).toFixed(2)} on each later ` +
+      `month's bill, less once the raw objects move to STANDARD_IA and the backups to GLACIER_IR); Object Lock adds ` +
+      `nothing while nothing is overwritten.`,
+    `- Silver: ` +
+      `+${((inputs.bytesPerTick * inputs.ticksPerMonth * inputs.compactor.silverBytesPerRawByte) / GIB).toFixed(2)} ` +
+      `GB a month. Logs stay flat at the retention (${inputs.logRetentionDays} days).`,
+    '- A backup replica (context `backupReplicaRegion`) doubles backup storage and adds replication requests and ' +
+      'inter-region transfer ($0.02/GB): cents at this volume.',
     '',
     '## Shapes side by side',
     '',
@@ -291,10 +314,14 @@ export function renderWholeBill(inputs: WholeBillInputs, provenance: string[], p
       const [compute, network] = b.lines;
       const rest = b.total - (compute?.monthly ?? 0) - (network?.monthly ?? 0);
       const total = b.shape.refused ? `${usd(b.total)} (refused: ${b.shape.refused})` : `**${usd(b.total)}**`;
-      return `| ${b.shape.name} | \`${b.shape.context}\` | ${usd(compute?.monthly ?? 0)} | ${usd(network?.monthly ?? 0)} | ${usd(rest)} | ${total} |`;
+      return (
+        `| ${b.shape.name} | \`${b.shape.context}\` | ${usd(compute?.monthly ?? 0)} | ${usd(network?.monthly ?? 0)} ` +
+        `| ${usd(rest)} | ${total} |`
+      );
     }),
     '',
-    '- **Fargate Spot** is the cheapest safe shape: an interruption is a SIGTERM with two minutes notice; the extractor',
+    '- **Fargate Spot** is the cheapest safe shape: ' +
+      'an interruption is a SIGTERM with two minutes notice; the extractor',
     '  drains (90 s deadline) into its spool on EFS, ECS starts a replacement, which takes the spool lease and replays',
     '  it. The seconds without a task show as missed ticks in `gaps` and are backfilled; nothing acknowledged is lost.',
     '  Spot has no on-demand fallback: without Spot capacity the task stays pending and `ExtractorNotRunning` pages.',

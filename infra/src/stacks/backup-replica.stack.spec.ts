@@ -23,7 +23,8 @@ afterAll(() => {
 
 interface CfnResource {
   DeletionPolicy?: string;
-  Properties: Record<string, unknown> & { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- template JSON
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON
+  Properties: Record<string, unknown> & { [key: string]: any };
 }
 const resources = (infra: SynthesizedInfra, stack: 'data' | 'backupReplica', type: string) =>
   Object.entries(infra.templates[stack]?.findResources(type) ?? {}) as [string, CfnResource][];

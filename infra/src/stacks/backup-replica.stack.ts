@@ -8,7 +8,10 @@ import type { InfraConfig } from '../infra.config';
 
 export interface BackupReplicaStackProps extends StackProps {
   config: InfraConfig;
-  /** The replica bucket's name (the source's replication rule names it by string: stacks in two regions share no references). */
+  /**
+   * The replica bucket's name
+   * (the source's replication rule names it by string: stacks in two regions share no references).
+   */
   bucketName: string;
   /** Set when the replica lives in another account: the source account and its replication role may write. */
   source?: { account: string; roleName: string };

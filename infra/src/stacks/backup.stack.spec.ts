@@ -18,7 +18,9 @@ beforeAll(() => {
 afterAll(() => infra.cleanup());
 const backup = () => infra.templates.backup;
 
-/** `{ 'Fn::ImportValue': 'BtcEtlData:ExportsOutputFnGetAttRawBucket...' }` -> true when it imports that Data resource. */
+/**
+ * `{ 'Fn::ImportValue': 'BtcEtlData:ExportsOutputFnGetAttRawBucket...' }` -> true when it imports that Data resource.
+ */
 const importsFromData = (value: unknown, logicalIdPrefix: string) =>
   JSON.stringify(value).includes(`"Fn::ImportValue":"BtcEtlData:ExportsOutput`) &&
   JSON.stringify(value).includes(logicalIdPrefix);
@@ -41,17 +43,21 @@ describe('BackupStack', () => {
     expect(staged.equals(readFileSync(workspaceAssets().backupLambdaZip))).toBe(true);
   });
 
-  it('names both buckets and the account that must own them (RAW_BUCKET scopes events, EXPECTED_BUCKET_OWNER every call)', () => {
-    const fn = Object.values(backup().findResources('AWS::Lambda::Function'))[0]?.Properties;
-    const env = fn.Environment.Variables;
-    expect(Object.keys(env).sort()).toEqual(
-      ['BACKUP_BUCKET', 'EXPECTED_BUCKET_OWNER', 'POWERTOOLS_SERVICE_NAME', 'RAW_BUCKET'].sort(),
-    );
-    expect(importsFromData(env.BACKUP_BUCKET, 'BackupBucket')).toBe(true);
-    expect(importsFromData(env.RAW_BUCKET, 'RawBucket')).toBe(true);
-    expect(env.EXPECTED_BUCKET_OWNER).toEqual({ Ref: 'AWS::AccountId' });
-    expect(env.POWERTOOLS_SERVICE_NAME).toBe('backup-lambda');
-  });
+  it(
+    'names both buckets and the account that must own them (RAW_BUCKET scopes events, ' +
+      'EXPECTED_BUCKET_OWNER every call)',
+    () => {
+      const fn = Object.values(backup().findResources('AWS::Lambda::Function'))[0]?.Properties;
+      const env = fn.Environment.Variables;
+      expect(Object.keys(env).sort()).toEqual(
+        ['BACKUP_BUCKET', 'EXPECTED_BUCKET_OWNER', 'POWERTOOLS_SERVICE_NAME', 'RAW_BUCKET'].sort(),
+      );
+      expect(importsFromData(env.BACKUP_BUCKET, 'BackupBucket')).toBe(true);
+      expect(importsFromData(env.RAW_BUCKET, 'RawBucket')).toBe(true);
+      expect(env.EXPECTED_BUCKET_OWNER).toEqual({ Ref: 'AWS::AccountId' });
+      expect(env.POWERTOOLS_SERVICE_NAME).toBe('backup-lambda');
+    },
+  );
 
   it('keeps its logs in its own log group with the configured retention', () => {
     backup().hasResourceProperties('AWS::Logs::LogGroup', {
@@ -60,16 +66,20 @@ describe('BackupStack', () => {
     });
   });
 
-  it('consumes the raw-objects queue in batches with a window, at most backupMaxConcurrency at once, reporting per-message failures', () => {
-    backup().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 50,
-      MaximumBatchingWindowInSeconds: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 3 },
-    });
-    const mapping = Object.values(backup().findResources('AWS::Lambda::EventSourceMapping'))[0]?.Properties;
-    expect(importsFromData(mapping.EventSourceArn, 'RawObjectsQueue')).toBe(true);
-  });
+  it(
+    'consumes the raw-objects queue in batches with a window, ' +
+      'at most backupMaxConcurrency at once, reporting per-message failures',
+    () => {
+      backup().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        BatchSize: 50,
+        MaximumBatchingWindowInSeconds: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 3 },
+      });
+      const mapping = Object.values(backup().findResources('AWS::Lambda::EventSourceMapping'))[0]?.Properties;
+      expect(importsFromData(mapping.EventSourceArn, 'RawObjectsQueue')).toBe(true);
+    },
+  );
 
   it('may read raw/ objects, write backups of them and consume the queue, nothing else', () => {
     const statements = policyStatements(backup()).map((s) => s.statement);

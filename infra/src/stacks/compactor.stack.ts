@@ -170,10 +170,11 @@ export class CompactorStack extends Stack {
     schedulerRole.addToPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
     );
+    const minutes = compactor.compactIntervalMinutes;
     new scheduler.CfnSchedule(this, 'Schedule', {
       name: `${config.namePrefix}-compactor`,
       description: 'One incremental compaction run; overlapping runs are safe (conditional manifest puts)',
-      scheduleExpression: `rate(${compactor.compactIntervalMinutes} minute${compactor.compactIntervalMinutes === 1 ? '' : 's'})`,
+      scheduleExpression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
       flexibleTimeWindow: { mode: 'OFF' },
       target: {
         arn: this.function.functionArn,
@@ -190,7 +191,8 @@ export class CompactorStack extends Stack {
       tableInput: {
         name: SILVER_TABLE_NAME,
         description:
-          'Deduplicated price records in Parquet, partitioned by product and UTC event hour (exchange_time, else scheduled_time)',
+          'Deduplicated price records in Parquet, ' +
+          'partitioned by product and UTC event hour (exchange_time, else scheduled_time)',
         tableType: 'EXTERNAL_TABLE',
         partitionKeys: SILVER_PARTITION_KEYS.map((k) => ({ name: k.name, type: k.type })),
         parameters: {

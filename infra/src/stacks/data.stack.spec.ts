@@ -169,25 +169,29 @@ describe('DataStack constructs', () => {
 });
 
 describe('DataStack Firehose', () => {
-  it('delivers Direct PUT records into raw/ by arrival hour, with an error prefix, buffering and logging from context', () => {
-    data().hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
-      DeliveryStreamName: 'btc-etl-dev-ticks',
-      DeliveryStreamType: 'DirectPut',
-      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
-      ExtendedS3DestinationConfiguration: {
-        BucketARN: { 'Fn::GetAtt': [bucketLogicalId('raw'), 'Arn'] },
-        Prefix: 'raw/!{timestamp:yyyy/MM/dd/HH}/',
-        ErrorOutputPrefix: 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/',
-        BufferingHints: { SizeInMBs: 16, IntervalInSeconds: 120 },
-        CompressionFormat: 'UNCOMPRESSED',
-        CloudWatchLoggingOptions: { Enabled: true, LogGroupName: Match.anyValue(), LogStreamName: Match.anyValue() },
-      },
-    });
-    data().hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/kinesisfirehose/btc-etl-dev-ticks',
-      RetentionInDays: 14,
-    });
-  });
+  it(
+    'delivers Direct PUT records into raw/ by arrival hour, ' +
+      'with an error prefix, buffering and logging from context',
+    () => {
+      data().hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+        DeliveryStreamName: 'btc-etl-dev-ticks',
+        DeliveryStreamType: 'DirectPut',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+        ExtendedS3DestinationConfiguration: {
+          BucketARN: { 'Fn::GetAtt': [bucketLogicalId('raw'), 'Arn'] },
+          Prefix: 'raw/!{timestamp:yyyy/MM/dd/HH}/',
+          ErrorOutputPrefix: 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/',
+          BufferingHints: { SizeInMBs: 16, IntervalInSeconds: 120 },
+          CompressionFormat: 'UNCOMPRESSED',
+          CloudWatchLoggingOptions: { Enabled: true, LogGroupName: Match.anyValue(), LogStreamName: Match.anyValue() },
+        },
+      });
+      data().hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: '/aws/kinesisfirehose/btc-etl-dev-ticks',
+        RetentionInDays: 14,
+      });
+    },
+  );
 
   it("lets Firehose's role write raw/ and errors/ objects and the log stream, nothing else", () => {
     const policies = data().findResources('AWS::IAM::Policy', {
@@ -246,21 +250,24 @@ describe('DataStack S3 -> SQS', () => {
     });
   });
 
-  it('redrives to a DLQ after 5 receives with a visibility timeout of 6 x the Lambda timeout + the batching window', () => {
-    data().hasResourceProperties('AWS::SQS::Queue', {
-      QueueName: 'btc-etl-dev-raw-objects',
-      VisibilityTimeout: 6 * 40 + 7,
-      SqsManagedSseEnabled: true,
-      RedrivePolicy: {
-        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RawObjectsDeadLetterQueue'), 'Arn'] },
-        maxReceiveCount: 5,
-      },
-    });
-    data().hasResourceProperties('AWS::SQS::Queue', {
-      QueueName: 'btc-etl-dev-raw-objects-dlq',
-      MessageRetentionPeriod: 14 * 86_400,
-    });
-  });
+  it(
+    'redrives to a DLQ after 5 receives with a visibility ' + 'timeout of 6 x the Lambda timeout + the batching window',
+    () => {
+      data().hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'btc-etl-dev-raw-objects',
+        VisibilityTimeout: 6 * 40 + 7,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RawObjectsDeadLetterQueue'), 'Arn'] },
+          maxReceiveCount: 5,
+        },
+      });
+      data().hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'btc-etl-dev-raw-objects-dlq',
+        MessageRetentionPeriod: 14 * 86_400,
+      });
+    },
+  );
 });
 
 describe('DataStack Glue and Athena', () => {

@@ -14,7 +14,9 @@ import { glueName, queueVisibilitySeconds, type InfraConfig } from '../infra.con
 
 export { ATHENA_RESULTS_PREFIX } from '../constructs/query-work-group.construct';
 export { FIREHOSE_ERROR_PREFIX, FIREHOSE_RAW_PREFIX } from '../constructs/tick-delivery-stream.construct';
-/** The Glue tables over `raw/` in the raw and backup buckets (the query app's ATHENA_RAW_TABLE / ATHENA_BACKUP_TABLE). */
+/**
+ * The Glue tables over `raw/` in the raw and backup buckets (the query app's ATHENA_RAW_TABLE / ATHENA_BACKUP_TABLE).
+ */
 export const RAW_TABLE_NAME = 'raw_ticks';
 export const BACKUP_TABLE_NAME = 'backup_ticks';
 

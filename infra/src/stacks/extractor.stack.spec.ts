@@ -48,42 +48,45 @@ describe('ExtractorStack', () => {
     expect(() => synthInfra({ extractorDesiredCount: count })).toThrow(/extractorDesiredCount/);
   });
 
-  it('keeps the spool on encrypted EFS through an access point owned by the container user, mounted as SPOOL_DIR', () => {
-    extractor().hasResourceProperties('AWS::EFS::FileSystem', {
-      Encrypted: true,
-      ThroughputMode: 'elastic',
-      FileSystemPolicy: {
-        Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
-      },
-    });
-    extractor().hasResourceProperties('AWS::EFS::AccessPoint', {
-      PosixUser: { Uid: String(EXTRACTOR_UID), Gid: String(EXTRACTOR_UID) },
-      RootDirectory: {
-        Path: '/extractor-spool',
-        CreationInfo: { OwnerUid: String(EXTRACTOR_UID), OwnerGid: String(EXTRACTOR_UID), Permissions: '750' },
-      },
-    });
-    extractor().hasResourceProperties('AWS::ECS::TaskDefinition', {
-      Volumes: [
-        {
-          Name: 'spool',
-          EFSVolumeConfiguration: Match.objectLike({
-            TransitEncryption: 'ENABLED',
-            AuthorizationConfig: Match.objectLike({ IAM: 'ENABLED' }),
-          }),
+  it(
+    'keeps the spool on encrypted EFS through an access point owned by the container user, ' + 'mounted as SPOOL_DIR',
+    () => {
+      extractor().hasResourceProperties('AWS::EFS::FileSystem', {
+        Encrypted: true,
+        ThroughputMode: 'elastic',
+        FileSystemPolicy: {
+          Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
         },
-      ],
-    });
-    const container = containerOf(extractor());
-    expect(container.MountPoints).toEqual([{ SourceVolume: 'spool', ContainerPath: '/spool', ReadOnly: false }]);
-    expect(envOf(extractor())).toMatchObject({
-      SPOOL_DIR: '/spool',
-      SPOOL_LOCK_WAIT_S: String(EXTRACTOR_LOCK_WAIT_S),
-      HOST: '0.0.0.0',
-      METRICS_EMF: 'true',
-    });
-    extractor().hasResourceProperties('AWS::ECS::Service', { PlatformVersion: '1.4.0' });
-  });
+      });
+      extractor().hasResourceProperties('AWS::EFS::AccessPoint', {
+        PosixUser: { Uid: String(EXTRACTOR_UID), Gid: String(EXTRACTOR_UID) },
+        RootDirectory: {
+          Path: '/extractor-spool',
+          CreationInfo: { OwnerUid: String(EXTRACTOR_UID), OwnerGid: String(EXTRACTOR_UID), Permissions: '750' },
+        },
+      });
+      extractor().hasResourceProperties('AWS::ECS::TaskDefinition', {
+        Volumes: [
+          {
+            Name: 'spool',
+            EFSVolumeConfiguration: Match.objectLike({
+              TransitEncryption: 'ENABLED',
+              AuthorizationConfig: Match.objectLike({ IAM: 'ENABLED' }),
+            }),
+          },
+        ],
+      });
+      const container = containerOf(extractor());
+      expect(container.MountPoints).toEqual([{ SourceVolume: 'spool', ContainerPath: '/spool', ReadOnly: false }]);
+      expect(envOf(extractor())).toMatchObject({
+        SPOOL_DIR: '/spool',
+        SPOOL_LOCK_WAIT_S: String(EXTRACTOR_LOCK_WAIT_S),
+        HOST: '0.0.0.0',
+        METRICS_EMF: 'true',
+      });
+      extractor().hasResourceProperties('AWS::ECS::Service', { PlatformVersion: '1.4.0' });
+    },
+  );
 
   it('lets NFS reach the mount targets from the task security group only', () => {
     const ingress = Object.values(extractor().findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
@@ -129,28 +132,31 @@ describe('ExtractorStack', () => {
     });
   });
 
-  it("builds the image from apps/extractor's Dockerfile for arm64 at deploy time (synth only stages the context)", () => {
-    const images = Object.values(infra.assetManifest(infra.stacks.extractor.stackName).dockerImages ?? {});
-    expect(images).toHaveLength(1);
-    const source = images[0]?.source;
-    expect(source?.platform).toBe('linux/arm64');
-    expect(source?.dockerFile).toBe('apps/extractor/Dockerfile');
-    // The context is the repository root cut down to the Dockerfile and what it COPYs (the built bundle), staged
-    // byte for byte: `cdk deploy` runs `docker build` on it, synthesis ran nothing and copied no node_modules.
-    const staged = join(infra.outdir, source?.directory ?? 'missing');
-    const files = readdirSync(staged, { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => relative(staged, join(d.parentPath, d.name)))
-      .sort();
-    expect(files).toEqual([
-      'apps/extractor/Dockerfile',
-      'dist/apps/extractor/main.js',
-      'dist/apps/extractor/main.js.map',
-    ]);
-    for (const file of files) {
-      expect(readFileSync(join(staged, file)).equals(readFileSync(join(WORKSPACE_ROOT, file))), file).toBe(true);
-    }
-  });
+  it(
+    "builds the image from apps/extractor's Dockerfile for " + 'arm64 at deploy time (synth only stages the context)',
+    () => {
+      const images = Object.values(infra.assetManifest(infra.stacks.extractor.stackName).dockerImages ?? {});
+      expect(images).toHaveLength(1);
+      const source = images[0]?.source;
+      expect(source?.platform).toBe('linux/arm64');
+      expect(source?.dockerFile).toBe('apps/extractor/Dockerfile');
+      // The context is the repository root cut down to the Dockerfile and what it COPYs (the built bundle), staged
+      // byte for byte: `cdk deploy` runs `docker build` on it, synthesis ran nothing and copied no node_modules.
+      const staged = join(infra.outdir, source?.directory ?? 'missing');
+      const files = readdirSync(staged, { recursive: true, withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => relative(staged, join(d.parentPath, d.name)))
+        .sort();
+      expect(files).toEqual([
+        'apps/extractor/Dockerfile',
+        'dist/apps/extractor/main.js',
+        'dist/apps/extractor/main.js.map',
+      ]);
+      for (const file of files) {
+        expect(readFileSync(join(staged, file)).equals(readFileSync(join(WORKSPACE_ROOT, file))), file).toBe(true);
+      }
+    },
+  );
 
   it('probes /healthz like the Dockerfile does, since ECS ignores HEALTHCHECK', () => {
     const container = Object.values(extractor().findResources('AWS::ECS::TaskDefinition'))[0]?.Properties
@@ -159,37 +165,42 @@ describe('ExtractorStack', () => {
     expect(container.HealthCheck.Command.join(' ')).toMatch(/^CMD node -e .*\/healthz/);
   });
 
-  it('lets the task put records into that one stream and mount its spool through the access point, nothing else', () => {
-    const taskRoleId = Object.keys(
-      extractor().findResources('AWS::IAM::Role', {
-        Properties: {
-          AssumeRolePolicyDocument: {
-            Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })],
+  it(
+    'lets the task put records into that one stream and ' + 'mount its spool through the access point, nothing else',
+    () => {
+      const taskRoleId = Object.keys(
+        extractor().findResources('AWS::IAM::Role', {
+          Properties: {
+            AssumeRolePolicyDocument: {
+              Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })],
+            },
+          },
+        }),
+      ).find((id) => id.startsWith('TaskRole'));
+      const taskStatements = policyStatements(extractor()).filter((s) =>
+        JSON.stringify(extractor().toJSON().Resources[s.logicalId].Properties.Roles ?? []).includes(`"${taskRoleId}"`),
+      );
+      expect(taskStatements.map((s) => s.statement)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'firehose:PutRecordBatch',
+          Resource: {
+            'Fn::ImportValue': expect.stringMatching(/^BtcEtlData:ExportsOutputFnGetAttDeliveryStream.*Arn/),
           },
         },
-      }),
-    ).find((id) => id.startsWith('TaskRole'));
-    const taskStatements = policyStatements(extractor()).filter((s) =>
-      JSON.stringify(extractor().toJSON().Resources[s.logicalId].Properties.Roles ?? []).includes(`"${taskRoleId}"`),
-    );
-    expect(taskStatements.map((s) => s.statement)).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'firehose:PutRecordBatch',
-        Resource: { 'Fn::ImportValue': expect.stringMatching(/^BtcEtlData:ExportsOutputFnGetAttDeliveryStream.*Arn/) },
-      },
-      {
-        Effect: 'Allow',
-        Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SpoolFileSystem/), 'Arn'] },
-        Condition: {
-          StringEquals: {
-            'elasticfilesystem:AccessPointArn': expect.objectContaining({ 'Fn::Join': expect.anything() }),
+        {
+          Effect: 'Allow',
+          Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SpoolFileSystem/), 'Arn'] },
+          Condition: {
+            StringEquals: {
+              'elasticfilesystem:AccessPointArn': expect.objectContaining({ 'Fn::Join': expect.anything() }),
+            },
           },
         },
-      },
-    ]);
-  });
+      ]);
+    },
+  );
 
   it('allows no inbound traffic to the task, and only HTTPS out plus NFS to its spool', () => {
     const groups = extractor().findResources('AWS::EC2::SecurityGroup');

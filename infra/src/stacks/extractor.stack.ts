@@ -196,7 +196,8 @@ export class ExtractorStack extends Stack {
           'CMD',
           'node',
           '-e',
-          "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+          "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz')" +
+            '.then(r=>process.exit(r.ok?0:1),()=>process.exit(1))',
         ],
         interval: Duration.seconds(15),
         timeout: Duration.seconds(3),

@@ -230,26 +230,30 @@ describe('OpsStack alarms', () => {
     },
   );
 
-  it('names only resources that exist in the other stacks (the alarms import nothing, so a rename must not orphan them)', () => {
-    const named = (stack: keyof typeof infra.templates, type: string, prop: string) =>
-      Object.values(infra.templates[stack]?.findResources(type) ?? {}).map((r) => r.Properties[prop]);
-    const existing = new Set([
-      ...named('data', 'AWS::SQS::Queue', 'QueueName'),
-      ...named('data', 'AWS::KinesisFirehose::DeliveryStream', 'DeliveryStreamName'),
-      ...named('backup', 'AWS::Lambda::Function', 'FunctionName'),
-      ...named('compactor', 'AWS::Lambda::Function', 'FunctionName'),
-      'extractor',
-      'compactor',
-    ]);
-    const dimensions = alarms().flatMap((a) => a.Dimensions.map((d) => d.Value));
-    expect(dimensions.filter((d) => !existing.has(d))).toEqual([]);
-    // and the EMF services are what the apps write (apps/*/src/ops/emf.metrics.ts)
-    expect(
-      alarms()
-        .filter((a) => a.Namespace === 'BtcEtl')
-        .flatMap((a) => a.Dimensions.map((d) => d.Name)),
-    ).toEqual(expect.arrayContaining(['Service']));
-  });
+  it(
+    'names only resources that exist in the other stacks (the alarms import nothing, ' +
+      'so a rename must not orphan them)',
+    () => {
+      const named = (stack: keyof typeof infra.templates, type: string, prop: string) =>
+        Object.values(infra.templates[stack]?.findResources(type) ?? {}).map((r) => r.Properties[prop]);
+      const existing = new Set([
+        ...named('data', 'AWS::SQS::Queue', 'QueueName'),
+        ...named('data', 'AWS::KinesisFirehose::DeliveryStream', 'DeliveryStreamName'),
+        ...named('backup', 'AWS::Lambda::Function', 'FunctionName'),
+        ...named('compactor', 'AWS::Lambda::Function', 'FunctionName'),
+        'extractor',
+        'compactor',
+      ]);
+      const dimensions = alarms().flatMap((a) => a.Dimensions.map((d) => d.Value));
+      expect(dimensions.filter((d) => !existing.has(d))).toEqual([]);
+      // and the EMF services are what the apps write (apps/*/src/ops/emf.metrics.ts)
+      expect(
+        alarms()
+          .filter((a) => a.Namespace === 'BtcEtl')
+          .flatMap((a) => a.Dimensions.map((d) => d.Name)),
+      ).toEqual(expect.arrayContaining(['Service']));
+    },
+  );
 
   it('sends every alarm and its all-clear to the topic, which emails the alarmEmail address', () => {
     const topicId = Object.keys(ops().findResources('AWS::SNS::Topic'))[0];

@@ -60,7 +60,9 @@ export class QueryStack extends Stack {
 
     this.queryUserPolicy = new iam.ManagedPolicy(this, 'QueryUserPolicy', {
       managedPolicyName: `${config.namePrefix}-query-user`,
-      description: `Run Athena queries in workgroup ${workGroupName} over ${tableNames.map((t) => `${databaseName}.${t}`).join(', ')}`,
+      description:
+        `Run Athena queries ` +
+        `in workgroup ${workGroupName} over ${tableNames.map((t) => `${databaseName}.${t}`).join(', ')}`,
       statements: [
         new iam.PolicyStatement({
           sid: 'RunQueriesInWorkGroup',

@@ -96,7 +96,9 @@ export class CoinbaseNetworkError extends CoinbaseError<{ code: string | null }>
   }
 }
 
-/** A 2xx body that is not the documented shape: HTML, truncated JSON, missing fields, negative or non-numeric prices. */
+/**
+ * A 2xx body that is not the documented shape: HTML, truncated JSON, missing fields, negative or non-numeric prices.
+ */
 export class CoinbaseParseError extends CoinbaseError<{ bodySnippet: string; issues: PayloadIssue[] }> {
   readonly bodySnippet: string;
   readonly issues: PayloadIssue[];
@@ -154,7 +156,11 @@ export class CoinbaseArgumentError extends CoinbaseError<{ argument: string }> {
  * rate_limited or network. Null for anything that is not a failed poll (an abort, bad arguments, a foreign error):
  * those should be rethrown, not recorded as a gap.
  * @example
- * catch (error) { const reason = missReasonOf(error); if (reason === null) throw error; record(missedTick(reason, ...)); }
+ * catch (error) {
+ *   const reason = missReasonOf(error);
+ *   if (reason === null) throw error;
+ *   record(missedTick(reason, ...));
+ * }
  */
 export function missReasonOf(error: unknown): MissReason | null {
   return error instanceof CoinbaseError ? error.missReason : null;

@@ -49,7 +49,8 @@ export function createCoinbaseGet(userAgent: string): CoinbaseGet {
       if (error instanceof TimeoutError)
         throw new CoinbaseTimeoutError({ url: href, timeoutMs: budgetMs }, { cause: error });
       if (signal?.aborted) throw abortError(signal, href, budgetMs, error);
-      // resets, refusals, DNS failures and bodies cut off mid-transfer (ECONNRESET, ENOTFOUND, ERR_STREAM_PREMATURE_CLOSE...)
+      // resets, refusals, DNS failures and bodies cut off mid-transfer (ECONNRESET, ENOTFOUND,
+      // ERR_STREAM_PREMATURE_CLOSE...)
       if (error instanceof RequestError)
         throw new CoinbaseNetworkError({ url: href, code: error.code ?? null }, { cause: error });
       throw error;

@@ -169,7 +169,8 @@ function polledOk(
  * Exchange ticker -> `ok` record (source `coinbase-exchange-ticker`). Price, bid, ask and 24 h volume stay the
  * decimal strings Coinbase sent. Throws {@link CoinbaseParseError} (with every issue) for a missing/negative/
  * non-numeric price, a missing or unreadable time, or wrongly typed fields.
- * @example exchangeTickerToPriceTick(JSON.parse(body), { productId: 'BTC-USD', scheduledTime: '2026-11-27T19:53:15.000Z', receivedAt: new Date() })
+ * @example exchangeTickerToPriceTick(JSON.parse(body),
+ *   { productId: 'BTC-USD', scheduledTime: '2026-11-27T19:53:15.000Z', receivedAt: new Date() })
  */
 export function exchangeTickerToPriceTick(raw: unknown, ctx: PolledTickContext): PriceTick {
   checkProductId(ctx.productId);

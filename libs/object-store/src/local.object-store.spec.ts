@@ -138,24 +138,27 @@ describe('LocalObjectStore key safety', () => {
 });
 
 describe('LocalObjectStore layout and sidecars', () => {
-  it('keeps the exact bytes at <root>/<bucket>/<key> and a JSON sidecar under .btc-etl-meta, never listed', async () => {
-    await store.put(BUCKET, 'raw/2026/11/27/19/file', 'line\n', {
-      contentType: 'application/x-ndjson',
-      metadata: { Rows: '1' },
-    });
+  it(
+    'keeps the exact bytes at <root>/<bucket>/<key> and ' + 'a JSON sidecar under .btc-etl-meta, never listed',
+    async () => {
+      await store.put(BUCKET, 'raw/2026/11/27/19/file', 'line\n', {
+        contentType: 'application/x-ndjson',
+        metadata: { Rows: '1' },
+      });
 
-    expect(await readFile(join(root, BUCKET, 'raw/2026/11/27/19/file'), 'utf8')).toBe('line\n');
-    const sidecar = JSON.parse(
-      await readFile(join(root, LOCAL_META_DIR, BUCKET, 'raw/2026/11/27/19/file'), 'utf8'),
-    ) as Record<string, unknown>;
-    expect(sidecar).toMatchObject({
-      etag: md5('line\n'),
-      size: 5,
-      contentType: 'application/x-ndjson',
-      metadata: { rows: '1' },
-    });
-    expect((await store.list(BUCKET)).objects.map((o) => o.key)).toEqual(['raw/2026/11/27/19/file']);
-  });
+      expect(await readFile(join(root, BUCKET, 'raw/2026/11/27/19/file'), 'utf8')).toBe('line\n');
+      const sidecar = JSON.parse(
+        await readFile(join(root, LOCAL_META_DIR, BUCKET, 'raw/2026/11/27/19/file'), 'utf8'),
+      ) as Record<string, unknown>;
+      expect(sidecar).toMatchObject({
+        etag: md5('line\n'),
+        size: 5,
+        contentType: 'application/x-ndjson',
+        metadata: { rows: '1' },
+      });
+      expect((await store.list(BUCKET)).objects.map((o) => o.key)).toEqual(['raw/2026/11/27/19/file']);
+    },
+  );
 
   it('serves a file placed by hand with its MD5, the default content type and no metadata', async () => {
     await mkdir(join(root, BUCKET, 'hand'), { recursive: true });

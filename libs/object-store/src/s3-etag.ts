@@ -33,7 +33,9 @@ export function multipartEtag(partDigests: readonly Uint8Array[]): string {
   return `${outer.digest('hex')}-${partDigests.length}`;
 }
 
-/** Part size for a multipart copy of `size` bytes: the configured size, raised (to whole MiB) to stay <= 10,000 parts. */
+/**
+ * Part size for a multipart copy of `size` bytes: the configured size, raised (to whole MiB) to stay <= 10,000 parts.
+ */
 export function effectivePartSize(size: number, configuredPartSize: number): number {
   const mib = 1024 * 1024;
   const needed = Math.ceil(Math.ceil(size / S3_MAX_PARTS) / mib) * mib;

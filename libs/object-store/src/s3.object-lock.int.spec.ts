@@ -78,17 +78,20 @@ describe('S3ObjectStore into an Object Lock bucket with default retention (moto)
     expect(md5((await got.Body?.transformToByteArray()) ?? new Uint8Array())).toBe(md5(bytes));
   });
 
-  it('puts bytes, a string and a stream, even with the SDK set to add checksums only where an API requires them', async () => {
-    // WHEN_REQUIRED (AWS_REQUEST_CHECKSUM_CALCULATION) would leave PutObject without any checksum header.
-    const client = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-    const store = new S3ObjectStore({ client });
-    const backup = await lockedBucket();
+  it(
+    'puts bytes, a string and a stream, ' + 'even with the SDK set to add checksums only where an API requires them',
+    async () => {
+      // WHEN_REQUIRED (AWS_REQUEST_CHECKSUM_CALCULATION) would leave PutObject without any checksum header.
+      const client = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+      const store = new S3ObjectStore({ client });
+      const backup = await lockedBucket();
 
-    await store.put(backup, 'bytes', new Uint8Array([1, 2, 3]));
-    await store.put(backup, 'string', 'text', { ifNoneMatch: '*' });
-    const { Readable } = await import('node:stream');
-    await store.put(backup, 'stream', Readable.from([Buffer.from('streamed')]));
+      await store.put(backup, 'bytes', new Uint8Array([1, 2, 3]));
+      await store.put(backup, 'string', 'text', { ifNoneMatch: '*' });
+      const { Readable } = await import('node:stream');
+      await store.put(backup, 'stream', Readable.from([Buffer.from('streamed')]));
 
-    for (const key of ['bytes', 'string', 'stream']) expect((await lockOf(backup, key)).mode).toBe('GOVERNANCE');
-  });
+      for (const key of ['bytes', 'string', 'stream']) expect((await lockOf(backup, key)).mode).toBe('GOVERNANCE');
+    },
+  );
 });

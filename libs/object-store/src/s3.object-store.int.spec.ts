@@ -131,25 +131,29 @@ describe('S3ObjectStore.copy against S3 answers moto cannot give', () => {
     await expect(new S3ObjectStore({ client }).copy(src, dst)).rejects.toThrow(/CopyObject answered without an ETag/);
   });
 
-  it('sends CopySourceIfMatch and the encoded source, MetadataDirective COPY, and returns the ETag unquoted', async () => {
-    const { client, seen } = await fakeS3((req, res) => {
-      if (req.method === 'HEAD') return headSource(res, 100);
-      return xml(
-        res,
-        200,
-        `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>`,
-      );
-    });
+  it(
+    'sends CopySourceIfMatch and the encoded source, ' + 'MetadataDirective COPY, and returns the ETag unquoted',
+    async () => {
+      const { client, seen } = await fakeS3((req, res) => {
+        if (req.method === 'HEAD') return headSource(res, 100);
+        return xml(
+          res,
+          200,
+          `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified>` +
+            `</CopyObjectResult>`,
+        );
+      });
 
-    const result = await new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG });
+      const result = await new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG });
 
-    expect(result).toEqual({ etag: SOURCE_ETAG });
-    const copy = seen.find(isCopy);
-    expect(copy?.headers['x-amz-copy-source-if-match']).toBe(`"${SOURCE_ETAG}"`);
-    expect(copy?.headers['x-amz-metadata-directive']).toBe('COPY');
-    expect(decodeURIComponent(String(copy?.headers['x-amz-copy-source']))).toBe(`${src.bucket}/${src.key}`);
-    expect(String(copy?.headers['x-amz-copy-source'])).toContain('a%20b%2Bc.json');
-  });
+      expect(result).toEqual({ etag: SOURCE_ETAG });
+      const copy = seen.find(isCopy);
+      expect(copy?.headers['x-amz-copy-source-if-match']).toBe(`"${SOURCE_ETAG}"`);
+      expect(copy?.headers['x-amz-metadata-directive']).toBe('COPY');
+      expect(decodeURIComponent(String(copy?.headers['x-amz-copy-source']))).toBe(`${src.bucket}/${src.key}`);
+      expect(String(copy?.headers['x-amz-copy-source'])).toContain('a%20b%2Bc.json');
+    },
+  );
 
   it('maps a 412 from S3 (source changed after the head) to PreconditionFailedError with the new ETag', async () => {
     let heads = 0;
@@ -172,7 +176,8 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
     xml(
       res,
       200,
-      `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyObjectResult>`,
+      `<CopyObjectResult><ETag>"${SOURCE_ETAG}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified>` +
+        `</CopyObjectResult>`,
     );
 
   it('copies a small source named by ETag and size in one CopyObject, with no HEAD before it', async () => {
@@ -209,54 +214,64 @@ describe('S3ObjectStore.copy with trustServerConditions (AWS: S3 enforces CopySo
     expect(seen.map((r) => r.method)).toEqual(['PUT', 'HEAD']);
   });
 
-  it('maps NoSuchKey to ObjectNotFoundError on the source, and NoSuchBucket with the source gone likewise', async () => {
-    const { client } = await fakeS3((req, res) => {
-      if (req.method === 'HEAD') {
-        res.writeHead(404);
-        return void res.end();
+  it(
+    'maps NoSuchKey to ObjectNotFoundError on the source, ' + 'and NoSuchBucket with the source gone likewise',
+    async () => {
+      const { client } = await fakeS3((req, res) => {
+        if (req.method === 'HEAD') {
+          res.writeHead(404);
+          return void res.end();
+        }
+        return xml(res, 404, s3Error(req.url.includes('nokey') ? 'NoSuchKey' : 'NoSuchBucket', 'gone'));
+      });
+      const store = new S3ObjectStore({ client, trustServerConditions: true });
+
+      const noKey = await catchError(
+        () => store.copy(src, { ...dst, key: 'nokey' }, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }),
+        ObjectNotFoundError,
+      );
+      const noBucket = await catchError(
+        () => store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }),
+        ObjectNotFoundError,
+      );
+
+      for (const error of [noKey, noBucket]) {
+        expect(error).toBeInstanceOf(ObjectNotFoundError);
+        expect(error).toMatchObject({ bucket: src.bucket, key: src.key, operation: 'copy' });
       }
-      return xml(res, 404, s3Error(req.url.includes('nokey') ? 'NoSuchKey' : 'NoSuchBucket', 'gone'));
-    });
-    const store = new S3ObjectStore({ client, trustServerConditions: true });
+    },
+  );
 
-    const noKey = await catchError(
-      () => store.copy(src, { ...dst, key: 'nokey' }, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }),
-      ObjectNotFoundError,
-    );
-    const noBucket = await catchError(
-      () => store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 1 }),
-      ObjectNotFoundError,
-    );
+  it(
+    'still heads the source without an ETag, without a size, ' + 'or with a size above the multipart threshold',
+    async () => {
+      const { client, seen } = await fakeS3((req, res) => (req.method === 'HEAD' ? headSource(res, 40) : copied(res)));
+      const store = new S3ObjectStore({ client, trustServerConditions: true, multipartCopyThresholdBytes: 50 });
 
-    for (const error of [noKey, noBucket]) {
-      expect(error).toBeInstanceOf(ObjectNotFoundError);
-      expect(error).toMatchObject({ bucket: src.bucket, key: src.key, operation: 'copy' });
-    }
-  });
+      await store.copy(src, dst, { sourceSize: 10 });
+      await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG });
+      // A hint above the threshold is not acted on either: the head's 40 bytes decide, so it is one CopyObject.
+      await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 51 });
 
-  it('still heads the source without an ETag, without a size, or with a size above the multipart threshold', async () => {
-    const { client, seen } = await fakeS3((req, res) => (req.method === 'HEAD' ? headSource(res, 40) : copied(res)));
-    const store = new S3ObjectStore({ client, trustServerConditions: true, multipartCopyThresholdBytes: 50 });
+      expect(seen.map((r) => r.method)).toEqual(['HEAD', 'PUT', 'HEAD', 'PUT', 'HEAD', 'PUT']);
+    },
+  );
 
-    await store.copy(src, dst, { sourceSize: 10 });
-    await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG });
-    // A hint above the threshold is not acted on either: the head's 40 bytes decide, so it is one CopyObject.
-    await store.copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 51 });
+  it(
+    'by default heads the source even with ETag and size, ' +
+      'and refuses a stale ETag itself (moto ignores the header)',
+    async () => {
+      const { client, seen } = await fakeS3((req, res) =>
+        req.method === 'HEAD' ? headSource(res, 100, 'ffffffffffffffffffffffffffffffff') : copied(res),
+      );
 
-    expect(seen.map((r) => r.method)).toEqual(['HEAD', 'PUT', 'HEAD', 'PUT', 'HEAD', 'PUT']);
-  });
-
-  it('by default heads the source even with ETag and size, and refuses a stale ETag itself (moto ignores the header)', async () => {
-    const { client, seen } = await fakeS3((req, res) =>
-      req.method === 'HEAD' ? headSource(res, 100, 'ffffffffffffffffffffffffffffffff') : copied(res),
-    );
-
-    await catchError(
-      () => new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 }),
-      PreconditionFailedError,
-    );
-    expect(seen.map((r) => r.method)).toEqual(['HEAD']);
-  });
+      await catchError(
+        () => new S3ObjectStore({ client }).copy(src, dst, { ifSourceEtag: SOURCE_ETAG, sourceSize: 100 }),
+        PreconditionFailedError,
+      );
+      expect(seen.map((r) => r.method)).toEqual(['HEAD']);
+    },
+  );
 });
 
 describe('S3ObjectStore multipart copy', () => {
@@ -271,7 +286,8 @@ describe('S3ObjectStore multipart copy', () => {
         return xml(
           res,
           200,
-          `<InitiateMultipartUploadResult><Bucket>${dst.bucket}</Bucket><Key>k</Key><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>`,
+          `<InitiateMultipartUploadResult><Bucket>${dst.bucket}</Bucket><Key>k</Key><UploadId>upload-1</UploadId>` +
+            `</InitiateMultipartUploadResult>`,
         );
       }
       if (isPartCopy(req)) {
@@ -285,7 +301,8 @@ describe('S3ObjectStore multipart copy', () => {
         return xml(
           res,
           200,
-          `<CopyPartResult><ETag>"part-${part}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified></CopyPartResult>`,
+          `<CopyPartResult><ETag>"part-${part}"</ETag><LastModified>2026-11-27T19:00:00.000Z</LastModified>` +
+            `</CopyPartResult>`,
         );
       }
       if (req.method === 'POST' && req.url.includes('uploadId=')) {
@@ -293,7 +310,8 @@ describe('S3ObjectStore multipart copy', () => {
         return xml(
           res,
           200,
-          `<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>"deadbeefdeadbeefdeadbeefdeadbeef-3"</ETag></CompleteMultipartUploadResult>`,
+          `<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>` +
+            `<ETag>"deadbeefdeadbeefdeadbeefdeadbeef-3"</ETag></CompleteMultipartUploadResult>`,
         );
       }
       if (req.method === 'DELETE' && req.url.includes('uploadId=')) {
@@ -307,32 +325,35 @@ describe('S3ObjectStore multipart copy', () => {
 
   const options = { multipartCopyThresholdBytes: MiB, multipartPartSizeBytes: 5 * MiB, copyConcurrency: 2 };
 
-  it('copies byte ranges in parallel (bounded), each pinned to the source ETag, and completes in part order', async () => {
-    const fake = multipartServer({});
-    const { client, seen } = await fakeS3(fake.handler);
+  it(
+    'copies byte ranges in parallel (bounded), ' + 'each pinned to the source ETag, and completes in part order',
+    async () => {
+      const fake = multipartServer({});
+      const { client, seen } = await fakeS3(fake.handler);
 
-    const result = await new S3ObjectStore({ client, ...options }).copy(src, dst);
+      const result = await new S3ObjectStore({ client, ...options }).copy(src, dst);
 
-    expect(result).toEqual({ etag: 'deadbeefdeadbeefdeadbeefdeadbeef-3' });
-    const parts = seen.filter(isPartCopy);
-    expect(parts.map((p) => p.headers['x-amz-copy-source-range']).sort()).toEqual([
-      `bytes=0-${5 * MiB - 1}`,
-      `bytes=${10 * MiB}-${size - 1}`,
-      `bytes=${5 * MiB}-${10 * MiB - 1}`,
-    ]);
-    expect(new Set(parts.map((p) => p.headers['x-amz-copy-source-if-match']))).toEqual(new Set([`"${SOURCE_ETAG}"`]));
-    expect(fake.maxInFlight()).toBe(2);
-    const create = seen.find((r) => r.method === 'POST' && r.url.includes('uploads'));
-    expect(create?.headers['content-type']).toBe('application/x-ndjson');
-    expect(create?.headers['x-amz-meta-origin']).toBe('firehose');
-    const complete = seen.find((r) => r.method === 'POST' && r.url.includes('uploadId='));
-    expect([...(complete?.body ?? '').matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) => m[1])).toEqual([
-      '1',
-      '2',
-      '3',
-    ]);
-    expect(seen.some((r) => r.method === 'DELETE')).toBe(false);
-  });
+      expect(result).toEqual({ etag: 'deadbeefdeadbeefdeadbeefdeadbeef-3' });
+      const parts = seen.filter(isPartCopy);
+      expect(parts.map((p) => p.headers['x-amz-copy-source-range']).sort()).toEqual([
+        `bytes=0-${5 * MiB - 1}`,
+        `bytes=${10 * MiB}-${size - 1}`,
+        `bytes=${5 * MiB}-${10 * MiB - 1}`,
+      ]);
+      expect(new Set(parts.map((p) => p.headers['x-amz-copy-source-if-match']))).toEqual(new Set([`"${SOURCE_ETAG}"`]));
+      expect(fake.maxInFlight()).toBe(2);
+      const create = seen.find((r) => r.method === 'POST' && r.url.includes('uploads'));
+      expect(create?.headers['content-type']).toBe('application/x-ndjson');
+      expect(create?.headers['x-amz-meta-origin']).toBe('firehose');
+      const complete = seen.find((r) => r.method === 'POST' && r.url.includes('uploadId='));
+      expect([...(complete?.body ?? '').matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) => m[1])).toEqual([
+        '1',
+        '2',
+        '3',
+      ]);
+      expect(seen.some((r) => r.method === 'DELETE')).toBe(false);
+    },
+  );
 
   it('aborts the upload when a part fails (even with a 200) and starts no further parts', async () => {
     const fake = multipartServer({ failPart: 1 });

@@ -324,7 +324,8 @@ export class S3ObjectStore implements ObjectStore {
           }),
         ),
       );
-      // The SDK turns a 200 carrying an <Error> body into a thrown error; a result without an ETag is no success either.
+      // The SDK turns a 200 carrying an <Error> body into a thrown error;
+      // a result without an ETag is no success either.
       return {
         etag: this.requireEtag('copy', destination.bucket, destination.key, res.CopyObjectResult?.ETag, 'CopyObject'),
       };

@@ -1,4 +1,6 @@
-/** Time and timers behind one seam, so schedulers, sinks and retry loops run under vitest's fake timers and in benches. */
+/**
+ * Time and timers behind one seam, so schedulers, sinks and retry loops run under vitest's fake timers and in benches.
+ */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;

@@ -20,7 +20,8 @@ export interface RetryOptions {
  *
  * @example
  * const body = await retry((attempt) => fetchPage(url, attempt), {
- *   delayMs: (attempt, error) => (attempt < 5 && isTransient(error) ? backoffMs(attempt, { baseMs: 200, capMs: 5_000 }) : null),
+ *   delayMs: (attempt, error) =>
+ *     attempt < 5 && isTransient(error) ? backoffMs(attempt, { baseMs: 200, capMs: 5_000 }) : null,
  *   signal,
  * });
  */

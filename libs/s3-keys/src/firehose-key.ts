@@ -75,14 +75,23 @@ export function buildFirehoseKey(parts: FirehoseKeyParts): string {
   }
   const a = parts.arrival;
   assertValidDate(a, 'buildFirehoseKey');
-  const stamp = `${a.getUTCFullYear()}-${pad(a.getUTCMonth() + 1)}-${pad(a.getUTCDate())}-${pad(a.getUTCHours())}-${pad(a.getUTCMinutes())}-${pad(a.getUTCSeconds())}`;
+  const stamp =
+    `${a.getUTCFullYear()}-${pad(a.getUTCMonth() + 1)}-${pad(a.getUTCDate())}-` +
+    `${pad(a.getUTCHours())}-${pad(a.getUTCMinutes())}-${pad(a.getUTCSeconds())}`;
   const ext = parts.extension ? `.${parts.extension}` : '';
   return `${prefix}${toDatehour(a)}/${parts.streamName}-${version}-${stamp}-${uuid}${ext}`;
 }
 
-// prefix, datehour, stream, version, timestamp, uuid, extension
-const KEY =
-  /^(.*?)(\d{4}\/\d{2}\/\d{2}\/\d{2})\/([a-zA-Z0-9_.-]{1,64})-(\d+)-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?:\.([a-zA-Z0-9.]+))?$/;
+// One line per part: prefix and datehour, stream and version, timestamp, uuid, extension
+const KEY = new RegExp(
+  [
+    String.raw`^(.*?)(\d{4}\/\d{2}\/\d{2}\/\d{2})\/`,
+    String.raw`([a-zA-Z0-9_.-]{1,64})-(\d+)-`,
+    String.raw`(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-`,
+    String.raw`([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})`,
+    String.raw`(?:\.([a-zA-Z0-9.]+))?$`,
+  ].join(''),
+);
 
 /** Parse a Firehose key back into its parts; throws S3KeyError naming the key when it is not one. */
 export function parseFirehoseKey(key: string): ParsedFirehoseKey {
@@ -123,7 +132,8 @@ const HOUR_MS = 3_600_000;
 /**
  * The hourly folders `<prefix>YYYY/MM/dd/HH/` that cover [from, to] (both hours included), in order.
  * Keys carry arrival time, so a caller that wants records by their own time widens `to` (and maybe `from`) first.
- * @example hourlyPrefixes('raw/', new Date('2026-11-27T00:30Z'), new Date('2026-11-27T01:10Z')) // ['raw/2026/11/27/00/', 'raw/2026/11/27/01/']
+ * @example hourlyPrefixes('raw/', new Date('2026-11-27T00:30Z'), new Date('2026-11-27T01:10Z'))
+ *   // ['raw/2026/11/27/00/', 'raw/2026/11/27/01/']
  */
 export function hourlyPrefixes(prefix: string, from: Date, to: Date, options: { maxHours?: number } = {}): string[] {
   assertValidDate(from, 'hourlyPrefixes(from)');

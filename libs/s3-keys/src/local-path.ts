@@ -62,7 +62,8 @@ export function unsafePrefixReason(prefix: string): string | undefined {
 /**
  * The file that holds (bucket, key) under a local root: `<root>/<bucket>/<key>`. Throws UnsafeKeyError for any
  * bucket or key that could escape the root or collide with another key.
- * @example localObjectPath('./data', 'btc-etl-raw', 'raw/2026/11/27/19/x') // '/abs/data/btc-etl-raw/raw/2026/11/27/19/x'
+ * @example localObjectPath('./data', 'btc-etl-raw', 'raw/2026/11/27/19/x')
+ *   // '/abs/data/btc-etl-raw/raw/2026/11/27/19/x'
  */
 export function localObjectPath(root: string, bucket: string, key: string): string {
   assertBucketName(bucket);

@@ -16,7 +16,8 @@ export class UnsafeKeyError extends DataError<{ bucket: string; key: string; rea
   readonly reason: string;
   constructor(bucket: string, key: string, reason: string) {
     super(
-      `unsafe object key for a local store (${reason}): bucket ${JSON.stringify(bucket)}, key ${JSON.stringify(key.slice(0, 300))}`,
+      `unsafe object key for a local store (${reason}): bucket ${JSON.stringify(bucket)}, ` +
+        `key ${JSON.stringify(key.slice(0, 300))}`,
       { bucket, key, reason },
     );
     this.bucket = bucket;

@@ -43,7 +43,14 @@ export function s3NotificationBody(...records: S3RecordInput[]): string {
 
 /** The body S3 sends once when a notification configuration is saved. */
 export function s3TestEventBody(bucket = 'btc-etl-raw'): string {
-  return JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: new Date().toISOString(), Bucket: bucket, RequestId: 'R', HostId: 'H' });
+  return JSON.stringify({
+    Service: 'Amazon S3',
+    Event: 's3:TestEvent',
+    Time: new Date().toISOString(),
+    Bucket: bucket,
+    RequestId: 'R',
+    HostId: 'H',
+  });
 }
 
 /** A Lambda SQS record around a body (the documented shape; `sqs-record.json` holds a captured one). */

@@ -37,7 +37,10 @@ export async function createMotoPipeline(
       QueueName: `${rawBucket}-events`,
       Attributes: {
         VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 1),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(options.maxReceiveCount ?? 2) }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: String(options.maxReceiveCount ?? 2),
+        }),
       },
     }),
   );
@@ -47,7 +50,9 @@ export async function createMotoPipeline(
     new PutBucketNotificationConfigurationCommand({
       Bucket: rawBucket,
       NotificationConfiguration: {
-        QueueConfigurations: [{ Id: 'raw-object-created', QueueArn: await queueArn(sqs, queueUrl), Events: ['s3:ObjectCreated:*'] }],
+        QueueConfigurations: [
+          { Id: 'raw-object-created', QueueArn: await queueArn(sqs, queueUrl), Events: ['s3:ObjectCreated:*'] },
+        ],
       },
     }),
   );
@@ -62,25 +67,43 @@ export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string
 /** Messages visible plus in flight: 0 means everything was deleted (or moved to the DLQ). */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const out = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 /** Bodies waiting in a queue (received with a zero visibility timeout, so they stay there). */
 export async function peekBodies(sqs: SQSClient, queueUrl: string): Promise<string[]> {
-  const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
+  const out = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: 0,
+      WaitTimeSeconds: 0,
+    }),
+  );
   return (out.Messages ?? []).map((m) => m.Body ?? '');
 }
 
 /** Poll the runner until `done()` holds (checked after every round), or fail after `timeoutMs`. */
-export async function pollUntil(source: SqsEventSource, done: () => Promise<boolean>, timeoutMs = 15_000): Promise<PollResult> {
+export async function pollUntil(
+  source: SqsEventSource,
+  done: () => Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<PollResult> {
   const totals: PollResult = { received: 0, succeeded: 0, failed: 0, notDeleted: 0 };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const round = await source.pollOnce();
     for (const k of Object.keys(totals) as (keyof PollResult)[]) totals[k] += round[k];
     if (await done()) return totals;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (polled ${JSON.stringify(totals)})`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms (polled ${JSON.stringify(totals)})`);
   }
 }

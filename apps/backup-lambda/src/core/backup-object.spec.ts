@@ -55,19 +55,22 @@ describe('backupObject', () => {
     });
   });
 
-  it("hands the copy the event's ETag and size, so a store that trusts S3's check need not read the source first", async () => {
-    const event = await putRaw('raw/hint.json', '{"p":2}\n');
-    const seen: unknown[] = [];
-    const recording: ObjectStore = {
-      ...store,
-      head: store.head.bind(store),
-      copy: (s, d, o) => (seen.push(o), store.copy(s, d, o)),
-    };
+  it(
+    "hands the copy the event's ETag and size, " + "so a store that trusts S3's check need not read the source first",
+    async () => {
+      const event = await putRaw('raw/hint.json', '{"p":2}\n');
+      const seen: unknown[] = [];
+      const recording: ObjectStore = {
+        ...store,
+        head: store.head.bind(store),
+        copy: (s, d, o) => (seen.push(o), store.copy(s, d, o)),
+      };
 
-    await backupObject(recording, event, target);
+      await backupObject(recording, event, target);
 
-    expect(seen).toEqual([{ ifSourceEtag: event.etag, sourceSize: 8 }]);
-  });
+      expect(seen).toEqual([{ ifSourceEtag: event.etag, sourceSize: 8 }]);
+    },
+  );
 
   it('puts the copy under BACKUP_PREFIX when one is set', async () => {
     const event = await putRaw('raw/x.json', 'x');
@@ -87,19 +90,22 @@ describe('backupObject', () => {
     expect((await store.head('btc-etl-backup', 'raw/dup.json'))?.lastModified).toEqual(before?.lastModified);
   });
 
-  it('refuses to copy bytes other than the event named: a changed source is superseded, its own event copies it', async () => {
-    const first = await putRaw('raw/changing.json', 'version 1');
-    const second = await putRaw('raw/changing.json', 'version 2, longer');
+  it(
+    'refuses to copy bytes other than the event named: ' + 'a changed source is superseded, its own event copies it',
+    async () => {
+      const first = await putRaw('raw/changing.json', 'version 1');
+      const second = await putRaw('raw/changing.json', 'version 2, longer');
 
-    const stale = await backupObject(store, first, target);
-    expect(stale).toMatchObject({ outcome: 'superseded', currentEtag: second.etag });
-    expect(await store.head('btc-etl-backup', 'raw/changing.json')).toBeUndefined();
+      const stale = await backupObject(store, first, target);
+      expect(stale).toMatchObject({ outcome: 'superseded', currentEtag: second.etag });
+      expect(await store.head('btc-etl-backup', 'raw/changing.json')).toBeUndefined();
 
-    expect((await backupObject(store, second, target)).outcome).toBe('copied');
-    expect(Buffer.from((await store.get('btc-etl-backup', 'raw/changing.json')).body).toString()).toBe(
-      'version 2, longer',
-    );
-  });
+      expect((await backupObject(store, second, target)).outcome).toBe('copied');
+      expect(Buffer.from((await store.get('btc-etl-backup', 'raw/changing.json')).body).toString()).toBe(
+        'version 2, longer',
+      );
+    },
+  );
 
   it('replaces an older backup of the same key when the event names newer bytes', async () => {
     const old = await putRaw('raw/k.json', 'old');

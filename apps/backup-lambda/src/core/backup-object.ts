@@ -73,7 +73,8 @@ async function heldViaMultipart(
  * conditionally on the event's ETag (content type and metadata travel with the copy; the store goes multipart above
  * its threshold). Outcomes that retrying cannot change are returned; anything else throws `BackupCopyError`, so the
  * message is redelivered.
- * @example await backupObject(store, { bucket: 'btc-etl-raw', key, size, etag }, { backupBucket: 'btc-etl-backup', backupPrefix: '' })
+ * @example await backupObject(store, { bucket: 'btc-etl-raw', key, size, etag },
+ *   { backupBucket: 'btc-etl-backup', backupPrefix: '' })
  */
 export async function backupObject(
   store: ObjectStore,

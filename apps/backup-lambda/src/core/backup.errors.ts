@@ -115,7 +115,8 @@ export class BackupMessageError extends DataError<{ messageId: string; failures:
 export class ListingOrderError extends DataError<{ bucket: string; previousKey: string; key: string }> {
   constructor(bucket: string, previousKey: string, key: string) {
     super(
-      `listing of ${bucket} is not in ascending key order (${JSON.stringify(key)} came after ${JSON.stringify(previousKey)}): reconcile stopped`,
+      `listing of ${bucket} is not in ascending key order (${JSON.stringify(key)} came ` +
+        `after ${JSON.stringify(previousKey)}): reconcile stopped`,
       { bucket, previousKey, key },
     );
   }

@@ -49,44 +49,47 @@ async function backupVersions(key: string) {
 }
 
 describe('backup into an Object Lock bucket through the real handler (moto)', () => {
-  it('copies, keeps the locked copy when raw is overwritten or deleted, and refuses to delete it without bypass', async () => {
-    const pipeline = await createMotoPipeline(s3, sqs);
-    const runner = new SqsEventSource({ sqs, queueUrl: pipeline.queueUrl, handler, logger, waitTimeSeconds: 1 });
-    const key = 'raw/2026/11/27/19/locked.json';
-    const copiedBefore = counters.get('copied');
+  it(
+    'copies, keeps the locked copy when raw is overwritten or deleted, ' + 'and refuses to delete it without bypass',
+    async () => {
+      const pipeline = await createMotoPipeline(s3, sqs);
+      const runner = new SqsEventSource({ sqs, queueUrl: pipeline.queueUrl, handler, logger, waitTimeSeconds: 1 });
+      const key = 'raw/2026/11/27/19/locked.json';
+      const copiedBefore = counters.get('copied');
 
-    // 1. the first version is copied, and the copy is locked
-    await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'good bytes\n' }));
-    await pollUntil(runner, async () => (await backupVersions(key)).length === 1);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: BACKUP, Key: key }));
-    expect(head.ObjectLockMode).toBe('GOVERNANCE');
-    expect(head.ObjectLockRetainUntilDate?.getTime()).toBeGreaterThan(Date.now());
-    const [good] = await backupVersions(key);
+      // 1. the first version is copied, and the copy is locked
+      await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'good bytes\n' }));
+      await pollUntil(runner, async () => (await backupVersions(key)).length === 1);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BACKUP, Key: key }));
+      expect(head.ObjectLockMode).toBe('GOVERNANCE');
+      expect(head.ObjectLockRetainUntilDate?.getTime()).toBeGreaterThan(Date.now());
+      const [good] = await backupVersions(key);
 
-    // 2. raw is overwritten (bad bytes): the overwrite is copied as a new version; the good one stays
-    await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'overwritten\n' }));
-    await pollUntil(runner, async () => (await backupVersions(key)).length === 2);
-    expect(await textOf(BACKUP, key)).toBe('overwritten\n');
-    expect(await textOf(BACKUP, key, good?.VersionId)).toBe('good bytes\n');
+      // 2. raw is overwritten (bad bytes): the overwrite is copied as a new version; the good one stays
+      await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'overwritten\n' }));
+      await pollUntil(runner, async () => (await backupVersions(key)).length === 2);
+      expect(await textOf(BACKUP, key)).toBe('overwritten\n');
+      expect(await textOf(BACKUP, key, good?.VersionId)).toBe('good bytes\n');
 
-    // 3. raw is deleted: nothing reaches the backup
-    await s3.send(new DeleteObjectCommand({ Bucket: pipeline.rawBucket, Key: key }));
-    await pollUntil(runner, async () => (await queueDepth(sqs, pipeline.queueUrl)) === 0);
-    expect(await backupVersions(key)).toHaveLength(2);
+      // 3. raw is deleted: nothing reaches the backup
+      await s3.send(new DeleteObjectCommand({ Bucket: pipeline.rawBucket, Key: key }));
+      await pollUntil(runner, async () => (await queueDepth(sqs, pipeline.queueUrl)) === 0);
+      expect(await backupVersions(key)).toHaveLength(2);
 
-    // 4. the locked version cannot be deleted without the governance bypass...
-    const denied = await catchError(
-      () => s3.send(new DeleteObjectCommand({ Bucket: BACKUP, Key: key, VersionId: good?.VersionId })),
-      S3ServiceException,
-    );
-    expect(denied.name).toBe('AccessDenied');
-    expect(await textOf(BACKUP, key, good?.VersionId)).toBe('good bytes\n');
-    // ...and a plain delete only hides it behind a delete marker
-    await s3.send(new DeleteObjectCommand({ Bucket: BACKUP, Key: key }));
-    expect(await textOf(BACKUP, key, good?.VersionId)).toBe('good bytes\n');
+      // 4. the locked version cannot be deleted without the governance bypass...
+      const denied = await catchError(
+        () => s3.send(new DeleteObjectCommand({ Bucket: BACKUP, Key: key, VersionId: good?.VersionId })),
+        S3ServiceException,
+      );
+      expect(denied.name).toBe('AccessDenied');
+      expect(await textOf(BACKUP, key, good?.VersionId)).toBe('good bytes\n');
+      // ...and a plain delete only hides it behind a delete marker
+      await s3.send(new DeleteObjectCommand({ Bucket: BACKUP, Key: key }));
+      expect(await textOf(BACKUP, key, good?.VersionId)).toBe('good bytes\n');
 
-    expect(counters.get('copied') - copiedBefore).toBe(2);
-    expect(counters.get('failed')).toBe(0);
-    expect(await queueDepth(sqs, pipeline.dlqUrl)).toBe(0);
-  });
+      expect(counters.get('copied') - copiedBefore).toBe(2);
+      expect(counters.get('failed')).toBe(0);
+      expect(await queueDepth(sqs, pipeline.dlqUrl)).toBe(0);
+    },
+  );
 });

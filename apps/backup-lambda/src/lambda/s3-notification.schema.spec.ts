@@ -72,7 +72,8 @@ describe('parseS3Notification', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(InvalidNotificationError);
-    expect((caught as InvalidNotificationError).bodyExcerpt).toBe(body.length > 500 ? `${body.slice(0, 500)}…` : body);
+    const excerpt = body.length > 500 ? `${body.slice(0, 500)}…` : body;
+    expect((caught as InvalidNotificationError).bodyExcerpt).toBe(excerpt);
   });
 
   it('names what was wrong', () => {

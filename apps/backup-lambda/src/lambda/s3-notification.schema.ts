@@ -4,9 +4,10 @@ import * as z from 'zod';
 import { InvalidNotificationError } from '../core/backup.errors';
 
 /**
- * One entry of an S3 event notification's `Records` (docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
- * `size` and `eTag` are absent on ObjectRemoved events, so they are optional here and required below for ObjectCreated.
- * `eventTime` is kept as a string: moto writes it without a zone (`2026-11-27T19:53:15.123456`).
+ * One entry of an S3 event notification's `Records`
+ * (docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html). `size` and `eTag` are absent on
+ * ObjectRemoved events, so they are optional here and required below for ObjectCreated. `eventTime` is kept as a
+ * string: moto writes it without a zone (`2026-11-27T19:53:15.123456`).
  */
 export const S3EventRecordSchema = z.object({
   eventVersion: z.string().optional(),

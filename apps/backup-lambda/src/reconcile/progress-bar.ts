@@ -10,7 +10,10 @@ export interface ProgressBar {
 export function renderProgress(p: ReconcileProgress, width = 30): string {
   const ratio = p.scanned === 0 ? 1 : Math.min(1, p.done / p.scanned);
   const filled = Math.round(ratio * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.scanned}  copied ${p.copied}  failed ${p.failed}`;
+  return (
+    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
+    `${p.done}/${p.scanned}  copied ${p.copied}  failed ${p.failed}`
+  );
 }
 
 /**

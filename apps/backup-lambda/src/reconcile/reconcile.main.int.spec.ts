@@ -36,7 +36,8 @@ describe('reconcile CLI: scope by time', () => {
 
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
-      `reconcile ${dataDir}/btc-etl-raw/raw/2026/11/27/19/ .. raw/2026/11/27/20/ (2 hours) -> ${dataDir}/btc-etl-backup/(same hours): scanned 2, up to date 0, copied 2`,
+      `reconcile ${dataDir}/btc-etl-raw/raw/2026/11/27/19/ .. raw/2026/11/27/20/ (2 hours) ` +
+        `-> ${dataDir}/btc-etl-backup/(same hours): scanned 2, up to date 0, copied 2`,
     );
     const backedUp = [];
     for await (const o of store.listAll('btc-etl-backup')) backedUp.push(o.key);

@@ -6,11 +6,14 @@ import { createProgressBar } from './progress-bar';
 import { formatReconcileCounts, reconcile } from './reconcile';
 import { resolveScope } from './reconcile.scope';
 
-const USAGE = `usage: reconcile [--prefix raw/2026/11/ | --from ISO --to ISO] [--store local|s3] [--concurrency N] [--dry-run]
-  Copies what is missing or different from RAW_BUCKET to BACKUP_BUCKET (+ BACKUP_PREFIX) under the prefix, or under
-  the Firehose hour folders raw/YYYY/MM/dd/HH/ of [--from, --to) (arrival hours). Both listings are streamed in key
-  order, so memory does not grow with the bucket.
-  env: RAW_BUCKET, BACKUP_BUCKET (both required with s3), BACKUP_PREFIX, OBJECT_STORE (local|s3), DATA_DIR (local), AWS_* (s3), EXPECTED_BUCKET_OWNER, S3_FORCE_PATH_STYLE, S3_TRUST_SERVER_CONDITIONS`;
+const USAGE = [
+  'usage: reconcile [--prefix raw/2026/11/ | --from ISO --to ISO] [--store local|s3] [--concurrency N] [--dry-run]',
+  '  Copies what is missing or different from RAW_BUCKET to BACKUP_BUCKET (+ BACKUP_PREFIX) under the prefix, or under',
+  '  the Firehose hour folders raw/YYYY/MM/dd/HH/ of [--from, --to) (arrival hours). Both listings are streamed in key',
+  '  order, so memory does not grow with the bucket.',
+  '  env: RAW_BUCKET, BACKUP_BUCKET (both required with s3), BACKUP_PREFIX, OBJECT_STORE (local|s3), ' +
+    'DATA_DIR (local), AWS_* (s3), EXPECTED_BUCKET_OWNER, S3_FORCE_PATH_STYLE, S3_TRUST_SERVER_CONDITIONS',
+].join('\n');
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -52,9 +55,8 @@ async function main(): Promise<void> {
       OBJECT_STORE: 'OBJECT_STORE/--store',
       COPY_CONCURRENCY: 'COPY_CONCURRENCY/--concurrency',
     };
-    fail(
-      `invalid configuration: ${error.issues.map((i) => `${flags[i.variable] ?? i.variable}: ${i.message}`).join('; ')}`,
-    );
+    const issues = error.issues.map((i) => `${flags[i.variable] ?? i.variable}: ${i.message}`);
+    fail(`invalid configuration: ${issues.join('; ')}`);
   }
   let scope;
   try {
@@ -84,8 +86,11 @@ async function main(): Promise<void> {
   });
   bar?.finish();
   for (const f of report.failures.slice(0, 20)) console.error(`failed: ${f.key}: ${f.error.message}`);
+  const hours = scope.prefixes.length === 1 ? scope.label : '(same hours)';
   console.log(
-    `reconcile ${where}${config.rawBucket}/${scope.label} -> ${where}${config.backupBucket}/${config.backupPrefix}${scope.prefixes.length === 1 ? scope.label : '(same hours)'}${dryRun ? ' (dry run)' : ''}: ${formatReconcileCounts(report.counts, dryRun)}`,
+    `reconcile ${where}${config.rawBucket}/${scope.label} ` +
+      `-> ${where}${config.backupBucket}/${config.backupPrefix}${hours}${dryRun ? ' (dry run)' : ''}: ` +
+      `${formatReconcileCounts(report.counts, dryRun)}`,
   );
   if (report.counts.failed > 0) process.exitCode = 1;
 }

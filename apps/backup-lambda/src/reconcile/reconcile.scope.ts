@@ -39,7 +39,8 @@ function parseInstant(flag: '--from' | '--to', value: string): Date {
  * Which prefixes reconcile lists: `--prefix` as given, or the Firehose hour folders `raw/YYYY/MM/dd/HH/` of the
  * half-open range [`--from`, `--to`). Keys carry Firehose's arrival time, so the range is by arrival hour.
  * Throws `ReconcileScopeError` naming the flag.
- * @example resolveScope({ from: '2026-11-27T19:30:00Z', to: '2026-11-27T21:00:00Z' }).prefixes // ['raw/2026/11/27/19/', 'raw/2026/11/27/20/']
+ * @example resolveScope({ from: '2026-11-27T19:30:00Z', to: '2026-11-27T21:00:00Z' }).prefixes
+ *   // ['raw/2026/11/27/19/', 'raw/2026/11/27/20/']
  */
 export function resolveScope(flags: ScopeFlags): ReconcileScope {
   const { prefix, from, to } = flags;

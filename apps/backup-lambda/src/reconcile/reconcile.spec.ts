@@ -175,36 +175,39 @@ function generatedStore(n: number, options: { missingEvery: number; extraEvery: 
 }
 
 describe('reconcile streams both listings (many keys)', () => {
-  it('merges 20,000 keys: copies exactly the missing ones, counts the extras, and pulls both sides in step', async () => {
-    const n = 20_000;
-    const fake = generatedStore(n, { missingEvery: 7, extraEvery: 11 });
+  it(
+    'merges 20,000 keys: copies exactly the missing ones, ' + 'counts the extras, and pulls both sides in step',
+    async () => {
+      const n = 20_000;
+      const fake = generatedStore(n, { missingEvery: 7, extraEvery: 11 });
 
-    const { counts } = await reconcile(fake.store, options({ prefixes: ['raw/'], concurrency: 8 }));
+      const { counts } = await reconcile(fake.store, options({ prefixes: ['raw/'], concurrency: 8 }));
 
-    const missing = Math.ceil(n / 7);
-    expect(counts).toMatchObject({
-      scanned: n,
-      upToDate: n - missing,
-      toCopy: missing,
-      copied: missing,
-      failed: 0,
-      extraInBackup: Math.ceil(n / 11),
-    });
-    expect(new Set(fake.copied).size).toBe(missing);
-    expect(fake.copied.every((k) => Number(k.slice(4)) % 7 === 0)).toBe(true);
-    // Neither listing is read ahead of the other by more than a few keys: nothing is collected first.
-    const last = { source: -1, backup: -1 };
-    let maxLead = 0;
-    for (const { side, index } of fake.pulls) {
-      last[side] = index;
-      if (last.source >= 0 && last.backup >= 0) maxLead = Math.max(maxLead, Math.abs(last.source - last.backup));
-    }
-    expect(fake.pulls.length).toBeGreaterThan(2 * n - n / 7);
-    expect(maxLead).toBeLessThanOrEqual(2);
-    // Copies run while the listing goes on, never more than `concurrency` at once.
-    expect(fake.stats().maxInFlight).toBeLessThanOrEqual(8);
-    expect(fake.stats().copiesStartedBeforeListingEnded).toBeGreaterThan(missing / 2);
-  });
+      const missing = Math.ceil(n / 7);
+      expect(counts).toMatchObject({
+        scanned: n,
+        upToDate: n - missing,
+        toCopy: missing,
+        copied: missing,
+        failed: 0,
+        extraInBackup: Math.ceil(n / 11),
+      });
+      expect(new Set(fake.copied).size).toBe(missing);
+      expect(fake.copied.every((k) => Number(k.slice(4)) % 7 === 0)).toBe(true);
+      // Neither listing is read ahead of the other by more than a few keys: nothing is collected first.
+      const last = { source: -1, backup: -1 };
+      let maxLead = 0;
+      for (const { side, index } of fake.pulls) {
+        last[side] = index;
+        if (last.source >= 0 && last.backup >= 0) maxLead = Math.max(maxLead, Math.abs(last.source - last.backup));
+      }
+      expect(fake.pulls.length).toBeGreaterThan(2 * n - n / 7);
+      expect(maxLead).toBeLessThanOrEqual(2);
+      // Copies run while the listing goes on, never more than `concurrency` at once.
+      expect(fake.stats().maxInFlight).toBeLessThanOrEqual(8);
+      expect(fake.stats().copiesStartedBeforeListingEnded).toBeGreaterThan(missing / 2);
+    },
+  );
 
   it(`keeps at most ${MAX_FAILURES_KEPT} failures with their errors, and counts them all`, async () => {
     const fake = generatedStore(3_000, { missingEvery: 1, extraEvery: 1_000_000, failEvery: 2 });
@@ -216,17 +219,20 @@ describe('reconcile streams both listings (many keys)', () => {
     expect(failures[0]?.error.message).toMatch(/copy of raw\/\d+ failed/);
   });
 
-  it('stops with ListingOrderError when a listing is out of key order, instead of copying the wrong things', async () => {
-    const broken = {
-      ...store,
-      listAll: async function* (bucket: string) {
-        for (const key of ['raw/b', 'raw/a'])
-          yield { bucket, key, size: 1, etag: 'x', lastModified: new Date(0), metadata: {} };
-      },
-    } as unknown as ObjectStore;
+  it(
+    'stops with ListingOrderError when a listing is out of key order, ' + 'instead of copying the wrong things',
+    async () => {
+      const broken = {
+        ...store,
+        listAll: async function* (bucket: string) {
+          for (const key of ['raw/b', 'raw/a'])
+            yield { bucket, key, size: 1, etag: 'x', lastModified: new Date(0), metadata: {} };
+        },
+      } as unknown as ObjectStore;
 
-    const error = await catchError(() => reconcile(broken, options({ prefixes: ['raw/'] })), ListingOrderError);
+      const error = await catchError(() => reconcile(broken, options({ prefixes: ['raw/'] })), ListingOrderError);
 
-    expect(error.data).toMatchObject({ previousKey: 'raw/b', key: 'raw/a' });
-  });
+      expect(error.data).toMatchObject({ previousKey: 'raw/b', key: 'raw/a' });
+    },
+  );
 });

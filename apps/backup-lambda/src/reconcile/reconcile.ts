@@ -174,5 +174,8 @@ export async function reconcile(store: ObjectStore, options: ReconcileOptions): 
 /** One line for logs and the CLI. */
 export function formatReconcileCounts(c: ReconcileCounts, dryRun = false): string {
   const copied = dryRun ? `would copy ${c.toCopy}` : `copied ${c.copied}`;
-  return `scanned ${c.scanned}, up to date ${c.upToDate}, ${copied}, superseded ${c.superseded}, source missing ${c.sourceMissing}, failed ${c.failed}, extra in backup ${c.extraInBackup}`;
+  return (
+    `scanned ${c.scanned}, up to date ${c.upToDate}, ${copied}, superseded ${c.superseded}, ` +
+    `source missing ${c.sourceMissing}, failed ${c.failed}, extra in backup ${c.extraInBackup}`
+  );
 }

@@ -4,10 +4,13 @@ import { loadRedriveConfig } from '../core/backup.config';
 import { BackupConfigError } from '../core/backup.errors';
 import { redrive } from './redrive';
 
-const USAGE = `usage: redrive [--max N] [--dry-run]
-  Moves messages from the backup DLQ back to its queue (receive, send, delete), after the cause is fixed.
-  env: DLQ_URL, QUEUE_URL (both required), AWS_* (region, credentials, AWS_ENDPOINT_URL for moto)
-  On AWS the same can run server-side: aws sqs start-message-move-task --source-arn <dlq arn> --destination-arn <queue arn>`;
+const USAGE = [
+  'usage: redrive [--max N] [--dry-run]',
+  '  Moves messages from the backup DLQ back to its queue (receive, send, delete), after the cause is fixed.',
+  '  env: DLQ_URL, QUEUE_URL (both required), AWS_* (region, credentials, AWS_ENDPOINT_URL for moto)',
+  '  On AWS the same can run server-side: ' +
+    'aws sqs start-message-move-task --source-arn <dlq arn> --destination-arn <queue arn>',
+].join('\n');
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -36,9 +39,8 @@ async function main(): Promise<void> {
     config = loadRedriveConfig({ ...process.env, ...(args.max !== undefined ? { REDRIVE_MAX: args.max } : {}) });
   } catch (error) {
     if (!(error instanceof BackupConfigError)) throw error;
-    fail(
-      `invalid configuration: ${error.issues.map((i) => `${i.variable === 'REDRIVE_MAX' ? '--max' : i.variable}: ${i.message}`).join('; ')}`,
-    );
+    const issues = error.issues.map((i) => `${i.variable === 'REDRIVE_MAX' ? '--max' : i.variable}: ${i.message}`);
+    fail(`invalid configuration: ${issues.join('; ')}`);
   }
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
@@ -58,7 +60,8 @@ async function main(): Promise<void> {
   }
   for (const f of report.failedToSend.slice(0, 20)) console.error(`not sent: ${f.messageId}: ${f.reason}`);
   console.log(
-    `redrive ${config.dlqUrl} -> ${config.queueUrl}: moved ${report.moved}, not sent ${report.failedToSend.length}, sent but not deleted ${report.notDeleted} (about ${report.dlqDepthAtStart} at start)`,
+    `redrive ${config.dlqUrl} -> ${config.queueUrl}: moved ${report.moved}, not sent ${report.failedToSend.length}, ` +
+      `sent but not deleted ${report.notDeleted} (about ${report.dlqDepthAtStart} at start)`,
   );
   if (report.failedToSend.length > 0) process.exitCode = 1;
 }

@@ -64,41 +64,46 @@ const md5 = (b: Uint8Array | string) => createHash('md5').update(b).digest('hex'
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/"/g, '');
 
 describe('raw bucket -> S3 notification -> SQS -> local event-source runner -> handler -> backup bucket (moto)', () => {
-  it('copies objects with awkward keys byte for byte, keeping content type and metadata, and empties the queue', async () => {
-    const pipeline = await createMotoPipeline(s3, sqs);
-    const keys = [
-      'raw/2026/11/27/19/btc-etl-ticks-1-2026-11-27-19-53-15-8c4e1c1e-3b8a-4f7e-9a50-1f0e2d3c4b5a',
-      'raw/2026/11/27/19/red flower.json',
-      'raw/2026/11/27/19/a+b=c.json',
-      'raw/2026/11/27/19/100% done %2F not a slash.json',
-      'raw/2026/11/27/19/ünïcödé ₿ 日本.json',
-      'raw/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/deep.json',
-    ];
-    const testEventsBefore = counters.get('test-event');
-    for (const [i, key] of keys.entries()) {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: pipeline.rawBucket,
-          Key: key,
-          Body: `{"i":${i}}\n`,
-          ContentType: 'application/x-ndjson',
-          Metadata: { origin: 'firehose' },
-        }),
+  it(
+    'copies objects with awkward keys byte for byte, ' + 'keeping content type and metadata, and empties the queue',
+    async () => {
+      const pipeline = await createMotoPipeline(s3, sqs);
+      const keys = [
+        'raw/2026/11/27/19/btc-etl-ticks-1-2026-11-27-19-53-15-8c4e1c1e-3b8a-4f7e-9a50-1f0e2d3c4b5a',
+        'raw/2026/11/27/19/red flower.json',
+        'raw/2026/11/27/19/a+b=c.json',
+        'raw/2026/11/27/19/100% done %2F not a slash.json',
+        'raw/2026/11/27/19/ünïcödé ₿ 日本.json',
+        'raw/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/deep.json',
+      ];
+      const testEventsBefore = counters.get('test-event');
+      for (const [i, key] of keys.entries()) {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: pipeline.rawBucket,
+            Key: key,
+            Body: `{"i":${i}}\n`,
+            ContentType: 'application/x-ndjson',
+            Metadata: { origin: 'firehose' },
+          }),
+        );
+      }
+
+      await pollUntil(runner(pipeline), async () =>
+        (await Promise.all(keys.map((k) => head(BACKUP, k)))).every(Boolean),
       );
-    }
 
-    await pollUntil(runner(pipeline), async () => (await Promise.all(keys.map((k) => head(BACKUP, k)))).every(Boolean));
-
-    for (const [i, key] of keys.entries()) {
-      const copy = await s3.send(new GetObjectCommand({ Bucket: BACKUP, Key: key }));
-      expect(await copy.Body?.transformToString()).toBe(`{"i":${i}}\n`);
-      expect(copy.ContentType).toBe('application/x-ndjson');
-      expect(copy.Metadata).toEqual({ origin: 'firehose' });
-    }
-    expect(counters.get('test-event') - testEventsBefore).toBe(1);
-    expect(await queueDepth(sqs, pipeline.queueUrl)).toBe(0);
-    expect(await queueDepth(sqs, pipeline.dlqUrl)).toBe(0);
-  });
+      for (const [i, key] of keys.entries()) {
+        const copy = await s3.send(new GetObjectCommand({ Bucket: BACKUP, Key: key }));
+        expect(await copy.Body?.transformToString()).toBe(`{"i":${i}}\n`);
+        expect(copy.ContentType).toBe('application/x-ndjson');
+        expect(copy.Metadata).toEqual({ origin: 'firehose' });
+      }
+      expect(counters.get('test-event') - testEventsBefore).toBe(1);
+      expect(await queueDepth(sqs, pipeline.queueUrl)).toBe(0);
+      expect(await queueDepth(sqs, pipeline.dlqUrl)).toBe(0);
+    },
+  );
 
   it('treats duplicate deliveries as success without rewriting the backup', async () => {
     const pipeline = await createMotoPipeline(s3, sqs);
@@ -161,29 +166,35 @@ describe('raw bucket -> S3 notification -> SQS -> local event-source runner -> h
     expect(counters.get('already-backed-up') - skippedBefore).toBe(1);
   });
 
-  it('does not copy the wrong bytes for a changed source: the old event is superseded, the new one copies', async () => {
-    const pipeline = await createMotoPipeline(s3, sqs);
-    const key = 'raw/2026/11/27/23/rewritten.json';
-    await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'version one' }));
-    await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'version two, newer' }));
-    const supersededBefore = counters.get('superseded');
+  it(
+    'does not copy the wrong bytes for a changed source: ' + 'the old event is superseded, the new one copies',
+    async () => {
+      const pipeline = await createMotoPipeline(s3, sqs);
+      const key = 'raw/2026/11/27/23/rewritten.json';
+      await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'version one' }));
+      await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'version two, newer' }));
+      const supersededBefore = counters.get('superseded');
 
-    await pollUntil(runner(pipeline), async () => (await queueDepth(sqs, pipeline.queueUrl)) === 0);
+      await pollUntil(runner(pipeline), async () => (await queueDepth(sqs, pipeline.queueUrl)) === 0);
 
-    expect(counters.get('superseded') - supersededBefore).toBe(1);
-    expect(Buffer.from(await bytesOf(BACKUP, key)).toString()).toBe('version two, newer');
-  });
+      expect(counters.get('superseded') - supersededBefore).toBe(1);
+      expect(Buffer.from(await bytesOf(BACKUP, key)).toString()).toBe('version two, newer');
+    },
+  );
 
-  it('sends a poison message to the DLQ after maxReceiveCount while the good ones in its batches are deleted', async () => {
-    const pipeline = await createMotoPipeline(s3, sqs, { maxReceiveCount: 2, visibilityTimeoutSeconds: 1 });
-    await sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: 'not an S3 notification' }));
-    const key = 'raw/2026/11/28/00/good.json';
-    await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'good' }));
+  it(
+    'sends a poison message to the DLQ after maxReceiveCount ' + 'while the good ones in its batches are deleted',
+    async () => {
+      const pipeline = await createMotoPipeline(s3, sqs, { maxReceiveCount: 2, visibilityTimeoutSeconds: 1 });
+      await sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: 'not an S3 notification' }));
+      const key = 'raw/2026/11/28/00/good.json';
+      await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: key, Body: 'good' }));
 
-    await pollUntil(runner(pipeline), async () => (await queueDepth(sqs, pipeline.dlqUrl)) === 1, 20_000);
+      await pollUntil(runner(pipeline), async () => (await queueDepth(sqs, pipeline.dlqUrl)) === 1, 20_000);
 
-    expect(await peekBodies(sqs, pipeline.dlqUrl)).toEqual(['not an S3 notification']);
-    expect(await head(BACKUP, key)).toBeDefined();
-    expect(await queueDepth(sqs, pipeline.queueUrl)).toBe(0);
-  });
+      expect(await peekBodies(sqs, pipeline.dlqUrl)).toEqual(['not an S3 notification']);
+      expect(await head(BACKUP, key)).toBeDefined();
+      expect(await queueDepth(sqs, pipeline.queueUrl)).toBe(0);
+    },
+  );
 });

@@ -53,26 +53,29 @@ async function exists(bucket: string, key: string): Promise<boolean> {
 }
 
 describe('the local SQS runner acts only on RAW_BUCKET under raw/ (moto)', () => {
-  it('copies raw/ objects of RAW_BUCKET; refuses other buckets and prefixes, whose messages end in the DLQ', async () => {
-    const good = 'raw/2026/11/27/19/good.json';
-    const outsidePrefix = 'silver/ticks/product_id=BTC-USD/x.parquet';
-    const otherBucketKey = 'raw/2026/11/27/19/foreign.json';
-    await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: good, Body: 'good' }));
-    await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: outsidePrefix, Body: 'not raw' }));
-    await s3.send(new PutObjectCommand({ Bucket: OTHER, Key: otherBucketKey, Body: 'not ours' }));
-    const runner = new SqsEventSource({ sqs, queueUrl: pipeline.queueUrl, handler, logger, waitTimeSeconds: 1 });
+  it(
+    'copies raw/ objects of RAW_BUCKET; ' + 'refuses other buckets and prefixes, whose messages end in the DLQ',
+    async () => {
+      const good = 'raw/2026/11/27/19/good.json';
+      const outsidePrefix = 'silver/ticks/product_id=BTC-USD/x.parquet';
+      const otherBucketKey = 'raw/2026/11/27/19/foreign.json';
+      await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: good, Body: 'good' }));
+      await s3.send(new PutObjectCommand({ Bucket: pipeline.rawBucket, Key: outsidePrefix, Body: 'not raw' }));
+      await s3.send(new PutObjectCommand({ Bucket: OTHER, Key: otherBucketKey, Body: 'not ours' }));
+      const runner = new SqsEventSource({ sqs, queueUrl: pipeline.queueUrl, handler, logger, waitTimeSeconds: 1 });
 
-    // each refused message is received maxReceiveCount (2) times, then moved to the DLQ
-    await pollUntil(runner, async () => (await queueDepth(sqs, pipeline.dlqUrl)) === 2, 30_000);
+      // each refused message is received maxReceiveCount (2) times, then moved to the DLQ
+      await pollUntil(runner, async () => (await queueDepth(sqs, pipeline.dlqUrl)) === 2, 30_000);
 
-    expect(await exists(BACKUP, good)).toBe(true);
-    expect(await exists(BACKUP, outsidePrefix)).toBe(false);
-    expect(await exists(BACKUP, otherBucketKey)).toBe(false);
-    expect(counters.get('refused')).toBeGreaterThanOrEqual(2);
-    expect(counters.get('copied')).toBe(1);
-    const dlq = (await peekBodies(sqs, pipeline.dlqUrl)).map((b) => JSON.stringify(b));
-    expect(dlq.some((b) => b.includes(OTHER))).toBe(true);
-    expect(dlq.some((b) => b.includes('silver'))).toBe(true);
-    expect(await queueDepth(sqs, pipeline.queueUrl)).toBe(0);
-  });
+      expect(await exists(BACKUP, good)).toBe(true);
+      expect(await exists(BACKUP, outsidePrefix)).toBe(false);
+      expect(await exists(BACKUP, otherBucketKey)).toBe(false);
+      expect(counters.get('refused')).toBeGreaterThanOrEqual(2);
+      expect(counters.get('copied')).toBe(1);
+      const dlq = (await peekBodies(sqs, pipeline.dlqUrl)).map((b) => JSON.stringify(b));
+      expect(dlq.some((b) => b.includes(OTHER))).toBe(true);
+      expect(dlq.some((b) => b.includes('silver'))).toBe(true);
+      expect(await queueDepth(sqs, pipeline.queueUrl)).toBe(0);
+    },
+  );
 });

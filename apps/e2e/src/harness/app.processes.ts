@@ -21,7 +21,8 @@ export function assertBundlesBuilt(): void {
   const missing = Object.values(BUNDLES).filter((b) => !existsSync(b));
   if (missing.length > 0) {
     throw new Error(
-      `missing builds: ${missing.join(', ')}: run npx nx run e2e:test (it builds extractor, backup-lambda, query and compactor first)`,
+      `missing builds: ${missing.join(', ')}: run npx nx run e2e:test ` +
+        `(it builds extractor, backup-lambda, query and compactor first)`,
     );
   }
 }

@@ -35,7 +35,10 @@ export const FIREHOSE_CALL_ERRORS = {
 export interface FirehoseFaultPlan {
   /** Every `failEveryRecord`-th record (counted over the whole run) is refused inside an otherwise successful call. */
   failEveryRecord?: number;
-  /** Every `throttleEveryCall`-th PutRecordBatch call is refused whole, alternating ThrottlingException and ServiceUnavailableException. */
+  /**
+   * Every `throttleEveryCall`-th PutRecordBatch call is refused whole, alternating ThrottlingException and
+   * ServiceUnavailableException.
+   */
   throttleEveryCall?: number;
 }
 
@@ -144,11 +147,14 @@ const s3Error = (status: number, code: string, message: string): ProxiedResponse
   status,
   headers: { 'content-type': 'application/xml' },
   body: Buffer.from(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>e2e</RequestId></Error>`,
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
+      `<RequestId>e2e</RequestId></Error>`,
   ),
 });
 
-/** The three ways a CopyObject fails on S3: a 500, a 503 SlowDown, and a 200 whose body is an `<Error>` (documented). */
+/**
+ * The three ways a CopyObject fails on S3: a 500, a 503 SlowDown, and a 200 whose body is an `<Error>` (documented).
+ */
 export const S3_COPY_ERRORS = [
   {
     label: 'copy-500',

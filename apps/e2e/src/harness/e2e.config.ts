@@ -29,7 +29,8 @@ export function loadE2eConfig(env: Record<string, string | undefined> = process.
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(
-      `e2e: invalid ${String(issue?.path[0] ?? 'E2E_*')}=${JSON.stringify(present[String(issue?.path[0])])}: ${issue?.message}`,
+      `e2e: invalid ${String(issue?.path[0] ?? 'E2E_*')}=${JSON.stringify(present[String(issue?.path[0])])}: ` +
+        `${issue?.message}`,
     );
   }
   const long = parsed.data.E2E_LONG === '1';

@@ -146,7 +146,9 @@ describe('reconcile', () => {
 });
 
 describe('reconcile with the silver layer', () => {
-  /** The consistent pipeline, compacted: each record once in its event-hour partition, the query over silver agreeing. */
+  /**
+   * The consistent pipeline, compacted: each record once in its event-hour partition, the query over silver agreeing.
+   */
   function compacted(): ReconcileInput {
     const input = consistent();
     const q = input.query['BTC-USD'];

@@ -286,7 +286,8 @@ function dueTicks(
     const tailSlack = run.ending === 'sigterm' ? 2 * input.intervalMs : input.requestTimeoutMs + 2 * input.intervalMs;
     if (last * 1000 < run.endMs - tailSlack)
       v(
-        `${product} run ${n + 1}: last due tick ${isoOf(last)} is ${run.endMs - last * 1000} ms before the ${run.ending}`,
+        `${product} run ${n + 1}: last due tick ${isoOf(last)} ` +
+          `is ${run.endMs - last * 1000} ms before the ${run.ending}`,
       );
     for (let s = first; s <= last; s += step) {
       dueSeconds.add(s);
@@ -300,11 +301,13 @@ function dueTicks(
       const after = Math.ceil((run.endMs - run.lastScrape.at) / input.intervalMs) + 1;
       if (scraped > runDue)
         v(
-          `${product} run ${n + 1}: the extractor counted ${scraped} due ticks by ${isoOf(Math.floor(run.lastScrape.at / 1000))}, raw holds ${runDue}`,
+          `${product} run ${n + 1}: the extractor counted ${scraped} due ticks ` +
+            `by ${isoOf(Math.floor(run.lastScrape.at / 1000))}, raw holds ${runDue}`,
         );
       if (run.ending === 'sigterm' && runDue > scraped + after)
         v(
-          `${product} run ${n + 1}: raw holds ${runDue} due ticks, the extractor counted ${scraped} plus at most ${after} after its last scrape`,
+          `${product} run ${n + 1}: raw holds ${runDue} due ticks, the extractor counted ${scraped} plus at ` +
+            `most ${after} after its last scrape`,
         );
     }
   }
@@ -362,7 +365,8 @@ function checkRequestsAgainstRecords(
     const got = record.status === 'ok' ? 'ok' : record.reason;
     if (got !== expected)
       v(
-        `${product} ${isoOf(s)}: request answered with ${req.fault ?? 'a normal answer'} (delay ${Math.round(req.delayMs)} ms) should give ${expected}, raw holds ${got}`,
+        `${product} ${isoOf(s)}: request answered with ${req.fault ?? 'a normal answer'} ` +
+          `(delay ${Math.round(req.delayMs)} ms) should give ${expected}, raw holds ${got}`,
       );
     else if (expected === 'ok' && req.price !== null && record.price !== req.price)
       v(`${product} ${isoOf(s)}: price ${record.price} in raw, the fake served ${req.price}`);
@@ -374,7 +378,8 @@ function checkRequestsAgainstRecords(
       r.status === 'ok' || ['http_429', 'http_5xx', 'http_4xx', 'parse_error', 'network'].includes(r.reason ?? '');
     if (needsRequest && !requested.has(s))
       v(
-        `${product} ${r.scheduled_time}: ${r.status === 'ok' ? 'ok' : r.reason} record without a request to the fake in that second`,
+        `${product} ${r.scheduled_time}: ${r.status === 'ok' ? 'ok' : r.reason} ` +
+          `record without a request to the fake in that second`,
       );
   }
   return requests.length;
@@ -403,7 +408,8 @@ function checkSilver(
     const hour = eventSecond(r) - (eventSecond(r) % 3600);
     if (partition && (partition.productId !== r.product_id || partition.hourSec !== hour))
       v(
-        `record ${r.record_id} (${r.product_id}, event ${isoOf(eventSecond(r))}) is in partition ${partition.productId} ${isoOf(partition.hourSec)}`,
+        `record ${r.record_id} (${r.product_id}, event ${isoOf(eventSecond(r))}) is in ` +
+          `partition ${partition.productId} ${isoOf(partition.hourSec)}`,
       );
   });
   for (const id of raw.keys()) if (!seen.has(id)) v(`record ${id} is in raw but not in silver`);
@@ -433,7 +439,8 @@ function checkQueryAnswers(
   }));
   if (JSON.stringify(gotGaps) !== JSON.stringify(expected.gaps)) {
     v(
-      `${product}: query gaps over ${store} = ${JSON.stringify(gotGaps).slice(0, 600)}, the records give ${JSON.stringify(expected.gaps).slice(0, 600)}`,
+      `${product}: query gaps over ${store} = ${JSON.stringify(gotGaps).slice(0, 600)}, the records ` +
+        `give ${JSON.stringify(expected.gaps).slice(0, 600)}`,
     );
   }
   const missed = gotGaps.filter((g) => g.reason !== 'no_record').reduce((n, g) => n + g.seconds, 0);
@@ -449,7 +456,8 @@ function checkQueryAnswers(
     if (!want) v(`${product}: query ohlc over ${store} has a candle at ${c.bucket_start} the records do not`);
     else if (want.count !== Number(c.ticks) || want.high !== Number(c.high) || want.low !== Number(c.low)) {
       v(
-        `${product}: candle ${c.bucket_start} over ${store}: ${c.ticks} ticks ${c.low}-${c.high}, records give ${want.count} ticks ${want.low}-${want.high}`,
+        `${product}: candle ${c.bucket_start} over ${store}: ${c.ticks} ticks ${c.low}-${c.high}, records ` +
+          `give ${want.count} ticks ${want.low}-${want.high}`,
       );
     }
   }
@@ -460,9 +468,9 @@ function checkQueryAnswers(
 
 /**
  * The assertion of the whole pipeline: due ticks = distinct records in raw = records in backup = records in silver
- * (each once, unchanged, in its event-hour partition) = what `query gaps` and `query ohlc` report over each, every miss carrying a reason, every fault the fake injected turned into the record it
- * implies. Returns the counts per stage and every violation found (empty = the pipeline lost, invented and
- * corrupted nothing).
+ * (each once, unchanged, in its event-hour partition) = what `query gaps` and `query ohlc` report over each, every miss
+ * carrying a reason, every fault the fake injected turned into the record it implies. Returns the counts per stage and
+ * every violation found (empty = the pipeline lost, invented and corrupted nothing).
  */
 export function reconcile(input: ReconcileInput): ReconcileReport {
   const violations: string[] = [];
@@ -563,11 +571,10 @@ export function formatReport(name: string, report: ReconcileReport, extra: Recor
     `== e2e scenario: ${name}`,
     line(head),
     ...rows.map(line),
-    `objects raw ${report.rawObjects}, backup ${report.backupObjects}; silver records ${report.silverRecords ?? '-'}; raw duplicate lines ${report.rawDuplicates}; ${Object.entries(
-      extra,
-    )
-      .map(([k, x]) => `${k} ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`)
-      .join('; ')}`,
+    `objects raw ${report.rawObjects}, backup ${report.backupObjects}; silver ` +
+      `records ${report.silverRecords ?? '-'}; raw duplicate lines ${report.rawDuplicates}; ${Object.entries(extra)
+        .map(([k, x]) => `${k} ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`)
+        .join('; ')}`,
     report.violations.length === 0
       ? 'reconciled: no violations'
       : `VIOLATIONS (${report.violations.length}):\n  ${report.violations.join('\n  ')}`,

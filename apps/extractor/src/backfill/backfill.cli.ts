@@ -49,5 +49,8 @@ export function parseBackfillArgs(argv: readonly string[]): { job: BackfillJob; 
 /** One line of progress for a terminal: `[#####.....] 12/40 pages, 3,600 candles`. */
 export function progressLine(p: BackfillProgress, width = 30): string {
   const done = p.pagesTotal === 0 ? width : Math.round((p.pagesDone / p.pagesTotal) * width);
-  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${p.pagesDone}/${p.pagesTotal} pages, ${p.candles.toLocaleString('en-US')} candles`;
+  return (
+    `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ` +
+    `${p.pagesDone}/${p.pagesTotal} pages, ${p.candles.toLocaleString('en-US')} candles`
+  );
 }

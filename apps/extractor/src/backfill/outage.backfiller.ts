@@ -29,9 +29,9 @@ interface Queued {
 
 /**
  * After a real loss in the stream (a gap in the trade ids or an outage), fetch the candles that cover exactly its
- * span (whole candles from the one holding its start to the one holding its end) and write them, tagged `backfilled`, through
- * the extractor's own sinks. Jobs run one at a time (they share the Exchange rate limiter with any polling, at a
- * headroom that leaves room for it) and failed ones are retried with backoff; one that keeps failing is logged at
+ * span (whole candles from the one holding its start to the one holding its end) and write them, tagged `backfilled`,
+ * through the extractor's own sinks. Jobs run one at a time (they share the Exchange rate limiter with any polling, at
+ * a headroom that leaves room for it) and failed ones are retried with backoff; one that keeps failing is logged at
  * error level with the exact command that fills it by hand. Never throws into the stream.
  */
 export class OutageBackfiller {
@@ -120,7 +120,9 @@ export class OutageBackfiller {
           {
             ...log,
             err: error,
-            command: `npx nx run extractor:backfill -- --product ${job.productId} --from ${log.from} --to ${log.to} --granularity ${job.granularity}`,
+            command:
+              `npx nx run extractor:backfill ` +
+              `-- --product ${job.productId} --from ${log.from} --to ${log.to} --granularity ${job.granularity}`,
           },
           'outage backfill gave up: run the command to fill the gap',
         );

@@ -13,7 +13,9 @@ export interface DeliveryPipelineOptions {
   logger: Logger;
   metrics?: ExtractorMetrics;
   clock?: Clock;
-  /** Above this many undelivered bytes in the sink, new ticks stay on disk only and are read back later. Default 16 MiB. */
+  /**
+   * Above this many undelivered bytes in the sink, new ticks stay on disk only and are read back later. Default 16 MiB.
+   */
   highWaterBytes?: number;
   /** Validate each record against the schema before it is spooled (default true). */
   validate?: boolean;

@@ -55,7 +55,10 @@ export interface SpoolWarning {
 
 export interface SpoolOptions {
   dir: string;
-  /** Disk cap for unacknowledged ticks. Appends that would pass it are refused (SpoolFullError); nothing held is dropped. */
+  /**
+   * Disk cap for unacknowledged ticks. Appends that would pass it are refused (SpoolFullError);
+   * nothing held is dropped.
+   */
   capBytes: number;
   /** A segment is sealed (and a new one started) once it holds this many bytes. Default 4 MiB. */
   segmentMaxBytes?: number;

@@ -99,24 +99,32 @@ describe('Firehose sink', () => {
       expect(text).toMatch(/extractor_sink_records_retried_total\{sink="firehose"\} 6/);
     });
 
-    it('packs ticks as newline-terminated NDJSON into records under the limit, records into batches of at most 500', async () => {
-      stub = await startFirehoseStub(() => ({ kind: 'ok' }));
-      const client = new FirehoseClient({ endpoint: stub.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
-      const { pipeline } = pipelineTo(client, { maxRecordBytes: 1024, maxLatencyMs: 60_000 });
-      const input = ticks(3000);
-      for (const t of input) pipeline.accept(t);
-      expect(await pipeline.drain(AbortSignal.timeout(15_000))).toBe(true);
-      for (const call of stub.calls) {
-        expect(call.streamName).toBe('btc-etl-ticks');
-        expect(call.records.length).toBeLessThanOrEqual(500);
-        for (const r of call.records) {
-          expect(Buffer.byteLength(r)).toBeLessThanOrEqual(1024);
-          expect(r.endsWith('\n')).toBe(true);
+    it(
+      'packs ticks as newline-terminated NDJSON into records under the limit, ' + 'records into batches of at most 500',
+      async () => {
+        stub = await startFirehoseStub(() => ({ kind: 'ok' }));
+        const client = new FirehoseClient({
+          endpoint: stub.endpoint,
+          region: 'us-east-1',
+          credentials,
+          maxAttempts: 1,
+        });
+        const { pipeline } = pipelineTo(client, { maxRecordBytes: 1024, maxLatencyMs: 60_000 });
+        const input = ticks(3000);
+        for (const t of input) pipeline.accept(t);
+        expect(await pipeline.drain(AbortSignal.timeout(15_000))).toBe(true);
+        for (const call of stub.calls) {
+          expect(call.streamName).toBe('btc-etl-ticks');
+          expect(call.records.length).toBeLessThanOrEqual(500);
+          for (const r of call.records) {
+            expect(Buffer.byteLength(r)).toBeLessThanOrEqual(1024);
+            expect(r.endsWith('\n')).toBe(true);
+          }
         }
-      }
-      expect(stub.calls.some((c) => c.records.length === 500)).toBe(true);
-      expect(decodeNdjson(stub.accepted.join(''))).toEqual(input);
-    });
+        expect(stub.calls.some((c) => c.records.length === 500)).toBe(true);
+        expect(decodeNdjson(stub.accepted.join(''))).toEqual(input);
+      },
+    );
 
     it('sends a partly filled batch once its oldest tick has waited the max latency', async () => {
       // Waits on the call itself, never on a sleep: a slow machine can only make the call later, so the lower bound is

@@ -48,19 +48,22 @@ describe.each(['firehose', 'local'] as const)('the %s sink built by the factory'
     sink.close();
   });
 
-  it('flush leaves no abort listener on the signal, however many times it is called (a drain loop calls it often)', async () => {
-    const delivered: SinkEntry[] = [];
-    const sink = createSinkFactory(settings, target(), { logger: silentLogger })((entries) =>
-      delivered.push(...entries),
-    );
-    const shutdown = new AbortController();
-    const turns = 50;
-    for (let i = 0; i < turns; i++) {
-      sink.write([entry(i)]);
-      await sink.flush(shutdown.signal);
-    }
-    expect(delivered.map((e) => e.line)).toEqual(Array.from({ length: turns }, (_, i) => entry(i).line));
-    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
-    sink.close();
-  });
+  it(
+    'flush leaves no abort listener on the signal, ' + 'however many times it is called (a drain loop calls it often)',
+    async () => {
+      const delivered: SinkEntry[] = [];
+      const sink = createSinkFactory(settings, target(), { logger: silentLogger })((entries) =>
+        delivered.push(...entries),
+      );
+      const shutdown = new AbortController();
+      const turns = 50;
+      for (let i = 0; i < turns; i++) {
+        sink.write([entry(i)]);
+        await sink.flush(shutdown.signal);
+      }
+      expect(delivered.map((e) => e.line)).toEqual(Array.from({ length: turns }, (_, i) => entry(i).line));
+      expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+      sink.close();
+    },
+  );
 });

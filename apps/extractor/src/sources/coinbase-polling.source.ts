@@ -10,7 +10,10 @@ export type PolledEndpoint = 'exchange-ticker' | 'spot';
 export function coinbasePollingSource(
   client: CoinbaseClient,
   endpoint: PolledEndpoint,
-  /** Client for the warm-up request (same connection pool, its own User-Agent so it can be told apart); default `client`. */
+  /**
+   * Client for the warm-up request (same connection pool, its own User-Agent so it can be told apart);
+   * default `client`.
+   */
   warmUpClient: CoinbaseClient = client,
 ): PollingSource {
   const get = endpoint === 'spot' ? client.getSpotPrice : client.getExchangeTicker;

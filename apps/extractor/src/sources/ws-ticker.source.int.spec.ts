@@ -67,32 +67,38 @@ function candleRange(fake: FakeCoinbase): { fromMs: number; toMs: number } {
 }
 
 describe('WsTickerSource (SOURCE=ws-ticker) against the fake feed and the fake REST server', () => {
-  it('records trades, the outage of an abrupt close, a complete 1 Hz sample, and backfills the outage from candles', async () => {
-    const { ws, rest, out } = await start(1_000);
-    ws.trades('BTC-USD', 3);
-    await vi.waitFor(() => expect(streamed(out).filter((t) => t.status === 'ok')).toHaveLength(3), WAIT);
-    ws.closeAll({ abrupt: true });
-    ws.trades('BTC-USD', 2);
-    await vi.waitFor(() => expect(streamed(out).some((t) => t.reason === 'disconnected')).toBe(true), WAIT);
-    await vi.waitFor(() => expect(out.some((t) => t.source === 'coinbase-candles')).toBe(true), WAIT);
-    await vi.waitFor(() => expect(out.filter((t) => t.scheduled_time !== null).length).toBeGreaterThanOrEqual(2), WAIT);
-    stop?.abort();
-    await running;
+  it(
+    'records trades, the outage of an abrupt close, ' + 'a complete 1 Hz sample, and backfills the outage from candles',
+    async () => {
+      const { ws, rest, out } = await start(1_000);
+      ws.trades('BTC-USD', 3);
+      await vi.waitFor(() => expect(streamed(out).filter((t) => t.status === 'ok')).toHaveLength(3), WAIT);
+      ws.closeAll({ abrupt: true });
+      ws.trades('BTC-USD', 2);
+      await vi.waitFor(() => expect(streamed(out).some((t) => t.reason === 'disconnected')).toBe(true), WAIT);
+      await vi.waitFor(() => expect(out.some((t) => t.source === 'coinbase-candles')).toBe(true), WAIT);
+      await vi.waitFor(
+        () => expect(out.filter((t) => t.scheduled_time !== null).length).toBeGreaterThanOrEqual(2),
+        WAIT,
+      );
+      stop?.abort();
+      await running;
 
-    for (const t of out) expect(PriceTickSchema.parse(t)).toEqual(t);
-    const outage = streamed(out).find((t) => t.reason === 'disconnected');
-    // trades ...004 and ...005 happened while away; ...005 came back as last_match and as the ticker snapshot
-    expect(outage).toMatchObject({ gap_from_trade_id: 100_004, gap_to_trade_id: 100_004 });
-    const candles = out.filter((t) => t.source === 'coinbase-candles');
-    expect(candles.every((c) => c.backfilled === true && c.granularity_s === 60)).toBe(true);
-    // the candles requested cover exactly the outage's span, in whole minutes
-    const job = outageJob('BTC-USD', outage?.gap_start as string, outage?.gap_end as string, 60);
-    expect(candleRange(rest)).toEqual({ fromMs: job.fromMs, toMs: job.toMs });
-    expect(streamed(out).filter((t) => t.reason === 'sequence_gap')).toEqual([]);
-    // the sample: one record per second, consecutive, keyed by the second
-    const samples = out.filter((t) => t.scheduled_time !== null).map((t) => Date.parse(t.scheduled_time as string));
-    expect(samples.every((s, i) => i === 0 || s - (samples[i - 1] as number) === 1_000)).toBe(true);
-  });
+      for (const t of out) expect(PriceTickSchema.parse(t)).toEqual(t);
+      const outage = streamed(out).find((t) => t.reason === 'disconnected');
+      // trades ...004 and ...005 happened while away; ...005 came back as last_match and as the ticker snapshot
+      expect(outage).toMatchObject({ gap_from_trade_id: 100_004, gap_to_trade_id: 100_004 });
+      const candles = out.filter((t) => t.source === 'coinbase-candles');
+      expect(candles.every((c) => c.backfilled === true && c.granularity_s === 60)).toBe(true);
+      // the candles requested cover exactly the outage's span, in whole minutes
+      const job = outageJob('BTC-USD', outage?.gap_start as string, outage?.gap_end as string, 60);
+      expect(candleRange(rest)).toEqual({ fromMs: job.fromMs, toMs: job.toMs });
+      expect(streamed(out).filter((t) => t.reason === 'sequence_gap')).toEqual([]);
+      // the sample: one record per second, consecutive, keyed by the second
+      const samples = out.filter((t) => t.scheduled_time !== null).map((t) => Date.parse(t.scheduled_time as string));
+      expect(samples.every((s, i) => i === 0 || s - (samples[i - 1] as number) === 1_000)).toBe(true);
+    },
+  );
 
   it('backfills a real loss from the candles of exactly its span', async () => {
     const { ws, rest, out } = await start();

@@ -26,7 +26,9 @@ export interface WsTickerSourceOptions {
   backfill?: { client: Pick<CoinbaseClient, 'getCandles'>; granularity?: CandleGranularity; settleMs?: number } | null;
   /** Told about every outage once its span is known (after its records are emitted). */
   onOutage?: (gap: FeedGap) => void;
-  /** Told the receipt time of every record from a feed message, just before it is emitted (the bench's latency start). */
+  /**
+   * Told the receipt time of every record from a feed message, just before it is emitted (the bench's latency start).
+   */
   onRecord?: (tick: PriceTick, receivedAtMs: number) => void;
 }
 

@@ -64,27 +64,30 @@ async function setup(
 }
 
 describe('CoinbaseWsFeed against the live-like fake Exchange feed', () => {
-  it('subscribes to ticker, heartbeat and matches, records each ticker, and sees no gap in jumping numbers', async () => {
-    const { server, of, waitFor } = await setup();
-    expect(server.received).toEqual([
-      { type: 'subscribe', product_ids: ['BTC-USD', 'ETH-USD'], channels: ['ticker', 'heartbeat', 'matches'] },
-    ]);
-    server.trades('BTC-USD', 3);
-    server.cascade('BTC-USD', 5);
-    server.trades('ETH-USD', 2);
-    await waitFor('6 ticks', () => of('tick').length === 6);
-    const ticks = of('tick').map((e) => e.tick);
-    for (const t of ticks) expect(PriceTickSchema.parse(t)).toEqual(t);
-    const btc = ticks.filter((t) => t.product_id === 'BTC-USD');
-    // ticker trade ids jump over the cascade and sequences over book traffic: the live feed's normal numbering
-    expect(btc.map((t) => t.trade_id)).toEqual([100_001, 100_002, 100_003, 100_008]);
-    expect(btc.some((t, i) => i > 0 && (t.sequence as number) > (btc[i - 1]?.sequence as number) + 1)).toBe(true);
-    const seen = of('heartbeat').length;
-    await waitFor('heartbeats after the trades', () => of('heartbeat').length >= seen + 6);
-    expect(of('gap')).toEqual([]);
-    // every event names its connection
-    expect(new Set(of('tick').map((e) => e.connectionId)).size).toBe(1);
-  });
+  it(
+    'subscribes to ticker, heartbeat and matches, ' + 'records each ticker, and sees no gap in jumping numbers',
+    async () => {
+      const { server, of, waitFor } = await setup();
+      expect(server.received).toEqual([
+        { type: 'subscribe', product_ids: ['BTC-USD', 'ETH-USD'], channels: ['ticker', 'heartbeat', 'matches'] },
+      ]);
+      server.trades('BTC-USD', 3);
+      server.cascade('BTC-USD', 5);
+      server.trades('ETH-USD', 2);
+      await waitFor('6 ticks', () => of('tick').length === 6);
+      const ticks = of('tick').map((e) => e.tick);
+      for (const t of ticks) expect(PriceTickSchema.parse(t)).toEqual(t);
+      const btc = ticks.filter((t) => t.product_id === 'BTC-USD');
+      // ticker trade ids jump over the cascade and sequences over book traffic: the live feed's normal numbering
+      expect(btc.map((t) => t.trade_id)).toEqual([100_001, 100_002, 100_003, 100_008]);
+      expect(btc.some((t, i) => i > 0 && (t.sequence as number) > (btc[i - 1]?.sequence as number) + 1)).toBe(true);
+      const seen = of('heartbeat').length;
+      await waitFor('heartbeats after the trades', () => of('heartbeat').length >= seen + 6);
+      expect(of('gap')).toEqual([]);
+      // every event names its connection
+      expect(new Set(of('tick').map((e) => e.connectionId)).size).toBe(1);
+    },
+  );
 
   it('a long nominal run (cascades, book traffic, heartbeats) records zero sequence_gap', async () => {
     const { server, of, gaps, waitFor, stop } = await setup({ heartbeatIntervalMs: 20, cascadeEvery: 3 });

@@ -84,8 +84,9 @@ interface Pending {
 /**
  * Client of Coinbase Exchange's WebSocket feed: subscribes to `ticker`, `heartbeat` and (by default) `matches` for
  * every product the moment the socket opens (well inside the feed's 5 s window), maps tickers to records, and tells
- * a quiet market from a dead connection by heartbeats, not trades (any message of a product counts as alive). A dead, closed or failed connection is replaced
- * after a capped exponential backoff with full jitter, forever, until the signal aborts.
+ * a quiet market from a dead connection by heartbeats, not trades (any message of a product counts as alive). A dead,
+ * closed or failed connection is replaced after a capped exponential backoff with full jitter, forever, until the
+ * signal aborts.
  *
  * Every loss is reported as data, and only real losses: a `sequence_gap` record for trade ids the `matches`
  * channel skipped (or a heartbeat announced and no match brought, after a grace), a `disconnected` record for each

@@ -37,7 +37,8 @@ export class WsStaleConnectionError extends CoinbaseWsError<{
   readonly timeoutMs: number;
   constructor(productId: string, silentMs: number, timeoutMs: number) {
     super(
-      `no message (not even a heartbeat) for ${productId} in ${silentMs} ms (timeout ${timeoutMs} ms): connection is stale`,
+      `no message (not even a heartbeat) for ${productId} in ${silentMs} ms ` +
+        `(timeout ${timeoutMs} ms): connection is stale`,
       {
         productId,
         silentMs,

@@ -150,7 +150,9 @@ export interface FeedGap {
  * reported twice keeps one `record_id`; `exchange_time` is the gap's end, the moment the feed told us about it.
  */
 export function feedGapToPriceTick(gap: FeedGap, detectedAt: Date): PriceTick {
-  const identity = `gap:${gap.reason}:${gap.fromSequence ?? ''}-${gap.toSequence ?? ''}:${gap.fromTradeId ?? ''}-${gap.toTradeId ?? ''}:${gap.start}/${gap.end}`;
+  const identity =
+    `gap:${gap.reason}:${gap.fromSequence ?? ''}-${gap.toSequence ?? ''}:` +
+    `${gap.fromTradeId ?? ''}-${gap.toTradeId ?? ''}:${gap.start}/${gap.end}`;
   return {
     // recordId keys streamed records by sequence; a gap has no sequence of its own, so its span stands in
     record_id: recordId({ productId: gap.productId, source: WS_TICKER_SOURCE, exchangeTime: identity }),

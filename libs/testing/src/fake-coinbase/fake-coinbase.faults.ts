@@ -46,7 +46,9 @@ export type Latency = number | { min: number; max: number };
  * or, with no fault, normally. Filters left out match everything.
  *
  * @example Every second ticker request of BTC-USD gets a 429 with Retry-After: 2
- * fake.setFaults([{ endpoint: 'ticker', productId: 'BTC-USD', nth: [2, 4, 6], fault: { kind: 'rate-limit', retryAfter: 2 } }]);
+ * fake.setFaults([
+ *   { endpoint: 'ticker', productId: 'BTC-USD', nth: [2, 4, 6], fault: { kind: 'rate-limit', retryAfter: 2 } },
+ * ]);
  * @example The spot endpoint is slow (200-400 ms) for the next 5 s of the fake's clock
  * fake.setFaults([{ endpoint: 'spot', until: Date.now() + 5_000, delayMs: { min: 200, max: 400 } }]);
  */

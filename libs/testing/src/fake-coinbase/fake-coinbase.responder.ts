@@ -5,7 +5,8 @@ import { apiError, type Answer } from './fake-coinbase.routes';
 import type { FakeCandle } from './price-walk';
 
 const HTML_PAGE = (status: number) =>
-  `<!DOCTYPE html>\n<html><head><title>${status} Bad Gateway</title></head>\n<body><center><h1>${status} Bad Gateway</h1></center>\n<hr><center>cloudflare</center>\n</body></html>\n`;
+  `<!DOCTYPE html>\n<html><head><title>${status} Bad Gateway</title></head>\n` +
+  `<body><center><h1>${status} Bad Gateway</h1></center>\n<hr><center>cloudflare</center>\n</body></html>\n`;
 
 /** The normal answer with one field left out (`missing-field` fault); a candle column by name. */
 function withoutField(endpoint: FakeEndpoint, body: unknown, field: string): unknown {

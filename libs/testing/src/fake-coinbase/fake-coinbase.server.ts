@@ -47,11 +47,17 @@ export interface FakeCoinbase {
   readonly requests: readonly FakeRequest[];
   /** Requests matching a filter, in arrival order. */
   requestsTo(filter: FakeRequestFilter): FakeRequest[];
-  /** Resolve once `count` requests match the filter (counting those already logged); reject after `timeoutMs` (default 5 s). */
+  /**
+   * Resolve once `count` requests match the filter (counting those already logged); reject after `timeoutMs`
+   * (default 5 s).
+   */
   waitForRequests(count: number, filter?: FakeRequestFilter, timeoutMs?: number): Promise<FakeRequest[]>;
   /** Forget the request log (`seq` keeps counting). */
   clearRequests(): void;
-  /** Replace all fault rules; counts (`nth`, `times`) start again from 0. Returns the installed rules (with hit counters). */
+  /**
+   * Replace all fault rules; counts (`nth`, `times`) start again from 0.
+   * Returns the installed rules (with hit counters).
+   */
   setFaults(rules: readonly FaultRule[]): readonly InstalledFaultRule[];
   /** Add one rule after the existing ones. */
   addFault(rule: FaultRule): InstalledFaultRule;
@@ -60,7 +66,9 @@ export interface FakeCoinbase {
   readonly faults: readonly InstalledFaultRule[];
   /** The price walk behind every endpoint. */
   readonly walk: PriceWalk;
-  /** The price the fake serves for a product at a moment (default: now on its clock), as the decimal string it sends. */
+  /**
+   * The price the fake serves for a product at a moment (default: now on its clock), as the decimal string it sends.
+   */
   priceAt(productId: string, at?: number | Date): string;
   /** The candle `[time, low, high, open, close, volume]` the fake serves for a bucket start (epoch seconds). */
   candleAt(productId: string, granularity: number, startSec: number): FakeCandle | undefined;
@@ -73,7 +81,8 @@ export interface FakeCoinbase {
 /**
  * Start a fake Coinbase on 127.0.0.1 (free ports). It speaks the documented shapes (shared/REFERENCE.md):
  * - Exchange `GET /products/{id}/ticker` -> `{trade_id, price, size, bid, ask, volume, time}`
- * - Exchange `GET /products/{id}/candles?granularity&start&end` -> `[[time, low, high, open, close, volume], ...]` newest
+ * - Exchange `GET /products/{id}/candles?granularity&start&end`
+ *   -> `[[time, low, high, open, close, volume], ...]` newest
  *   first; 400 for a granularity outside 60/300/900/3600/21600/86400 or a range over 300 buckets, as Exchange does
  * - v2 `GET /v2/prices/{id}/spot[?date=YYYY-MM-DD]` -> `{"data":{"amount","base","currency"}}`
  * Prices come from a seeded random walk per product (`priceAt`, `candleAt` predict them); faults are programmable
