@@ -16,12 +16,12 @@ import { PipelineHarness, runFor, INTERVAL_MS } from '../src/harness/pipeline.ha
 import { listObjects, readBucketRecords } from '../src/harness/pipeline.stack';
 import { renderCostDoc, type Measured } from './cost.model';
 import { filesUnder } from '../src/harness/local-files';
+import { sleep } from '@btc-etl/resilience';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const BASELINE_OBJECTS = 15;
 const BENCH_DOC = join(WORKSPACE_ROOT, 'docs/benchmarks.md');
 const COST_DOC = join(WORKSPACE_ROOT, 'docs/cost-data-path.md'); // docs/cost.md is the whole bill (infra:cost)
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] ??
   Number.NaN;

@@ -6,17 +6,14 @@ import { loadE2eConfig, motoEndpoint } from './harness/e2e.config';
 import { PipelineHarness, runFor, type ScenarioResult } from './harness/pipeline.harness';
 import { listObjects, queueDepth, sendBodies, type StoredObject } from './harness/pipeline.stack';
 import { s3EventBody } from './harness/s3-event';
+import { until } from './harness/until';
+import { sleep } from '@btc-etl/resilience';
 
 const config = loadE2eConfig();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForEmptyQueue(h: PipelineHarness, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await queueDepth(h.stack.sqs, h.stack.queueUrl)) === 0) return;
-    await sleep(250);
-  }
-  throw new Error('the event queue did not drain');
+/** Waits until the event queue is empty, as it happens (the test's timeout catches a queue that never drains). */
+async function waitForEmptyQueue(h: PipelineHarness): Promise<void> {
+  await until(async () => (await queueDepth(h.stack.sqs, h.stack.queueUrl)) === 0);
 }
 
 const totalsOf = (h: PipelineHarness): Record<string, number> =>
@@ -103,7 +100,7 @@ describe(
       await sendBodies(h.stack.sqs, h.stack.queueUrl, poisonBodies.slice(0, poisoned.length));
       await h.startBackupRunner();
       // poison is received maxReceiveCount (3) times, 2 s apart, then moved to the DLQ
-      await waitForEmptyQueue(h, 40_000);
+      await waitForEmptyQueue(h);
       await h.backupRunner?.stop();
       totals = totalsOf(h);
       const backup = new Set((await listObjects(h.stack.s3, h.stack.backupBucket)).map((o) => o.key));

@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNdjsonLine } from '@btc-etl/price-schema';
-import { sleep } from '@btc-etl/resilience';
 import { okTick } from '@btc-etl/price-schema/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, BUNDLES, runCli } from './harness/app.processes';
@@ -12,14 +11,7 @@ import { PipelineHarness, runFor } from './harness/pipeline.harness';
 import { drainQueue, listObjects, queueDepth, sendBodies } from './harness/pipeline.stack';
 import { filesUnder } from './harness/local-files';
 import { s3EventBody } from './harness/s3-event';
-
-/**
- * Polls until `done()` holds, with no deadline of its own: the test's timeout catches a hang, so how busy the
- * machine is never decides the verdict.
- */
-async function until(done: () => Promise<boolean>): Promise<void> {
-  while (!(await done())) await sleep(250);
-}
+import { until } from './harness/until';
 
 describe('bad input to every entry point: a clear error naming what is wrong, exit 2 for CLIs, nothing written', () => {
   let sandbox: string;

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadE2eConfig, motoEndpoint } from './harness/e2e.config';
 import { PipelineHarness, runFor, type ScenarioResult } from './harness/pipeline.harness';
 import type { ProductCounts } from './harness/reconciliation';
+import { sleep } from '@btc-etl/resilience';
 
 const config = loadE2eConfig();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface CoinbaseScenario {
   name: string;

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadE2eConfig, motoEndpoint } from './harness/e2e.config';
 import { passThrough, type ProxyHandler } from './harness/fault.proxy';
 import { PipelineHarness, type ScenarioResult } from './harness/pipeline.harness';
+import { sleep } from '@btc-etl/resilience';
 
 const config = loadE2eConfig();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Record ids of every complete line in the extractor's spool segments

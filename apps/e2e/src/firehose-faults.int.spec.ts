@@ -4,9 +4,9 @@ import { firehoseFaults, firehoseOutage, type FirehoseFaultCounters } from './ha
 import { loadE2eConfig, motoEndpoint } from './harness/e2e.config';
 import { passThrough } from './harness/fault.proxy';
 import { PipelineHarness, runFor, type RunningExtractor, type ScenarioResult } from './harness/pipeline.harness';
+import { sleep } from '@btc-etl/resilience';
 
 const config = loadE2eConfig();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Firehose fault: partial batch failures and throttling (a fault proxy in front of moto)', () => {
   const h = new PipelineHarness({

@@ -9,8 +9,8 @@ import { passThrough } from './harness/fault.proxy';
 import { PipelineHarness, type CompactReport, type ScenarioResult } from './harness/pipeline.harness';
 import { listObjects, readBucketRecords } from './harness/pipeline.stack';
 import type { GapRowLike } from './harness/reconciliation';
+import { sleep } from '@btc-etl/resilience';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LATE_MS = 3 * 3_600_000;
 
 /** Record ids of every complete line in the extractor's spool segments. */

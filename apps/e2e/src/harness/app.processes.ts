@@ -105,7 +105,8 @@ export function startApp(
     exited,
     output: () => text,
     logs: () => json,
-    waitForLog(match, timeoutMs = 15_000) {
+    // 90 s catches a process that never logs the line; a start under load takes seconds, never that long
+    waitForLog(match, timeoutMs = 90_000) {
       return new Promise((resolveLog, reject) => {
         const check = () => {
           const found = json.find(match);

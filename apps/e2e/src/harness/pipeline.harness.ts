@@ -37,6 +37,7 @@ import {
   type LoggedRequest,
   type ReconcileReport,
 } from './reconciliation';
+import { sleep } from '@btc-etl/resilience';
 
 export const INTERVAL_MS = 1000;
 export const REQUEST_TIMEOUT_MS = 2500;
@@ -44,8 +45,6 @@ export const DEFAULT_PRODUCTS = ['BTC-USD', 'ETH-USD'] as const;
 
 /** A little latency on every answer, as the real API has: requests overlap the next tick's start now and then. */
 const LATENCY_RULE: FaultRule = { id: 'latency', endpoint: 'ticker', delayMs: { min: 5, max: 60 } };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface HarnessOptions {
   name: string;
@@ -227,7 +226,7 @@ export class PipelineHarness {
   async startExtractor(extra: Record<string, string> = {}): Promise<RunningExtractor> {
     const app = startApp(`extractor-${this.runs.length + 1}`, BUNDLES.extractor, this.extractorEnv(extra));
     this.apps.push(app);
-    const started = await app.waitForLog((l) => l.msg === 'extractor started', 20_000);
+    const started = await app.waitForLog((l) => l.msg === 'extractor started');
     const opsPort = Number(started.opsPort);
     const run: ExtractorRun = { startMs: app.startedAt, endMs: Number.NaN, ending: 'sigterm' };
     const spoolDepth: [number, number][] = [];
