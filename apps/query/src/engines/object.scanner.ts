@@ -8,7 +8,7 @@ import { FOOTER_FETCH_BYTES, endsWithPar1, nextFooterGuess, readParquetRanged } 
 import type { RangeReader } from './range.reader';
 import type { Listed } from './raw.listing';
 import type { SilverListed } from './silver.listing';
-import { readSilverRanged } from './silver.reader';
+import { SilverTypedReader, readSilverRanged } from './silver.reader';
 import type { TickSink } from './tick.reader';
 
 /** An object made ready ahead of its turn: a stream of its bytes, or the tail of a Parquet object. */
@@ -31,6 +31,8 @@ export interface ObjectScannerOptions {
  */
 export class ObjectScanner {
   private footerGuess = FOOTER_FETCH_BYTES;
+  /** The silver typed path's decoders, their buffers reused across the run's files. */
+  private readonly silverTyped = new SilverTypedReader();
 
   constructor(
     private readonly options: ObjectScannerOptions,
@@ -159,7 +161,7 @@ export class ObjectScanner {
     const readRange: RangeReader =
       this.options.readRange ??
       ((bucket, key) => Promise.reject(new Error(`${bucket}/${key}: no ranged reads, and the whole file is read`)));
-    const ranged = { readRange, statisticsPruning: this.options.statisticsPruning, recordIds };
+    const ranged = { readRange, statisticsPruning: this.options.statisticsPruning, recordIds, typed: this.silverTyped };
     if (await readSilverRanged(object, tail, tailStart, plan, ranged, sink, stats)) {
       stats.objectsRead++;
       stats.silverObjectsRead++;
