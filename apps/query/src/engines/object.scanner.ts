@@ -59,7 +59,9 @@ export class ObjectScanner {
       if (object === undefined) return;
       let p: Promise<Opened>;
       if (readRange !== undefined && object.key.endsWith('.parquet') && object.size > 0) {
-        const tailStart = Math.max(0, object.size - this.footerGuess);
+        // a silver file read by the typed path: the tail also takes the column chunks the last such file needed
+        const guess = isSilver(object) ? Math.max(this.footerGuess, this.silverTyped.tailGuess) : this.footerGuess;
+        const tailStart = Math.max(0, object.size - guess);
         p = readRange(object.bucket, object.key, tailStart, object.size, object.etag).then((tail) => ({
           kind: 'parquet-tail',
           tail,

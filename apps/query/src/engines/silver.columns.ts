@@ -3,8 +3,8 @@
 import { DataError } from '@btc-etl/errors';
 import type { ColumnMetaData, CompressionCodec, DataReader, SchemaElement } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
-import { decompressPage } from 'hyparquet/src/datapage.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
+import { snappyUncompress } from 'hyparquet/src/snappy.js';
 
 /**
  * Silver column chunks decoded page by page straight into typed arrays, for the typed query path: no per-row
@@ -238,6 +238,7 @@ export class SilverColumnDecoder {
   private readonly limbBuffers = [new Grow(), new Grow(), new Grow()] as const;
   private readonly dense = new Grow(); // dictionary indexes, or values before nulls are spread out
   private readonly denseLimbs = [new Grow(), new Grow(), new Grow()] as const;
+  private readonly pageBuffer = new Grow();
   private readonly out: DecodedColumn;
 
   constructor(
@@ -280,8 +281,7 @@ export class SilverColumnDecoder {
       reader.offset = pageStart + header.compressed_page_size;
       if (header.type === 'DICTIONARY_PAGE') {
         const count = header.dictionary_page_header?.num_values ?? 0;
-        const page = decompressPage(compressed, header.uncompressed_page_size, meta.codec, undefined);
-        this.readDictionary(page, count, dictionary);
+        this.readDictionary(this.uncompress(compressed, header.uncompressed_page_size, meta.codec), count, dictionary);
         continue;
       }
       let page: Uint8Array;
@@ -292,7 +292,7 @@ export class SilverColumnDecoder {
         const h = header.data_page_header!;
         pageRows = h.num_values;
         encoding = h.encoding;
-        page = decompressPage(compressed, header.uncompressed_page_size, meta.codec, undefined);
+        page = this.uncompress(compressed, header.uncompressed_page_size, meta.codec);
         if (optional) {
           const length = new DataView(page.buffer, page.byteOffset, 4).getUint32(0, true);
           levels = page.subarray(4, 4 + length);
@@ -309,7 +309,7 @@ export class SilverColumnDecoder {
         levels = optional ? compressed.subarray(0, defLength) : undefined;
         const body = compressed.subarray(defLength);
         const size = header.uncompressed_page_size - defLength;
-        page = h.is_compressed === false || size === 0 ? body : decompressPage(body, size, meta.codec, undefined);
+        page = h.is_compressed === false || size === 0 ? body : this.uncompress(body, size, meta.codec);
       } else {
         throw new SilverColumnError(`${column}: unexpected ${header.type} page`, { column });
       }
@@ -326,6 +326,21 @@ export class SilverColumnDecoder {
       this.readValues(page, encoding, row, pageRows, present, dictionary);
       row += pageRows;
     }
+    return out;
+  }
+
+  /** A page's bytes uncompressed into a buffer reused page after page (what is kept from a page is copied out). */
+  private uncompress(bytes: Uint8Array, size: number, codec: CompressionCodec): Uint8Array {
+    if (codec === 'UNCOMPRESSED') {
+      if (bytes.byteLength !== size) {
+        throw new SilverColumnError(`${this.column}: a page of ${bytes.byteLength} bytes, ${size} announced`, {
+          column: this.column,
+        });
+      }
+      return bytes;
+    }
+    const out = this.pageBuffer.bytes(size).subarray(0, size);
+    snappyUncompress(bytes, out);
     return out;
   }
 

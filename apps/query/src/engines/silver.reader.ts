@@ -12,7 +12,7 @@ import { ObjectReadError } from '../query.errors';
 import type { ScanPlan, TickColumns, TimeColumn } from '../queries/query.types';
 import { isEventTimePlan } from './layer';
 import type { LocalQueryStats } from './local-query.stats';
-import { rangedFile, type RangedReadOptions } from './parquet-ranged.reader';
+import { FOOTER_MARGIN_BYTES, rangedFile, type RangedReadOptions } from './parquet-ranged.reader';
 import {
   SilverColumnDecoder,
   SilverColumnError,
@@ -121,8 +121,19 @@ export function isoWithDigits(micros: number, digits: number, dayCache: { day: n
   return `${base}.${digits <= 6 ? fraction.slice(0, digits) : fraction.padEnd(digits, '0')}Z`;
 }
 
-/** A row's place in its file as a string that sorts like the place (base 36, padded): its id when ids are not read. */
-const pseudoId = (row: number) => row.toString(36).padStart(8, '0');
+const pseudoIds: string[] = [];
+/**
+ * A row's place in its file as a string that sorts like the place (base 36, padded): its id when ids are not read.
+ * Made once per place (files have a few thousand rows each, so the places repeat from file to file).
+ */
+function pseudoId(row: number): string {
+  let id = pseudoIds[row];
+  if (id === undefined) {
+    id = row.toString(36).padStart(8, '0');
+    if (row < 1 << 20) pseudoIds[row] = id;
+  }
+  return id;
+}
 
 /** Epoch ms of a timestamp statistic as hyparquet hands it over (a Date for TIMESTAMP columns). */
 function statMs(value: unknown): number | undefined {
@@ -269,6 +280,9 @@ async function readSilverRows(
   return rows;
 }
 
+/** The most the typed path fetches as a silver file's tail (see {@link SilverTypedReader.tailGuess}). */
+const MAX_TAIL_BYTES = 4 << 20;
+
 /** The columns the typed path reads, and as what; `record_id` only when the engine needs the ids. */
 const TYPED_COLUMNS = {
   status: 'string-codes',
@@ -315,6 +329,51 @@ export class SilverTypedReader {
   private readonly decoders = new Map<TypedColumn, SilverColumnDecoder>();
   private ok = new Uint8Array(0);
   private readonly bytes = new Uint8Array(16);
+  /**
+   * Full decimals already formatted, in a small direct-mapped cache on the low limb (no Map, no key string): the
+   * winners of a run's candles share few distinct prices.
+   */
+  private readonly cached = { hi: new Float64Array(4096), mid: new Float64Array(4096), lo: new Float64Array(4096) };
+  private readonly cachedText: (string | undefined)[] = new Array<string | undefined>(4096);
+
+  private readonly fullText = (hi: number, mid: number, lo: number): string => {
+    const slot = lo % 4096;
+    const { cached, cachedText } = this;
+    const known = cachedText[slot];
+    if (known !== undefined && cached.lo[slot] === lo && cached.mid[slot] === mid && cached.hi[slot] === hi) {
+      return known;
+    }
+    const text = fullDecimal(limbsToBytes(hi, mid, lo, this.bytes));
+    cached.hi[slot] = hi;
+    cached.mid[slot] = mid;
+    cached.lo[slot] = lo;
+    cachedText[slot] = text;
+    return text;
+  };
+
+  /**
+   * Bytes from the end of a silver file that held the footer and every column chunk the last file's typed read
+   * needed, or 0. A run's files share a writer and a layout, so fetching that much as the next file's tail makes
+   * one read per file (the chunks of the columns in between, a few time columns, come along: the tail is used only
+   * while at least half of it is needed).
+   */
+  tailGuess = 0;
+  private fileFirstChunk = Number.POSITIVE_INFINITY;
+  private fileNeeded = 0;
+
+  /** Start of a file: forget the last file's chunks. */
+  beginFile(): void {
+    this.fileFirstChunk = Number.POSITIVE_INFINITY;
+    this.fileNeeded = 0;
+  }
+
+  /** End of a file read through the typed path: learn the tail the next file should fetch. */
+  endFile(size: number, footerBytes: number): void {
+    if (this.fileNeeded === 0) return;
+    const span = size - this.fileFirstChunk;
+    const needed = this.fileNeeded + footerBytes;
+    this.tailGuess = needed * 2 >= span && span <= MAX_TAIL_BYTES ? span + FOOTER_MARGIN_BYTES : 0;
+  }
 
   private decoder(name: TypedColumn): SilverColumnDecoder {
     let d = this.decoders.get(name);
@@ -347,10 +406,12 @@ export class SilverTypedReader {
       chunks.push({ name, meta, element });
     }
     const rows = Number(group.num_rows);
-    const buffers = await readChunks(
-      file,
-      chunks.map(({ meta }) => chunkRange(meta)),
-    );
+    const ranges = chunks.map(({ meta }) => chunkRange(meta));
+    for (const r of ranges) {
+      this.fileFirstChunk = Math.min(this.fileFirstChunk, r.start);
+      this.fileNeeded += r.end - r.start;
+    }
+    const buffers = await readChunks(file, ranges);
     // decoded and handed over with no await in between: the decoders' buffers are reused by the next group
     const decoded = {} as Record<TypedColumn, DecodedColumn>;
     chunks.forEach(({ name, meta, element }, k) => {
@@ -377,7 +438,7 @@ export class SilverTypedReader {
     const formCodes = forms.codes;
     const { hi, mid, lo } = price.limbs;
     const ids = recordIds ? decoded.record_id.strings : undefined;
-    const bytes = this.bytes;
+    const fullText = this.fullText;
     const columns: TickColumns = {
       productId,
       rows,
@@ -393,8 +454,7 @@ export class SilverTypedReader {
             column: 'lexical_forms',
           });
         }
-        const full = fullDecimal(limbsToBytes(hi[i] as number, mid[i] as number, lo[i] as number, bytes));
-        return decimalWithDigits(full, digits);
+        return decimalWithDigits(fullText(hi[i] as number, mid[i] as number, lo[i] as number), digits);
       },
       // without ids: the row's place in the file, which orders records of equal event time as their ids do
       tieBreak: ids === undefined ? (i) => pseudoId(groupRowStart + i) : (i) => ids[i] as string,
@@ -446,6 +506,7 @@ export async function readSilverRanged(
     const typed = options.typed;
     if (typed !== undefined && sink.onColumns !== undefined) {
       const typedSink = { onColumns: sink.onColumns.bind(sink) };
+      typed.beginFile();
       start = 0;
       for (const group of metadata.row_groups) {
         const rows = Number(group.num_rows);
@@ -473,6 +534,7 @@ export async function readSilverRanged(
             options.recordIds,
           );
       }
+      typed.endFile(object.size, metadata.metadata_length + 8);
       return true;
     }
     for (const run of runs)

@@ -190,8 +190,11 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
         const b = bRow >= 0 ? columns.tieBreak(bRow) : bId;
         return a === b ? 0 : a < b ? -1 : 1;
       };
-      /** Sign of (row i's price - the high or low of c); exact, through the strings when a price has no limbs. */
-      const comparePrice = (i: number, c: CandleState, high: boolean): number => {
+      /**
+       * Sign of (row i's price - the high or low of c) when that place's limbs are not simply set: a price from a
+       * raw record gets its limbs on first need, and one without an exact form is compared as strings.
+       */
+      const comparePriceSlow = (i: number, c: CandleState, high: boolean): number => {
         let state = high ? c.highLimbs : c.lowLimbs;
         if (state === 0) {
           const limbs = decimalLimbs(high ? c.high : c.low);
@@ -250,35 +253,60 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
         }
         c.ticks++;
         const fl = c.fl;
-        if (order(i, sec, nanos, fl.firstSec, fl.firstNanos, c.firstRow, fl.firstId) < 0) {
+        // the time order first (a plain compare settles all but equal times), then the record ids
+        if (
+          sec <= fl.firstSec &&
+          (sec < fl.firstSec || order(i, sec, nanos, fl.firstSec, fl.firstNanos, c.firstRow, fl.firstId) < 0)
+        ) {
           fl.firstSec = sec;
           fl.firstNanos = nanos;
           c.firstRow = i;
         }
-        if (order(i, sec, nanos, fl.lastSec, fl.lastNanos, c.lastRow, fl.lastId) > 0) {
+        if (
+          sec >= fl.lastSec &&
+          (sec > fl.lastSec || order(i, sec, nanos, fl.lastSec, fl.lastNanos, c.lastRow, fl.lastId) > 0)
+        ) {
           fl.lastSec = sec;
           fl.lastNanos = nanos;
           c.lastRow = i;
         }
-        const toHigh = comparePrice(i, c, true);
+        // limb by limb, most significant first: almost always settled by one or two compares
+        const ph = priceHi[i] as number;
+        const pm = priceMid[i] as number;
+        const pl = priceLo[i] as number;
+        const toHigh =
+          c.highLimbs !== 1
+            ? comparePriceSlow(i, c, true)
+            : ph !== c.highHi
+              ? ph - c.highHi
+              : pm !== c.highMid
+                ? pm - c.highMid
+                : pl - c.highLo;
         if (toHigh > 0 || (toHigh === 0 && order(i, sec, nanos, c.highSec, c.highNanos, c.highRow, c.highId) < 0)) {
           c.highSec = sec;
           c.highNanos = nanos;
           c.highRow = i;
           c.highLimbs = 1;
-          c.highHi = priceHi[i] as number;
-          c.highMid = priceMid[i] as number;
-          c.highLo = priceLo[i] as number;
+          c.highHi = ph;
+          c.highMid = pm;
+          c.highLo = pl;
         }
-        const toLow = comparePrice(i, c, false);
+        const toLow =
+          c.lowLimbs !== 1
+            ? comparePriceSlow(i, c, false)
+            : ph !== c.lowHi
+              ? ph - c.lowHi
+              : pm !== c.lowMid
+                ? pm - c.lowMid
+                : pl - c.lowLo;
         if (toLow < 0 || (toLow === 0 && order(i, sec, nanos, c.lowSec, c.lowNanos, c.lowRow, c.lowId) < 0)) {
           c.lowSec = sec;
           c.lowNanos = nanos;
           c.lowRow = i;
           c.lowLimbs = 1;
-          c.lowHi = priceHi[i] as number;
-          c.lowMid = priceMid[i] as number;
-          c.lowLo = priceLo[i] as number;
+          c.lowHi = ph;
+          c.lowMid = pm;
+          c.lowLo = pl;
         }
       }
       // the winners' strings, once per candle and batch: the state reads as `add` would have left it
