@@ -291,6 +291,16 @@ describe('local engine: silver layer answers as raw does', () => {
     expect(auto.stats.silverTypedRowGroups).toBe(1);
   });
 
+  it('counts no row without an ok status, even in a row group where no row is ok', async () => {
+    // not a valid record (the compactor never writes one): the typed path must still skip it as the string path does
+    const tick = { ...okTick({ exchange_time: '2026-11-27T10:00:00.5Z', price: '5' }), status: null as never };
+    await writeSilver(store, SILVER, [tick], { rawCompleteBefore: new Date('2026-11-27T12:00:00Z') });
+    const params = { product: 'BTC-USD', interval: '1m', from: '2026-11-27T10:00:00Z', to: '2026-11-27T11:00:00Z' };
+    const silver = await run('ohlc', params, 'silver');
+    expect(silver.stats.silverTypedRowGroups).toBe(1);
+    expect(silver.rows).toEqual([]);
+  });
+
   it('skips row groups and files whose event_time statistics are outside the range', async () => {
     await putObjects(store, RAW, objects);
     await writeSilver(store, SILVER, recordsOf(objects), { rawCompleteBefore: new Date(at(HOURS + 1)) });

@@ -427,8 +427,10 @@ export class SilverTypedReader {
     const codes = status.codes;
     const priceValid = price.valid;
     const micros = event.numbers;
+    // ok: status 'ok' (a null status has code -1, and so has 'ok' when no row of the group has it), a price and an
+    // event time (NaN when null)
     for (let i = 0; i < rows; i++) {
-      ok[i] = codes[i] === okCode && priceValid[i] === 1 && micros[i] === micros[i] ? 1 : 0;
+      ok[i] = okCode >= 0 && codes[i] === okCode && priceValid[i] === 1 && micros[i] === micros[i] ? 1 : 0;
     }
     // the price's written fraction digits, per distinct lexical_forms value
     const digitsOf = forms.table.map((form) => {
