@@ -12,6 +12,7 @@ import { QUERIES, type QueryName } from '../queries/query.registry';
 import type { QueryDefinition, ResultRow } from '../queries/query.types';
 import type { LayerName } from './layer';
 import { runLocalQuery, type LocalEngineOptions } from './local.engine';
+import { localRangeReader } from './range.reader';
 
 const RAW = 'btc-etl-raw';
 const SILVER = 'btc-etl-silver';
@@ -289,6 +290,31 @@ describe('local engine: silver layer answers as raw does', () => {
     expect(auto.rows).toMatchObject([{ open: sorted[0]?.price, close: sorted[5]?.price, ticks: 6 }]);
     expect(auto.stats.duplicates).toBe(1);
     expect(auto.stats.silverTypedRowGroups).toBe(1);
+  });
+
+  it('ohlc reads each silver file after the first in one ranged read (its tail takes the column chunks too)', async () => {
+    await writeSilver(store, SILVER, recordsOf(objects), { rawCompleteBefore: new Date(at(HOURS + 1)) });
+    const reads: { key: string; start: number; end: number }[] = [];
+    const ranged = localRangeReader(root);
+    const params = QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: at(0), to: at(HOURS) });
+    const { stats } = await runLocalQuery(QUERIES.ohlc, params, {
+      ...options('silver'),
+      readAhead: 1, // each tail is fetched after the file before it was read, as the size it learned
+      readRange: (bucket, key, start, end, etag) => {
+        reads.push({ key, start, end });
+        return ranged(bucket, key, start, end, etag);
+      },
+    });
+    expect(stats.silverObjectsRead).toBe(HOURS);
+    const perFile = new Map<string, number>();
+    for (const r of reads) perFile.set(r.key, (perFile.get(r.key) ?? 0) + 1);
+    // the first two files (the second's tail is fetched ahead, before the first taught the size): footer, then two
+    // runs of chunks; every later file: one read from its status chunk to its end
+    expect([...perFile.values()]).toEqual([3, 3, ...new Array<number>(HOURS - 2).fill(1)]);
+    // what the single reads fetch stays near what is needed: record_id (32 bytes a row) is never read
+    const bytes = reads.reduce((n, r) => n + r.end - r.start, 0);
+    expect(stats.records).toBeGreaterThan(HOURS * 3000);
+    expect(bytes).toBeLessThan(stats.records * 32);
   });
 
   it('counts no row without an ok status, even in a row group where no row is ok', async () => {
