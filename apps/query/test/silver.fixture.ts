@@ -1,5 +1,12 @@
 import type { ObjectStore } from '@btc-etl/object-store';
-import { decodeNdjson, encodeSilverParquet, silverEventMicros, type PriceTick } from '@btc-etl/price-schema';
+import {
+  compareSilverOrder,
+  decodeNdjson,
+  encodeSilverParquet,
+  SilverParquetEncoder,
+  silverEventMicros,
+  type PriceTick,
+} from '@btc-etl/price-schema';
 import {
   SILVER_WATERMARK_KEY,
   parseFirehoseKey,
@@ -39,7 +46,7 @@ export async function writeSilver(
   store: ObjectStore,
   bucket: string,
   ticks: Iterable<PriceTick>,
-  options: { rawCompleteBefore?: Date; fileName?: string } = {},
+  options: { rawCompleteBefore?: Date; fileName?: string; rowGroupSize?: number } = {},
 ): Promise<string[]> {
   const partitions = new Map<string, { productId: string; hour: Date; ticks: Map<string, PriceTick> }>();
   for (const tick of ticks) {
@@ -52,7 +59,7 @@ export async function writeSilver(
   const keys: string[] = [];
   const name = options.fileName ?? 'g000001-test.parquet';
   for (const p of partitions.values()) {
-    const bytes = encodeSilverParquet([...p.ticks.values()], { productId: p.productId });
+    const bytes = silverBytes([...p.ticks.values()], p.productId, options.rowGroupSize);
     const key = silverKey({ productId: p.productId, hour: p.hour, name });
     await store.put(bucket, key, bytes);
     keys.push(key);
@@ -71,6 +78,14 @@ export async function writeSilver(
   return keys;
 }
 
+/** One partition's file; with `rowGroupSize`, in row groups of that many rows (the compactor's default otherwise). */
+function silverBytes(ticks: PriceTick[], productId: string, rowGroupSize?: number): Uint8Array {
+  if (rowGroupSize === undefined) return encodeSilverParquet(ticks, { productId });
+  const encoder = new SilverParquetEncoder({ productId });
+  encoder.write([...ticks].sort(compareSilverOrder), rowGroupSize);
+  return Buffer.concat(encoder.finish());
+}
+
 export async function writeWatermark(store: ObjectStore, bucket: string, rawCompleteBefore: Date): Promise<void> {
   const watermark: SilverWatermark = {
     format: 'btc-etl-silver-watermark/1',
@@ -78,4 +93,13 @@ export async function writeWatermark(store: ObjectStore, bucket: string, rawComp
     updatedAt: new Date().toISOString(),
   };
   await store.put(bucket, SILVER_WATERMARK_KEY, JSON.stringify(watermark));
+}
+
+/** The 16 big-endian bytes of a DECIMAL(38,18) column value, from its unscaled value (a reference for decoders). */
+export function decimalBytesOf(unscaled: bigint): Uint8Array {
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, (unscaled >> 64n) & ((1n << 64n) - 1n));
+  view.setBigUint64(8, unscaled & ((1n << 64n) - 1n));
+  return bytes;
 }

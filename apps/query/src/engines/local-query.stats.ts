@@ -10,6 +10,8 @@ export interface LocalQueryStats {
   rawCompleteBefore?: string;
   /** Of `objectsRead`, the silver files (the rest are raw or backup objects). */
   silverObjectsRead: number;
+  /** Silver row groups read through the typed path (columns straight into typed arrays, for queries that have one). */
+  silverTypedRowGroups: number;
   prefixes: string[];
   objectsListed: number;
   objectsRead: number;
@@ -35,6 +37,7 @@ export function emptyStats(): LocalQueryStats {
     engine: 'local',
     layer: 'raw',
     silverObjectsRead: 0,
+    silverTypedRowGroups: 0,
     prefixes: [],
     objectsListed: 0,
     objectsRead: 0,

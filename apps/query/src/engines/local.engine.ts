@@ -1,7 +1,7 @@
 import { BucketNotFoundError, type ObjectStore } from '@btc-etl/object-store';
 import type { PriceTick } from '@btc-etl/price-schema';
 import { RAW_PREFIX } from '@btc-etl/s3-keys';
-import type { Accumulator, QueryDefinition, ResultRow, ScanPlan, StoreName } from '../queries/query.types';
+import type { Accumulator, QueryDefinition, ResultRow, ScanPlan, StoreName, TickColumns } from '../queries/query.types';
 import { DEFAULT_SLACK, type ArrivalSlack } from './arrival-window';
 import { isEventTimePlan, silverEventRange, type LayerName } from './layer';
 import { emptyStats, type LocalQueryStats } from './local-query.stats';
@@ -75,6 +75,25 @@ function accumulatingSink(
       stats.badRecords++;
       if (stats.badSamples.length < maxSamples) stats.badSamples.push(bad);
     },
+    ...(accumulator.addColumns === undefined
+      ? {}
+      : {
+          onColumns(columns: TickColumns, recordIds: readonly (string | null)[] | undefined) {
+            stats.records += columns.rows;
+            if (products !== undefined && !products.has(columns.productId)) return;
+            if (seen !== null) {
+              if (recordIds === undefined) throw new Error('the typed path needs record ids to drop duplicates');
+              const ok = columns.ok;
+              for (let i = 0; i < columns.rows; i++) {
+                if (!seen.add(recordIds[i] as string)) {
+                  stats.duplicates++;
+                  ok[i] = 0;
+                }
+              }
+            }
+            accumulator.addColumns?.(columns, storeName);
+          },
+        }),
   };
 }
 

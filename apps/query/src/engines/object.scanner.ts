@@ -8,7 +8,7 @@ import { FOOTER_FETCH_BYTES, endsWithPar1, nextFooterGuess, readParquetRanged } 
 import type { RangeReader } from './range.reader';
 import type { Listed } from './raw.listing';
 import type { SilverListed } from './silver.listing';
-import { readSilverRanged } from './silver.reader';
+import { SilverTypedReader, readSilverRanged } from './silver.reader';
 import type { TickSink } from './tick.reader';
 
 /** An object made ready ahead of its turn: a stream of its bytes, or the tail of a Parquet object. */
@@ -31,6 +31,8 @@ export interface ObjectScannerOptions {
  */
 export class ObjectScanner {
   private footerGuess = FOOTER_FETCH_BYTES;
+  /** The silver typed path's decoders, their buffers reused across the run's files. */
+  private readonly silverTyped = new SilverTypedReader();
 
   constructor(
     private readonly options: ObjectScannerOptions,
@@ -57,7 +59,9 @@ export class ObjectScanner {
       if (object === undefined) return;
       let p: Promise<Opened>;
       if (readRange !== undefined && object.key.endsWith('.parquet') && object.size > 0) {
-        const tailStart = Math.max(0, object.size - this.footerGuess);
+        // a silver file read by the typed path: the tail also takes the column chunks the last such file needed
+        const guess = isSilver(object) ? Math.max(this.footerGuess, this.silverTyped.tailGuess) : this.footerGuess;
+        const tailStart = Math.max(0, object.size - guess);
         p = readRange(object.bucket, object.key, tailStart, object.size, object.etag).then((tail) => ({
           kind: 'parquet-tail',
           tail,
@@ -159,7 +163,7 @@ export class ObjectScanner {
     const readRange: RangeReader =
       this.options.readRange ??
       ((bucket, key) => Promise.reject(new Error(`${bucket}/${key}: no ranged reads, and the whole file is read`)));
-    const ranged = { readRange, statisticsPruning: this.options.statisticsPruning, recordIds };
+    const ranged = { readRange, statisticsPruning: this.options.statisticsPruning, recordIds, typed: this.silverTyped };
     if (await readSilverRanged(object, tail, tailStart, plan, ranged, sink, stats)) {
       stats.objectsRead++;
       stats.silverObjectsRead++;

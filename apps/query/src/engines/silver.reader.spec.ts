@@ -1,5 +1,6 @@
 import { SILVER_DECIMAL_SCALE } from '@btc-etl/price-schema';
 import { describe, expect, it } from 'vitest';
+import { decimalBytesOf } from '../../test/silver.fixture';
 import { decimalWithDigits, fullDecimal, isoWithDigits } from './silver.reader';
 
 /** The reference: the 16 big-endian bytes as one BigInt, printed with the scale's digits. */
@@ -7,13 +8,7 @@ function reference(unscaled: bigint): string {
   const s = unscaled.toString().padStart(SILVER_DECIMAL_SCALE + 1, '0');
   return `${s.slice(0, -SILVER_DECIMAL_SCALE)}.${s.slice(-SILVER_DECIMAL_SCALE)}`;
 }
-function bytesOf(unscaled: bigint): Uint8Array {
-  const bytes = new Uint8Array(16);
-  const view = new DataView(bytes.buffer);
-  view.setBigUint64(0, unscaled >> 64n);
-  view.setBigUint64(8, unscaled & ((1n << 64n) - 1n));
-  return bytes;
-}
+const bytesOf = decimalBytesOf;
 
 describe('silver value decoding', () => {
   it.each([

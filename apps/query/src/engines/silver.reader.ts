@@ -1,10 +1,27 @@
 import { SILVER_DECIMAL_SCALE, SILVER_LEXICAL_COLUMNS, silverReadOptions, type PriceTick } from '@btc-etl/price-schema';
-import { parquetMetadataAsync, parquetRead, type FileMetaData, type RowGroup } from 'hyparquet';
+import {
+  parquetMetadataAsync,
+  parquetRead,
+  type AsyncBuffer,
+  type ColumnMetaData,
+  type FileMetaData,
+  type RowGroup,
+  type SchemaElement,
+} from 'hyparquet';
 import { ObjectReadError } from '../query.errors';
-import type { ScanPlan, TimeColumn } from '../queries/query.types';
+import type { ScanPlan, TickColumns, TimeColumn } from '../queries/query.types';
 import { isEventTimePlan } from './layer';
 import type { LocalQueryStats } from './local-query.stats';
-import { rangedFile, type RangedReadOptions } from './parquet-ranged.reader';
+import { FOOTER_MARGIN_BYTES, rangedFile, type RangedReadOptions } from './parquet-ranged.reader';
+import {
+  SilverColumnDecoder,
+  SilverColumnError,
+  chunkRange,
+  limbsToBytes,
+  typedChunkSupported,
+  type DecodedColumn,
+  type SilverColumnKind,
+} from './silver.columns';
 import type { SilverListed } from './silver.listing';
 import type { TickSink } from './tick.reader';
 
@@ -102,6 +119,20 @@ export function isoWithDigits(micros: number, digits: number, dayCache: { day: n
   if (digits === 0) return `${base}Z`;
   const fraction = String(us).padStart(6, '0');
   return `${base}.${digits <= 6 ? fraction.slice(0, digits) : fraction.padEnd(digits, '0')}Z`;
+}
+
+const pseudoIds: string[] = [];
+/**
+ * A row's place in its file as a string that sorts like the place (base 36, padded): its id when ids are not read.
+ * Made once per place (files have a few thousand rows each, so the places repeat from file to file).
+ */
+function pseudoId(row: number): string {
+  let id = pseudoIds[row];
+  if (id === undefined) {
+    id = row.toString(36).padStart(8, '0');
+    if (row < 1 << 20) pseudoIds[row] = id;
+  }
+  return id;
 }
 
 /** Epoch ms of a timestamp statistic as hyparquet hands it over (a Date for TIMESTAMP columns). */
@@ -211,7 +242,7 @@ async function readSilverRows(
   const row = {
     get record_id(): string {
       // without the column: the row's place in the file, which orders records of equal event time as their ids do
-      return ids === undefined ? (rowStart + i).toString(36).padStart(8, '0') : (ids[i] as string);
+      return ids === undefined ? pseudoId(rowStart + i) : (ids[i] as string);
     },
     product_id: productId,
     status: '',
@@ -249,6 +280,192 @@ async function readSilverRows(
   return rows;
 }
 
+/** The most the typed path fetches as a silver file's tail (see {@link SilverTypedReader.tailGuess}). */
+const MAX_TAIL_BYTES = 4 << 20;
+
+/** The columns the typed path reads, and as what; `record_id` only when the engine needs the ids. */
+const TYPED_COLUMNS = {
+  status: 'string-codes',
+  price: 'decimal16',
+  event_time: 'int64',
+  lexical_forms: 'string-codes',
+  record_id: 'string-values',
+} as const satisfies Record<string, SilverColumnKind>;
+type TypedColumn = keyof typeof TYPED_COLUMNS;
+
+/**
+ * The bytes of each range, one read per run of adjacent ranges (`status` and `price` sit side by side in a silver
+ * file, so do `event_time` and `lexical_forms`): fewer round trips, not one byte more.
+ */
+async function readChunks(file: AsyncBuffer, ranges: readonly { start: number; end: number }[]): Promise<Uint8Array[]> {
+  const order = ranges.map((_, k) => k).sort((a, b) => (ranges[a]?.start ?? 0) - (ranges[b]?.start ?? 0));
+  const runs: { start: number; end: number; members: number[] }[] = [];
+  for (const k of order) {
+    const r = ranges[k] as { start: number; end: number };
+    const last = runs[runs.length - 1];
+    if (last !== undefined && r.start <= last.end) {
+      last.end = Math.max(last.end, r.end);
+      last.members.push(k);
+    } else runs.push({ start: r.start, end: r.end, members: [k] });
+  }
+  const out = new Array<Uint8Array>(ranges.length);
+  await Promise.all(
+    runs.map(async (run) => {
+      const bytes = new Uint8Array(await file.slice(run.start, run.end));
+      for (const k of run.members) {
+        const r = ranges[k] as { start: number; end: number };
+        out[k] = bytes.subarray(r.start - run.start, r.end - run.start);
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * The typed path's state for one query run: a decoder per column (their buffers reused from row group to row
+ * group) and the batch handed to the sink, rebuilt in place for each row group.
+ */
+export class SilverTypedReader {
+  private readonly decoders = new Map<TypedColumn, SilverColumnDecoder>();
+  private ok = new Uint8Array(0);
+  private readonly bytes = new Uint8Array(16);
+  /**
+   * Full decimals already formatted, in a small direct-mapped cache on the low limb (no Map, no key string): the
+   * winners of a run's candles share few distinct prices.
+   */
+  private readonly cached = { hi: new Float64Array(4096), mid: new Float64Array(4096), lo: new Float64Array(4096) };
+  private readonly cachedText: (string | undefined)[] = new Array<string | undefined>(4096);
+
+  private readonly fullText = (hi: number, mid: number, lo: number): string => {
+    const slot = lo % 4096;
+    const { cached, cachedText } = this;
+    const known = cachedText[slot];
+    if (known !== undefined && cached.lo[slot] === lo && cached.mid[slot] === mid && cached.hi[slot] === hi) {
+      return known;
+    }
+    const text = fullDecimal(limbsToBytes(hi, mid, lo, this.bytes));
+    cached.hi[slot] = hi;
+    cached.mid[slot] = mid;
+    cached.lo[slot] = lo;
+    cachedText[slot] = text;
+    return text;
+  };
+
+  /**
+   * Bytes from the end of a silver file that held the footer and every column chunk the last file's typed read
+   * needed, or 0. A run's files share a writer and a layout, so fetching that much as the next file's tail makes
+   * one read per file (the chunks of the columns in between, a few time columns, come along: the tail is used only
+   * while at least half of it is needed).
+   */
+  tailGuess = 0;
+  private fileFirstChunk = Number.POSITIVE_INFINITY;
+  private fileNeeded = 0;
+
+  /** Start of a file: forget the last file's chunks. */
+  beginFile(): void {
+    this.fileFirstChunk = Number.POSITIVE_INFINITY;
+    this.fileNeeded = 0;
+  }
+
+  /** End of a file read through the typed path: learn the tail the next file should fetch. */
+  endFile(size: number, footerBytes: number): void {
+    if (this.fileNeeded === 0) return;
+    const span = size - this.fileFirstChunk;
+    const needed = this.fileNeeded + footerBytes;
+    this.tailGuess = needed * 2 >= span && span <= MAX_TAIL_BYTES ? span + FOOTER_MARGIN_BYTES : 0;
+  }
+
+  private decoder(name: TypedColumn): SilverColumnDecoder {
+    let d = this.decoders.get(name);
+    if (d === undefined) this.decoders.set(name, (d = new SilverColumnDecoder(name, TYPED_COLUMNS[name])));
+    return d;
+  }
+
+  /**
+   * Read one row group through the typed path into `sink.onColumns`.
+   * @returns false (nothing read) when a column chunk is in an encoding the typed decoder does not read
+   */
+  async readGroup(
+    file: AsyncBuffer,
+    metadata: FileMetaData,
+    group: RowGroup,
+    groupRowStart: number,
+    productId: string,
+    sink: Required<Pick<TickSink, 'onColumns'>>,
+    recordIds: boolean,
+  ): Promise<boolean> {
+    const names: TypedColumn[] = ['status', 'price', 'event_time', 'lexical_forms'];
+    if (recordIds) names.push('record_id');
+    const chunks: { name: TypedColumn; meta: ColumnMetaData; element: SchemaElement }[] = [];
+    for (const name of names) {
+      const meta = group.columns.find((c) => c.meta_data?.path_in_schema[0] === name)?.meta_data;
+      const element = metadata.schema.find((e) => e.name === name);
+      if (meta === undefined || element === undefined || !typedChunkSupported(meta, element, TYPED_COLUMNS[name])) {
+        return false;
+      }
+      chunks.push({ name, meta, element });
+    }
+    const rows = Number(group.num_rows);
+    const ranges = chunks.map(({ meta }) => chunkRange(meta));
+    for (const r of ranges) {
+      this.fileFirstChunk = Math.min(this.fileFirstChunk, r.start);
+      this.fileNeeded += r.end - r.start;
+    }
+    const buffers = await readChunks(file, ranges);
+    // decoded and handed over with no await in between: the decoders' buffers are reused by the next group
+    const decoded = {} as Record<TypedColumn, DecodedColumn>;
+    chunks.forEach(({ name, meta, element }, k) => {
+      decoded[name] = this.decoder(name).decode(buffers[k] as Uint8Array, meta, element, rows);
+    });
+    const status = decoded.status;
+    const price = decoded.price;
+    const event = decoded.event_time;
+    const forms = decoded.lexical_forms;
+    const okCode = status.table.indexOf('ok');
+    if (this.ok.length < rows) this.ok = new Uint8Array(Math.max(rows, this.ok.length * 2));
+    const ok = this.ok;
+    const codes = status.codes;
+    const priceValid = price.valid;
+    const micros = event.numbers;
+    // ok: status 'ok' (a null status has code -1, and so has 'ok' when no row of the group has it), a price and an
+    // event time (NaN when null)
+    for (let i = 0; i < rows; i++) {
+      ok[i] = okCode >= 0 && codes[i] === okCode && priceValid[i] === 1 && micros[i] === micros[i] ? 1 : 0;
+    }
+    // the price's written fraction digits, per distinct lexical_forms value
+    const digitsOf = forms.table.map((form) => {
+      const c = form.charCodeAt(FORM.price);
+      return c <= 57 ? c - 48 : c - 87;
+    });
+    const formCodes = forms.codes;
+    const { hi, mid, lo } = price.limbs;
+    const ids = recordIds ? decoded.record_id.strings : undefined;
+    const fullText = this.fullText;
+    const columns: TickColumns = {
+      productId,
+      rows,
+      ok,
+      eventMicros: micros,
+      priceHi: hi,
+      priceMid: mid,
+      priceLo: lo,
+      priceText(i: number): string {
+        const digits = digitsOf[formCodes[i] as number];
+        if (digits === undefined || digits < 0 || digits > 35) {
+          throw new SilverColumnError(`row ${groupRowStart + i}: lexical_forms has no digit count for its price`, {
+            column: 'lexical_forms',
+          });
+        }
+        return decimalWithDigits(fullText(hi[i] as number, mid[i] as number, lo[i] as number), digits);
+      },
+      // without ids: the row's place in the file, which orders records of equal event time as their ids do
+      tieBreak: ids === undefined ? (i) => pseudoId(groupRowStart + i) : (i) => ids[i] as string,
+    };
+    sink.onColumns(columns, ids);
+    return true;
+  }
+}
+
 /**
  * Read one silver file by ranges (footer already fetched with the tail), its row groups pruned by time statistics.
  * @returns whether any data was read past the footer
@@ -258,7 +475,7 @@ export async function readSilverRanged(
   tail: Uint8Array,
   tailStart: number,
   plan: ScanPlan,
-  options: RangedReadOptions & { recordIds: boolean },
+  options: RangedReadOptions & { recordIds: boolean; typed?: SilverTypedReader },
   sink: TickSink,
   stats: LocalQueryStats,
 ): Promise<boolean> {
@@ -288,6 +505,40 @@ export async function readSilverRanged(
     }
     stats.rowGroupsPruned += metadata.row_groups.length - read;
     stats.formats.parquet++;
+    const typed = options.typed;
+    if (typed !== undefined && sink.onColumns !== undefined) {
+      const typedSink = { onColumns: sink.onColumns.bind(sink) };
+      typed.beginFile();
+      start = 0;
+      for (const group of metadata.row_groups) {
+        const rows = Number(group.num_rows);
+        const groupStart = start;
+        start += rows;
+        if (!runs.some((r) => r.rowStart <= groupStart && groupStart < r.rowEnd)) continue;
+        const done = await typed.readGroup(
+          file,
+          metadata,
+          group,
+          groupStart,
+          object.productId,
+          typedSink,
+          options.recordIds,
+        );
+        if (done) stats.silverTypedRowGroups++;
+        else
+          await readSilverRows(
+            file,
+            metadata,
+            object.productId,
+            groupStart,
+            groupStart + rows,
+            sink,
+            options.recordIds,
+          );
+      }
+      typed.endFile(object.size, metadata.metadata_length + 8);
+      return true;
+    }
     for (const run of runs)
       await readSilverRows(file, metadata, object.productId, run.rowStart, run.rowEnd, sink, options.recordIds);
     return true;

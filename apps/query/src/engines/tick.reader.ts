@@ -8,6 +8,7 @@ import {
   type PriceTick,
 } from '@btc-etl/price-schema';
 import { parquetMetadata, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import type { TickColumns } from '../queries/query.types';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 
@@ -26,6 +27,11 @@ export type ObjectFormat = 'ndjson' | 'ndjson-gzip' | 'parquet';
 export interface TickSink {
   onTick(tick: PriceTick): void;
   onBad(bad: BadRecord): void;
+  /**
+   * Optional typed path: a reader that can (the silver reader) hands whole row groups as typed columns instead of
+   * one `onTick` per record, with the record ids when it was asked to read them. Valid during the call only.
+   */
+  onColumns?(columns: TickColumns, recordIds: readonly (string | null)[] | undefined): void;
 }
 
 const RECORD_ID = /^[0-9a-f]{32}$/;

@@ -12,10 +12,11 @@ import {
   okTicksSql,
   withRange,
 } from './query.params';
-import type { Accumulator, QueryDefinition } from './query.types';
+import type { Accumulator, QueryDefinition, TickColumns } from './query.types';
 import {
   compareDecimal,
   compareOrder,
+  decimalLimbs,
   isoNanos,
   isoSecond,
   newFirstLast,
@@ -50,16 +51,73 @@ interface CandleState {
   lowSec: number;
   lowNanos: number;
   lowId: string;
+  // the typed path (addColumns): high/low as exact limbs (0 not computed yet, 1 set, 2 the price does not fit them),
+  // and the rows of the batch being read that hold a place whose strings are not made yet (-1: none)
+  highLimbs: number;
+  highHi: number;
+  highMid: number;
+  highLo: number;
+  lowLimbs: number;
+  lowHi: number;
+  lowMid: number;
+  lowLo: number;
+  firstRow: number;
+  lastRow: number;
+  highRow: number;
+  lowRow: number;
+  batch: number;
+}
+
+function newCandle(price: string, priceF: number, sec: number, nanos: number, id: string): CandleState {
+  return {
+    ticks: 1,
+    fl: newFirstLast(price, sec, nanos, id),
+    high: price,
+    highF: priceF,
+    highSec: sec,
+    highNanos: nanos,
+    highId: id,
+    low: price,
+    lowF: priceF,
+    lowSec: sec,
+    lowNanos: nanos,
+    lowId: id,
+    highLimbs: 0,
+    highHi: 0,
+    highMid: 0,
+    highLo: 0,
+    lowLimbs: 0,
+    lowHi: 0,
+    lowMid: 0,
+    lowLo: 0,
+    firstRow: -1,
+    lastRow: -1,
+    highRow: -1,
+    lowRow: -1,
+    batch: -1,
+  };
+}
+
+/** Sign of (a - b) for two limb triples (each difference of exact limbs below 2^43 is exact). */
+function compareLimbs(aHi: number, aMid: number, aLo: number, bHi: number, bMid: number, bLo: number): number {
+  if (aHi !== bHi) return aHi - bHi;
+  if (aMid !== bMid) return aMid - bMid;
+  return aLo - bLo;
 }
 
 /**
  * Candles from `ok` records of one product, bucketed by record time (exchange time, else due second) into UTC
  * buckets of the interval. open/close are the first/last price in time order (ties: record_id); high/low compare
  * the decimal strings exactly, equal values keep the earliest. Prices come back as the exact strings recorded.
+ *
+ * Two ways in, one state: `add` takes records as strings (raw NDJSON and Parquet), `addColumns` takes silver's typed
+ * columns (epoch micros, unscaled decimals in limbs) and compares numbers only; the strings of a batch's winners are
+ * made once at the end of the batch, so a candle's state reads the same whichever way its records came.
  */
 function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
   const width = INTERVALS[params.interval];
   const candles = new Map<number, CandleState>();
+  let batches = 0;
   return {
     add(tick: PriceTick) {
       if (tick.status !== 'ok' || tick.price === null) return;
@@ -74,20 +132,7 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
       const priceF = +price;
       const c = candles.get(bucket);
       if (c === undefined) {
-        candles.set(bucket, {
-          ticks: 1,
-          fl: newFirstLast(price, sec, nanos, id),
-          high: price,
-          highF: priceF,
-          highSec: sec,
-          highNanos: nanos,
-          highId: id,
-          low: price,
-          lowF: priceF,
-          lowSec: sec,
-          lowNanos: nanos,
-          lowId: id,
-        });
+        candles.set(bucket, newCandle(price, priceF, sec, nanos, id));
         return;
       }
       c.ticks++;
@@ -104,6 +149,7 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
           c.highSec = sec;
           c.highNanos = nanos;
           c.highId = id;
+          c.highLimbs = 0;
         }
       }
       if (priceF <= c.lowF) {
@@ -117,6 +163,176 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
           c.lowSec = sec;
           c.lowNanos = nanos;
           c.lowId = id;
+          c.lowLimbs = 0;
+        }
+      }
+    },
+    addColumns(columns: TickColumns) {
+      const batch = ++batches;
+      const { ok, eventMicros, priceHi, priceMid, priceLo, rows } = columns;
+      const touched: CandleState[] = [];
+      /**
+       * Row i (at sec, nanos) against a place held at (bSec, bNanos) by row bRow of this batch, or by record id bId
+       * once its strings are made: negative when row i comes first in (time, record id) order.
+       */
+      const order = (
+        i: number,
+        sec: number,
+        nanos: number,
+        bSec: number,
+        bNanos: number,
+        bRow: number,
+        bId: string,
+      ) => {
+        if (sec !== bSec) return sec - bSec;
+        if (nanos !== bNanos) return nanos - bNanos;
+        const a = columns.tieBreak(i);
+        const b = bRow >= 0 ? columns.tieBreak(bRow) : bId;
+        return a === b ? 0 : a < b ? -1 : 1;
+      };
+      /**
+       * Sign of (row i's price - the high or low of c) when that place's limbs are not simply set: a price from a
+       * raw record gets its limbs on first need, and one without an exact form is compared as strings.
+       */
+      const comparePriceSlow = (i: number, c: CandleState, high: boolean): number => {
+        let state = high ? c.highLimbs : c.lowLimbs;
+        if (state === 0) {
+          const limbs = decimalLimbs(high ? c.high : c.low);
+          state = limbs === undefined ? 2 : 1;
+          if (high) {
+            c.highLimbs = state;
+            if (limbs) [c.highHi, c.highMid, c.highLo] = limbs;
+          } else {
+            c.lowLimbs = state;
+            if (limbs) [c.lowHi, c.lowMid, c.lowLo] = limbs;
+          }
+        }
+        if (state === 2) return compareDecimal(columns.priceText(i), high ? c.high : c.low);
+        return high
+          ? compareLimbs(
+              priceHi[i] as number,
+              priceMid[i] as number,
+              priceLo[i] as number,
+              c.highHi,
+              c.highMid,
+              c.highLo,
+            )
+          : compareLimbs(priceHi[i] as number, priceMid[i] as number, priceLo[i] as number, c.lowHi, c.lowMid, c.lowLo);
+      };
+      let currentBucket = Number.NaN;
+      let c: CandleState | undefined;
+      for (let i = 0; i < rows; i++) {
+        if (ok[i] === 0) continue;
+        const micros = eventMicros[i] as number;
+        const sec = Math.floor(micros / 1e6);
+        if (sec < params.from || sec >= params.to) continue;
+        const nanos = (micros - sec * 1e6) * 1000;
+        const bucket = sec - (sec % width);
+        if (bucket !== currentBucket || c === undefined) {
+          currentBucket = bucket;
+          c = candles.get(bucket);
+          if (c === undefined) {
+            // a new candle: every place is row i's, its strings made at the end of the batch
+            c = newCandle('', 0, sec, nanos, '');
+            c.ticks = 0;
+            c.firstRow = c.lastRow = c.highRow = c.lowRow = i;
+            c.highLimbs = c.lowLimbs = 1;
+            c.highHi = c.lowHi = priceHi[i] as number;
+            c.highMid = c.lowMid = priceMid[i] as number;
+            c.highLo = c.lowLo = priceLo[i] as number;
+            candles.set(bucket, c);
+          }
+          if (c.batch !== batch) {
+            c.batch = batch;
+            touched.push(c);
+          }
+          if (c.ticks === 0) {
+            c.ticks = 1;
+            continue;
+          }
+        }
+        c.ticks++;
+        const fl = c.fl;
+        // the time order first (a plain compare settles all but equal times), then the record ids
+        if (
+          sec <= fl.firstSec &&
+          (sec < fl.firstSec || order(i, sec, nanos, fl.firstSec, fl.firstNanos, c.firstRow, fl.firstId) < 0)
+        ) {
+          fl.firstSec = sec;
+          fl.firstNanos = nanos;
+          c.firstRow = i;
+        }
+        if (
+          sec >= fl.lastSec &&
+          (sec > fl.lastSec || order(i, sec, nanos, fl.lastSec, fl.lastNanos, c.lastRow, fl.lastId) > 0)
+        ) {
+          fl.lastSec = sec;
+          fl.lastNanos = nanos;
+          c.lastRow = i;
+        }
+        // limb by limb, most significant first: almost always settled by one or two compares
+        const ph = priceHi[i] as number;
+        const pm = priceMid[i] as number;
+        const pl = priceLo[i] as number;
+        const toHigh =
+          c.highLimbs !== 1
+            ? comparePriceSlow(i, c, true)
+            : ph !== c.highHi
+              ? ph - c.highHi
+              : pm !== c.highMid
+                ? pm - c.highMid
+                : pl - c.highLo;
+        if (toHigh > 0 || (toHigh === 0 && order(i, sec, nanos, c.highSec, c.highNanos, c.highRow, c.highId) < 0)) {
+          c.highSec = sec;
+          c.highNanos = nanos;
+          c.highRow = i;
+          c.highLimbs = 1;
+          c.highHi = ph;
+          c.highMid = pm;
+          c.highLo = pl;
+        }
+        const toLow =
+          c.lowLimbs !== 1
+            ? comparePriceSlow(i, c, false)
+            : ph !== c.lowHi
+              ? ph - c.lowHi
+              : pm !== c.lowMid
+                ? pm - c.lowMid
+                : pl - c.lowLo;
+        if (toLow < 0 || (toLow === 0 && order(i, sec, nanos, c.lowSec, c.lowNanos, c.lowRow, c.lowId) < 0)) {
+          c.lowSec = sec;
+          c.lowNanos = nanos;
+          c.lowRow = i;
+          c.lowLimbs = 1;
+          c.lowHi = ph;
+          c.lowMid = pm;
+          c.lowLo = pl;
+        }
+      }
+      // the winners' strings, once per candle and batch: the state reads as `add` would have left it
+      for (const t of touched) {
+        const fl = t.fl;
+        if (t.firstRow >= 0) {
+          fl.first = columns.priceText(t.firstRow);
+          fl.firstId = columns.tieBreak(t.firstRow);
+          t.firstRow = -1;
+        }
+        if (t.lastRow >= 0) {
+          fl.last = columns.priceText(t.lastRow);
+          fl.lastId = columns.tieBreak(t.lastRow);
+          t.lastRow = -1;
+        }
+        if (t.highRow >= 0) {
+          t.high = columns.priceText(t.highRow);
+          t.highF = +t.high;
+          t.highId = columns.tieBreak(t.highRow);
+          t.highRow = -1;
+        }
+        if (t.lowRow >= 0) {
+          t.low = columns.priceText(t.lowRow);
+          t.lowF = +t.low;
+          t.lowId = columns.tieBreak(t.lowRow);
+          t.lowRow = -1;
         }
       }
     },

@@ -42,8 +42,44 @@ export interface ScanPlan {
  */
 export interface Accumulator<R extends ResultRow = ResultRow> {
   add(tick: PriceTick, store: StoreName): void;
+  /**
+   * The typed path (optional): consecutive records of one product as typed columns, from the silver reader. An
+   * accumulator that has it must answer exactly as if each counted row had come through `add` as its PriceTick.
+   */
+  addColumns?(columns: TickColumns, store: StoreName): void;
   finish(): R[];
 }
+
+/**
+ * Consecutive records of one product as typed columns (silver's DECIMAL and TIMESTAMP values, not strings), valid
+ * only during the `addColumns` call. Row `i` counts only where `ok[i]` is 1: an `ok` record (so it has a price and an
+ * event time) that the engine has not dropped as a duplicate; the other rows are records too (`missed` ones), which
+ * OHLC-style accumulators skip as `add` would.
+ */
+export interface TickColumns {
+  readonly productId: string;
+  readonly rows: number;
+  readonly ok: Uint8Array;
+  /** The record's time as every query but freshness reads it, `exchange_time ?? scheduled_time`, epoch microseconds. */
+  readonly eventMicros: Float64Array;
+  /**
+   * The price's unscaled value at scale {@link TICK_PRICE_SCALE} in three exact limbs (bits 86-127, 43-85, 0-42), so
+   * prices compare exactly limb by limb, most significant first.
+   */
+  readonly priceHi: Float64Array;
+  readonly priceMid: Float64Array;
+  readonly priceLo: Float64Array;
+  /** Row `i`'s price as the record wrote it (the raw string, every digit and trailing zero). */
+  priceText(i: number): string;
+  /**
+   * What orders rows of equal time, as `record_id` does: the record id, or (when the engine did not read ids) a
+   * string that orders the rows of equal event time exactly as their ids would (their place in the file).
+   */
+  tieBreak(i: number): string;
+}
+
+/** The scale of {@link TickColumns} prices: unscaled = value x 10^18 (silver's DECIMAL(38,18)). */
+export const TICK_PRICE_SCALE = 18;
 
 /** Table names and the partition range an Athena statement reads. */
 export interface AthenaContext {

@@ -134,3 +134,30 @@ export function updateFirstLast(s: FirstLast, price: string, sec: number, nanos:
     s.lastId = id;
   }
 }
+
+const LIMB_MASK = (1n << 43n) - 1n;
+
+/**
+ * An unscaled decimal (a BigInt below 2^128) as three exact limbs: bits 86-127, 43-85, 0-42. Compared limb by limb,
+ * most significant first, they order as the values do (the form of `TickColumns` prices).
+ */
+export function limbsOfUnscaled(unscaled: bigint): [number, number, number] {
+  return [Number(unscaled >> 86n), Number((unscaled >> 43n) & LIMB_MASK), Number(unscaled & LIMB_MASK)];
+}
+
+/**
+ * A decimal string's value x 10^18 (`TICK_PRICE_SCALE`) as limbs, or undefined when it has no such exact form (more
+ * than 18 fraction digits that are not all zeros, or more than 20 integer digits): the typed path then compares it
+ * as a string.
+ */
+export function decimalLimbs(text: string): [number, number, number] | undefined {
+  const dot = text.indexOf('.');
+  const int = (dot === -1 ? text : text.slice(0, dot)).replace(/^0+/, '');
+  let frac = dot === -1 ? '' : text.slice(dot + 1);
+  if (frac.length > 18) {
+    if (/[1-9]/.test(frac.slice(18))) return undefined;
+    frac = frac.slice(0, 18);
+  }
+  if (int.length > 20) return undefined;
+  return limbsOfUnscaled(BigInt(`${int}${frac.padEnd(18, '0')}`));
+}
