@@ -162,13 +162,15 @@ describe('backup: S3 errors on copy (500, 503 SlowDown, 200 with <Error>) throug
     h.s3Proxy.setHandler(faults.handler);
     await h.startBackupRunner();
     await runFor(h, config.scenarioSeconds, async (running) => {
-      // a burst where every copy fails, long enough to outlast the SDK's own retries: messages go back to SQS
+      // a burst where every copy fails until the runner has reported a message whose copy failed through the SDK's
+      // own retries (it goes back to SQS): ended by that event, not after a fixed 2.5 s, which under load could pass
+      // with no copy attempted at all
       await sleep(running.app.startedAt + 4000 - Date.now());
       plan.failAllCopies = true;
-      await sleep(2500);
+      await until(async () => h.backupRunner?.logs().some((l) => l.message === 'backup failed') ?? false);
       plan.failAllCopies = false;
     });
-    await h.settle(40_000);
+    await h.settle();
     await h.backupRunner?.stop();
     totals = totalsOf(h);
     result = await h.collect({

@@ -296,9 +296,11 @@ export class PipelineHarness {
 
   /**
    * Wait until the pipeline has nothing in flight: no Firehose call for a while, the event queue empty, and every
-   * raw object in backup (or `timeoutMs`, after which the reconciliation shows what is missing).
+   * raw object in backup. No deadline by default: the hook's or test's timeout catches a pipeline that never settles,
+   * so a busy machine only makes this wait longer (a 30 s default let a slow run reconcile too early). A bench may
+   * pass `timeoutMs`, after which the reconciliation shows what is missing.
    */
-  async settle(timeoutMs = 30_000): Promise<{ settledMs: number; settled: boolean }> {
+  async settle(timeoutMs = Number.POSITIVE_INFINITY): Promise<{ settledMs: number; settled: boolean }> {
     const started = Date.now();
     while (Date.now() - started < timeoutMs) {
       const lastCall = this.firehoseProxy.log.at(-1)?.at ?? 0;
