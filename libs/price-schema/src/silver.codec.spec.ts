@@ -119,6 +119,8 @@ describe('silver Parquet codec', () => {
     ['19 significant fraction digits', { price: '1.0000000000000000001' }, 'price', 'fraction digits'],
     ['leading zeros', { bid: '097123.45' }, 'bid', 'leading zeros'],
     ['nanoseconds', { exchange_time: '2026-11-27T19:00:00.123456789Z' }, 'exchange_time', 'microsecond'],
+    // INT32 column: a larger (schema-valid) value used to be written wrapped to a negative number
+    ['granularity_s beyond INT32', { granularity_s: 2_147_483_648 }, 'granularity_s', 'INT32'],
   ])('refuses %s loudly, naming record, column and value', (_what, overrides, column, reason) => {
     const tick = okTick(overrides as Partial<PriceTick>);
     const fit = silverFitIssue(tick);
