@@ -2,7 +2,8 @@ import { PreconditionFailedError, type ObjectStore } from '@btc-etl/object-store
 import {
   decodeSilverParquet,
   SILVER_ROW_GROUP_SIZE,
-  SilverParquetEncoder,
+  SilverColumnBatch,
+  SilverParquetWriter,
   type PriceTick,
 } from '@btc-etl/price-schema';
 import { backoffMs, retry } from '@btc-etl/resilience';
@@ -116,10 +117,10 @@ export async function commitPartition(
       let merged = incoming;
       let added = incoming.size;
       if (current) {
-        merged = new RowStore();
+        merged = new RowStore(partition.productId);
         await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
         const before = merged.size;
-        for (const row of incoming.sortedRows()) merged.add(incoming.get(row));
+        merged.addAll(incoming);
         added = merged.size - before;
       }
       const generation = (current?.manifest.generation ?? 0) + 1;
@@ -139,7 +140,7 @@ export async function commitPartition(
       let open = true;
       let bytes = 0;
       try {
-        const encoder = new SilverParquetEncoder({
+        const writer = new SilverParquetWriter({
           productId: partition.productId,
           onChunk: (chunk) => {
             writeSync(fd, chunk);
@@ -147,13 +148,13 @@ export async function commitPartition(
           },
         });
         const sorted = merged.sortedRows();
+        const group = new SilverColumnBatch(Math.min(SILVER_ROW_GROUP_SIZE, sorted.length));
         for (let i = 0; i < sorted.length; i += SILVER_ROW_GROUP_SIZE) {
-          const group: PriceTick[] = [];
           const end = Math.min(sorted.length, i + SILVER_ROW_GROUP_SIZE);
-          for (let k = i; k < end; k++) group.push(merged.get(sorted[k] as number));
-          encoder.write(group);
+          merged.gather(sorted, i, end, group);
+          writer.writeBatch(group, end - i);
         }
-        encoder.finish();
+        writer.finish();
         closeSync(fd);
         open = false;
         await store.put(bucket, key, createReadStream(scratch), { contentType: 'application/vnd.apache.parquet' });
