@@ -76,6 +76,17 @@ describe('silver Parquet codec', () => {
     expect(back.map((t) => t.price)).toEqual(ticks.map((t) => t.price));
   });
 
+  it('keeps times far from 1970 exact (delta-encoded through BigInt where doubles would round)', async () => {
+    const far = ['1800-01-01T00:00:00.000001Z', '1800-06-01T00:00:00.000003Z', '9999-12-31T23:59:59.999999Z'];
+    const ticks = far.map((gap_start, i) =>
+      okTick({ record_id: i.toString(16).padStart(32, '0'), exchange_time: `2026-11-27T19:00:0${i}Z`, gap_start }),
+    );
+    for (const group of [ticks.slice(0, 2), ticks]) {
+      const back = await decodeSilverParquet(encodeSilverParquet(group, { productId: 'BTC-USD' }));
+      expect(back.map((t) => t.gap_start)).toEqual(group.map((t) => t.gap_start));
+    }
+  });
+
   it('sorts by event time (exchange_time, else scheduled_time), then record_id', async () => {
     const a = okTick({ record_id: 'b'.repeat(32), exchange_time: null, scheduled_time: '2026-11-27T19:00:02.000Z' });
     const b = okTick({ record_id: 'a'.repeat(32), exchange_time: '2026-11-27T19:00:02.000Z' });

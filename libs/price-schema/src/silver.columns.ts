@@ -55,6 +55,14 @@ export const SILVER_FIELDS: readonly SilverField[] = PRICE_TICK_COLUMNS.flatMap(
   return [{ name, kind: silver }];
 });
 
+/** How each field's null is stored: NaN in its numbers, NULL_CODE or NULL_BOOL in its bytes. */
+const NULL_AS_NAN = 0;
+const NULL_AS_CODE = 1;
+const NULL_AS_BOOL = 2;
+const NULL_KIND = Uint8Array.from(SILVER_FIELDS, (f) =>
+  f.kind === 'enum' ? NULL_AS_CODE : f.kind === 'boolean' ? NULL_AS_BOOL : NULL_AS_NAN,
+);
+
 /** Field positions by name, for code that reads one column by name. */
 export const SILVER_FIELD_INDEX: Readonly<Record<string, number>> = Object.fromEntries(
   SILVER_FIELDS.map((f, i) => [f.name, i]),
@@ -231,17 +239,15 @@ export class SilverColumnBatch {
 
   /** Set field f of row i to null (its arrays, when allocated). */
   setNull(f: number, i: number): void {
-    const kind = (SILVER_FIELDS[f] as SilverField).kind;
-    if (kind === 'enum') {
-      const a = this.bytes[f];
-      if (a !== undefined) a[i] = NULL_CODE;
-    } else if (kind === 'boolean') {
-      const a = this.bytes[f];
-      if (a !== undefined) a[i] = NULL_BOOL;
-    } else {
+    const kind = NULL_KIND[f];
+    if (kind === NULL_AS_NAN) {
       const a = this.numbers[f];
       if (a !== undefined) a[i] = Number.NaN;
-      if (kind === 'decimal') this.bigText[f]?.delete(i);
+      const big = this.bigText[f];
+      if (big !== undefined) big.delete(i);
+    } else {
+      const a = this.bytes[f];
+      if (a !== undefined) a[i] = kind === NULL_AS_CODE ? NULL_CODE : NULL_BOOL;
     }
   }
 

@@ -32,8 +32,13 @@ export const SILVER_PRODUCT_KEY = 'btc-etl.product_id';
 /** String min/max statistics kept whole (record ids are 32 bytes; the default cuts at 16). */
 const STATISTICS_TRUNCATE_LENGTH = 64;
 const TWO32 = 4294967296;
-/** |ms| below this: epoch microseconds (ms * 1000 + us) are exact doubles. */
-const EXACT_MS = 9_000_000_000_000;
+/**
+ * Epoch milliseconds whose microseconds (ms * 1000 + us) are exact doubles, zigzag-encoded too (-2v - 1 of a negative
+ * v must stay below 2^53; 2v of a positive one is even, exact below 2^54). Outside (before 1843, after 2255) the chunk
+ * is delta-encoded through BigInt.
+ */
+const EXACT_MS_MIN = -4_000_000_000_000;
+const EXACT_MS_MAX = 9_000_000_000_000;
 
 type Kind = 'string' | 'decimal' | 'timestamp' | 'int64' | 'int32' | 'boolean';
 
@@ -339,9 +344,10 @@ class ChunkWriter extends ByteWriter {
   }
   flush(): void {
     if (this.index > 0) {
-      const chunk = new Uint8Array(this.buffer, 0, this.index).slice();
-      if (this.onChunk) this.onChunk(chunk);
-      else this.chunks.push(chunk);
+      const bytes = new Uint8Array(this.buffer, 0, this.index);
+      // onChunk consumes the bytes during the call (see SilverWriterOptions): no copy
+      if (this.onChunk) this.onChunk(bytes);
+      else this.chunks.push(bytes.slice());
     }
     this.index = 0;
   }
@@ -356,10 +362,14 @@ export interface SilverWriterOptions {
   createdBy?: string;
   /**
    * Handed each finished piece of the file, in order (after every row group, and the footer at `finish`), instead
-   * of keeping them: a writer streaming to disk then holds one row group at most. `finish` returns [] then.
+   * of keeping them: a writer streaming to disk then holds one row group at most. `finish` returns [] then. The
+   * bytes are the writer's buffer: use them during the call (write them out), copy them to keep them.
    */
   onChunk?: (chunk: Uint8Array) => void;
 }
+
+/** Pages smaller than this are stored uncompressed: snappy cannot shrink them, and each call allocates. */
+const COMPRESS_FROM = 64;
 
 interface Statistics {
   null_count: bigint;
@@ -533,6 +543,9 @@ export class SilverParquetWriter {
     const start = writer.offset;
     let uncompressed = 0;
     let dictionaryOffset: bigint | undefined;
+    if (codec === 'SNAPPY' && body.length < COMPRESS_FROM && (dictionary?.body.length ?? 0) < COMPRESS_FROM) {
+      codec = 'UNCOMPRESSED';
+    }
     const compress = (b: Uint8Array) => (codec === 'SNAPPY' ? snappyCompress(b) : b);
     if (dictionary) {
       dictionaryOffset = BigInt(writer.offset);
@@ -863,7 +876,7 @@ export class SilverParquetWriter {
         maxMs = t;
         maxUs = u;
       }
-      if (t > EXACT_MS || t < -EXACT_MS) exact = false;
+      if (t > EXACT_MS_MAX || t < EXACT_MS_MIN) exact = false;
       values[nonNull++] = t * 1000 + u;
     }
     const [levels, nulls] = this.#definitionLevels(n);
