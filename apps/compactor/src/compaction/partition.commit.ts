@@ -1,11 +1,5 @@
 import { PreconditionFailedError, type ObjectStore } from '@btc-etl/object-store';
-import {
-  decodeSilverParquet,
-  SILVER_ROW_GROUP_SIZE,
-  SilverColumnBatch,
-  SilverParquetWriter,
-  type PriceTick,
-} from '@btc-etl/price-schema';
+import { decodeSilverParquet, SILVER_ROW_GROUP_SIZE, SilverParquetWriter, type PriceTick } from '@btc-etl/price-schema';
 import { backoffMs, retry } from '@btc-etl/resilience';
 import {
   parseSilverKey,
@@ -147,13 +141,7 @@ export async function commitPartition(
             bytes += chunk.byteLength;
           },
         });
-        const sorted = merged.sortedRows();
-        const group = new SilverColumnBatch(Math.min(SILVER_ROW_GROUP_SIZE, sorted.length));
-        for (let i = 0; i < sorted.length; i += SILVER_ROW_GROUP_SIZE) {
-          const end = Math.min(sorted.length, i + SILVER_ROW_GROUP_SIZE);
-          merged.gather(sorted, i, end, group);
-          writer.writeBatch(group, end - i);
-        }
+        merged.forEachRowGroup((group, rows) => writer.writeBatch(group, rows));
         writer.finish();
         closeSync(fd);
         open = false;
