@@ -254,12 +254,17 @@ function parseProduct(b: Uint8Array, e: number): string | undefined {
   return productText;
 }
 
-function keyIndex(b: Uint8Array, start: number, end: number, guess: number): number {
-  const len = end - start;
-  for (let n = 0; n < FIELDS.length; n++) {
-    const k = (guess + n) % FIELDS.length;
+/**
+ * The field whose name is the quoted key at `start` (its closing quote included), trying the columns from `guess` on:
+ * lines list them in schema order. -1 for any other key (unknown, or written with an escape): the slow path's case.
+ */
+function keyAt(b: Uint8Array, start: number, e: number, guess: number): number {
+  let k = guess;
+  for (let n = 0; n < FIELDS.length; n++, k++) {
+    if (k === FIELDS.length) k = 0;
     const name = (FIELDS[k] as FieldSpec).name;
-    if (name.length !== len) continue;
+    const len = name.length;
+    if (start + len >= e || b[start + len] !== QUOTE) continue;
     let j = 0;
     while (j < len && b[start + j] === name[j]) j++;
     if (j === len) return k;
@@ -288,14 +293,10 @@ export function parseLineFast(
   for (;;) {
     if (b[p] !== QUOTE) return undefined;
     const keyStart = p + 1;
-    let keyEnd = keyStart;
-    while (keyEnd < e && b[keyEnd] !== QUOTE) {
-      const c = b[keyEnd] as number;
-      if (c === 92 || c < 32 || c > 126) return undefined;
-      keyEnd++;
-    }
-    const k = keyIndex(b, keyStart, keyEnd, guess);
-    if (k === -1 || (seen & (1 << k)) !== 0 || b[keyEnd + 1] !== COLON) return undefined;
+    const k = keyAt(b, keyStart, e, guess);
+    if (k === -1) return undefined;
+    const keyEnd = keyStart + (FIELDS[k] as FieldSpec).name.length;
+    if ((seen & (1 << k)) !== 0 || b[keyEnd + 1] !== COLON) return undefined;
     seen |= 1 << k;
     guess = k + 1;
     p = keyEnd + 2;

@@ -28,8 +28,14 @@ export class RowStore {
   readonly #staging = new SilverColumnBatch(1);
   #productId: string | undefined;
   #rows = 0;
-  /** Open-addressed hash table of row index + 1 by record id (FNV-1a over the id's 16 bytes, linear probing). */
-  #table = new Uint32Array(2048);
+  /**
+   * Open-addressed hash table by record id, linear probing: per slot [row index + 1, hash of the id], side by side, so
+   * a probe reads one cache line, and a rehash never goes back to the ids.
+   */
+  #table = new Uint32Array(2 * 2048);
+  #slots = 2048;
+  /** The hash of the id #find looked up last. */
+  #hash = 0;
   #duplicates = 0;
 
   /** @param productId the partition's product: every record added must be of it (default: the first one's). */
@@ -90,7 +96,7 @@ export class RowStore {
   addRow(from: SilverColumnBatch, i: number, productId?: string): boolean {
     if (productId !== undefined) this.#checkProduct(productId);
     const slot = this.#find(from.ids, i * 16);
-    const existing = this.#table[slot] as number;
+    const existing = this.#table[2 * slot] as number;
     if (existing !== 0) {
       this.#duplicates++;
       const row = existing - 1;
@@ -105,8 +111,9 @@ export class RowStore {
     const row = this.#rows++;
     // a record parsed in place at the slot is there already
     if (from !== target || i !== row % CHUNK) copySilverRow(from, i, target, row % CHUNK);
-    this.#table[slot] = row + 1;
-    if (this.#rows * 2 > this.#table.length) this.#rehash();
+    this.#table[2 * slot] = row + 1;
+    this.#table[2 * slot + 1] = this.#hash;
+    if (this.#rows * 2 > this.#slots) this.#rehash();
     return true;
   }
 
@@ -124,7 +131,7 @@ export class RowStore {
   has(recordId: string): boolean {
     const scratch = new Uint8Array(16);
     if (!writeRecordId(scratch, 0, recordId)) return false;
-    return this.#table[this.#find(scratch, 0)] !== 0;
+    return this.#table[2 * this.#find(scratch, 0)] !== 0;
   }
 
   /** Row indexes of the held records in silver order: event time, then record_id. */
@@ -222,30 +229,38 @@ export class RowStore {
   }
 
   #find(ids: Uint8Array, at: number): number {
-    const mask = this.#table.length - 1;
-    let slot = hashId(ids, at) & mask;
+    const table = this.#table;
+    const mask = this.#slots - 1;
+    const hash = hashId(ids, at);
+    this.#hash = hash;
+    let slot = hash & mask;
     for (;;) {
-      const v = this.#table[slot] as number;
+      const v = table[2 * slot] as number;
       if (v === 0) return slot;
-      const row = v - 1;
-      const held = (this.#chunks[chunkOf(row)] as SilverColumnBatch).ids;
-      if (sameId(held, (row % CHUNK) * 16, ids, at)) return slot;
+      if (table[2 * slot + 1] === hash) {
+        const row = v - 1;
+        const held = (this.#chunks[chunkOf(row)] as SilverColumnBatch).ids;
+        if (sameId(held, (row % CHUNK) * 16, ids, at)) return slot;
+      }
       slot = (slot + 1) & mask;
     }
   }
 
   #rehash(): void {
     const old = this.#table;
-    this.#table = new Uint32Array(old.length * 2);
-    const mask = this.#table.length - 1;
-    for (let i = 0; i < old.length; i++) {
+    this.#slots *= 2;
+    const table = new Uint32Array(2 * this.#slots);
+    const mask = this.#slots - 1;
+    for (let i = 0; i < old.length; i += 2) {
       const v = old[i] as number;
       if (v === 0) continue;
-      const row = v - 1;
-      let slot = hashId((this.#chunks[chunkOf(row)] as SilverColumnBatch).ids, (row % CHUNK) * 16) & mask;
-      while (this.#table[slot] !== 0) slot = (slot + 1) & mask;
-      this.#table[slot] = v;
+      const hash = old[i + 1] as number;
+      let slot = hash & mask;
+      while (table[2 * slot] !== 0) slot = (slot + 1) & mask;
+      table[2 * slot] = v;
+      table[2 * slot + 1] = hash;
     }
+    this.#table = table;
   }
 }
 
