@@ -4,12 +4,13 @@
 //   BENCH_RECORDS (default 1,800,000: one event hour of a 500 msg/s stream); BENCH_KEEP_DIR=1 keeps the data folder
 import { LocalObjectStore } from '@btc-etl/object-store';
 import { encodeNdjsonLine, recordId, type PriceTick } from '@btc-etl/price-schema';
+import { seededRandom } from '@btc-etl/price-schema/testing';
 import { buildFirehoseKey } from '@btc-etl/s3-keys';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readSilver } from '../test/silver.reader';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -22,21 +23,15 @@ const rate = 500;
 const HEAP = process.env.BENCH_HEAP ?? '--max-old-space-size=256';
 const hourStart = Date.UTC(2026, 10, 27, 19);
 
-/** mulberry32: seeded, so every run compacts the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** One hour of a WebSocket ticker at `rate` msg/s, as the extractor's ws source writes it; 0.3% sent twice. */
-function generate(dataDir: string): { rawBytes: number; distinct: number; lines: number } {
-  const rand = prng(13);
+/**
+ * One hour of a WebSocket ticker at `rate` msg/s, as the extractor's ws source writes it; 0.3% sent twice. The objects
+ * go through the local store's put, as the extractor's local delivery stream writes them (with the sidecar that holds
+ * their ETag, as S3 holds it): a file placed by hand has none, and the store then hashes all its bytes at every
+ * listing, which no deployment does.
+ */
+async function generate(dataDir: string): Promise<{ rawBytes: number; distinct: number; lines: number }> {
+  const store = new LocalObjectStore({ root: dataDir });
+  const rand = seededRandom(13);
   let price = 9_712_345;
   let volume = 1_234_567_890_123;
   let rawBytes = 0;
@@ -44,13 +39,11 @@ function generate(dataDir: string): { rawBytes: number; distinct: number; lines:
   const perObject = rate * 60; // Firehose flushes every 60 s
   let body: string[] = [];
   let resend: string[] = [];
-  const flush = (i: number) => {
+  const flush = async (i: number) => {
     const arrival = new Date(hourStart + Math.floor(i / rate) * 1000 + 2000);
     const key = buildFirehoseKey({ streamName: 'btc-etl-ticks', arrival });
-    const file = join(dataDir, RAW, key);
-    mkdirSync(dirname(file), { recursive: true });
     const text = body.join('') + resend.join('');
-    writeFileSync(file, text);
+    await store.put(RAW, key, text);
     rawBytes += Buffer.byteLength(text);
     lines += body.length + resend.length;
     body = [];
@@ -83,9 +76,9 @@ function generate(dataDir: string): { rawBytes: number; distinct: number; lines:
     const line = encodeNdjsonLine(tick);
     body.push(line);
     if (rand() < 0.003) resend.push(line);
-    if ((i + 1) % perObject === 0) flush(i);
+    if ((i + 1) % perObject === 0) await flush(i);
   }
-  if (body.length > 0) flush(records - 1);
+  if (body.length > 0) await flush(records - 1);
   return { rawBytes, distinct: records, lines };
 }
 
@@ -127,7 +120,7 @@ async function duckdbBaseline(dataDir: string, out: string) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'compactor-bench-'));
   try {
-    const gen = generate(dir);
+    const gen = await generate(dir);
     // the heap cap the Lambda and the nx run/serve targets use too: V8 collects before growing past it
     const env = { DATA_DIR: dir, COMPACT_MAX_HOURS: '4', SILVER_GC_GRACE_S: '0', NODE_OPTIONS: HEAP };
     const run = timed([process.execPath, mainJs, 'run'], env);

@@ -47,3 +47,22 @@ export {
   type SilverEncoderOptions,
   type SilverKind,
 } from './silver.codec';
+export {
+  BIG_DECIMAL,
+  copySilverRow,
+  daysFromCivil,
+  EXCHANGE_TIME,
+  INGEST_TIME,
+  NULL_CODE,
+  readRecordId,
+  SCHEDULED_TIME,
+  SILVER_FIELD_INDEX,
+  SILVER_FIELDS,
+  SilverColumnBatch,
+  silverDecimalParts,
+  silverTimeParts,
+  writeRecordId,
+  type SilverField,
+  type SilverFieldKind,
+} from './silver.columns';
+export { SilverParquetWriter, type SilverWriterOptions } from './silver.writer';

@@ -76,6 +76,17 @@ describe('silver Parquet codec', () => {
     expect(back.map((t) => t.price)).toEqual(ticks.map((t) => t.price));
   });
 
+  it('keeps times far from 1970 exact (delta-encoded through BigInt where doubles would round)', async () => {
+    const far = ['1800-01-01T00:00:00.000001Z', '1800-06-01T00:00:00.000003Z', '9999-12-31T23:59:59.999999Z'];
+    const ticks = far.map((gap_start, i) =>
+      okTick({ record_id: i.toString(16).padStart(32, '0'), exchange_time: `2026-11-27T19:00:0${i}Z`, gap_start }),
+    );
+    for (const group of [ticks.slice(0, 2), ticks]) {
+      const back = await decodeSilverParquet(encodeSilverParquet(group, { productId: 'BTC-USD' }));
+      expect(back.map((t) => t.gap_start)).toEqual(group.map((t) => t.gap_start));
+    }
+  });
+
   it('sorts by event time (exchange_time, else scheduled_time), then record_id', async () => {
     const a = okTick({ record_id: 'b'.repeat(32), exchange_time: null, scheduled_time: '2026-11-27T19:00:02.000Z' });
     const b = okTick({ record_id: 'a'.repeat(32), exchange_time: '2026-11-27T19:00:02.000Z' });
@@ -119,6 +130,8 @@ describe('silver Parquet codec', () => {
     ['19 significant fraction digits', { price: '1.0000000000000000001' }, 'price', 'fraction digits'],
     ['leading zeros', { bid: '097123.45' }, 'bid', 'leading zeros'],
     ['nanoseconds', { exchange_time: '2026-11-27T19:00:00.123456789Z' }, 'exchange_time', 'microsecond'],
+    // INT32 column: a larger (schema-valid) value used to be written wrapped to a negative number
+    ['granularity_s beyond INT32', { granularity_s: 2_147_483_648 }, 'granularity_s', 'INT32'],
   ])('refuses %s loudly, naming record, column and value', (_what, overrides, column, reason) => {
     const tick = okTick(overrides as Partial<PriceTick>);
     const fit = silverFitIssue(tick);

@@ -1,5 +1,5 @@
 import type { ObjectInfo, ObjectStore } from '@btc-etl/object-store';
-import { silverEventMicros } from '@btc-etl/price-schema';
+import { EXCHANGE_TIME, SCHEDULED_TIME, SilverColumnBatch } from '@btc-etl/price-schema';
 import {
   parseDatehour,
   RAW_PREFIX,
@@ -10,7 +10,8 @@ import {
 } from '@btc-etl/s3-keys';
 import { commitPartition, type CommitStep } from './partition.commit';
 import { advanceWatermark, readRawHourState, readWatermark, recordProcessed } from './compactor.state';
-import { numberedLines, parseRawLine, type BadLine } from './raw.lines';
+import { parseLineFast } from './raw.fast';
+import { forEachRawLine, parseRawLine, type BadLine } from './raw.lines';
 import { RowStore } from './row.store';
 
 const HOUR_MS = 3_600_000;
@@ -243,35 +244,64 @@ export async function compactRun(options: RunOptions): Promise<RunReport> {
     buffered = 0;
   };
 
+  // one line at a time, parsed in place into the free row of the store its predecessor went to (a partition's lines
+  // mostly follow each other), then committed there, or copied into the store of its own partition
+  const staging = new SilverColumnBatch(1);
+  let last: { productId: string; hour: number; rows: RowStore } | undefined;
+  const add = (productId: string, row: SilverColumnBatch, i: number) => {
+    const exchange = row.numbers[EXCHANGE_TIME]?.[i] as number;
+    const eventMs = exchange === exchange ? exchange : (row.numbers[SCHEDULED_TIME]?.[i] as number);
+    if (eventMs < fromMs || eventMs >= toMs) return;
+    report.recordsIn++;
+    buffered++;
+    const hour = eventMs - (((eventMs % HOUR_MS) + HOUR_MS) % HOUR_MS);
+    if (last !== undefined && last.hour === hour && last.productId === productId) {
+      if (row === staging) last.rows.addRow(row, i);
+      else last.rows.commitSlot();
+      return;
+    }
+    const partition = { productId, hour: new Date(hour) };
+    const id = partitionId(partition);
+    let entry = partitions.get(id);
+    if (!entry) {
+      entry = { partition, rows: new RowStore(productId) };
+      partitions.set(id, entry);
+    }
+    entry.rows.addRow(row, i, productId);
+    last = { productId, hour, rows: entry.rows };
+  };
+
   for (const { datehour, todo } of hours) {
     for (const info of todo) {
       const bad: BadLine[] = [];
       const { stream } = await store.getStream(options.rawBucket, info.key);
-      for await (const [text, line] of numberedLines(stream)) {
+      await forEachRawLine(stream, (bytes, start, end, line) => {
+        if (start === end) return;
+        const row = last === undefined ? staging : last.rows.slot();
+        const i = last === undefined ? 0 : last.rows.slotIndex;
+        const productId = parseLineFast(bytes, start, end, row, i);
+        if (productId !== undefined) {
+          add(productId, row, i);
+          return;
+        }
+        const text = bytes.toString('utf8', start, end);
+        if (text.trim() === '') return;
         const parsed = parseRawLine(text, line);
         if ('bad' in parsed) {
           bad.push(parsed.bad);
-          continue;
+          return;
         }
-        const tick = parsed.tick;
-        const eventMs = Number(silverEventMicros(tick) / 1000n);
-        if (eventMs < fromMs || eventMs >= toMs) continue;
-        report.recordsIn++;
-        const partition = { productId: tick.product_id, hour: silverHourOf(eventMs) };
-        const id = partitionId(partition);
-        let entry = partitions.get(id);
-        if (!entry) {
-          entry = { partition, rows: new RowStore() };
-          partitions.set(id, entry);
-        }
-        entry.rows.add(tick);
-        buffered++;
-      }
+        row.setTick(i, parsed.tick);
+        add(parsed.tick.product_id, row, i);
+      });
       report.objectsRead++;
       report.bytesRead += info.size;
       report.quarantinedLines += bad.length;
       batch.push({ pending: { datehour, info }, bad });
-      if (buffered >= batchRecords) await flush();
+      if (buffered >= batchRecords) {
+        await flush();
+        last = undefined;
+      }
     }
   }
   await flush();

@@ -1,10 +1,5 @@
 import { PreconditionFailedError, type ObjectStore } from '@btc-etl/object-store';
-import {
-  decodeSilverParquet,
-  SILVER_ROW_GROUP_SIZE,
-  SilverParquetEncoder,
-  type PriceTick,
-} from '@btc-etl/price-schema';
+import { decodeSilverParquet, SILVER_ROW_GROUP_SIZE, SilverParquetWriter, type PriceTick } from '@btc-etl/price-schema';
 import { backoffMs, retry } from '@btc-etl/resilience';
 import {
   parseSilverKey,
@@ -116,10 +111,10 @@ export async function commitPartition(
       let merged = incoming;
       let added = incoming.size;
       if (current) {
-        merged = new RowStore();
+        merged = new RowStore(partition.productId);
         await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
         const before = merged.size;
-        for (const row of incoming.sortedRows()) merged.add(incoming.get(row));
+        merged.addAll(incoming);
         added = merged.size - before;
       }
       const generation = (current?.manifest.generation ?? 0) + 1;
@@ -139,21 +134,15 @@ export async function commitPartition(
       let open = true;
       let bytes = 0;
       try {
-        const encoder = new SilverParquetEncoder({
+        const writer = new SilverParquetWriter({
           productId: partition.productId,
           onChunk: (chunk) => {
             writeSync(fd, chunk);
             bytes += chunk.byteLength;
           },
         });
-        const sorted = merged.sortedRows();
-        for (let i = 0; i < sorted.length; i += SILVER_ROW_GROUP_SIZE) {
-          const group: PriceTick[] = [];
-          const end = Math.min(sorted.length, i + SILVER_ROW_GROUP_SIZE);
-          for (let k = i; k < end; k++) group.push(merged.get(sorted[k] as number));
-          encoder.write(group);
-        }
-        encoder.finish();
+        merged.forEachRowGroup((group, rows) => writer.writeBatch(group, rows));
+        writer.finish();
         closeSync(fd);
         open = false;
         await store.put(bucket, key, createReadStream(scratch), { contentType: 'application/vnd.apache.parquet' });

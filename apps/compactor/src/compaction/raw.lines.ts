@@ -57,3 +57,56 @@ export async function* numberedLines(chunks: AsyncIterable<Uint8Array | string>)
   pending += decoder.decode();
   if (pending.trim() !== '') yield [pending.endsWith('\r') ? pending.slice(0, -1) : pending, line + 1];
 }
+
+/**
+ * Lines of a byte stream as byte ranges with their 1-based numbers, for the fast path (no string per line): `onLine`
+ * gets the bytes and [start, end) of each line (`\r\n` tolerated, a leading UTF-8 byte order mark dropped, as the
+ * decoder of {@link numberedLines} does), empty lines included (counted by the caller's rules).
+ */
+export async function forEachRawLine(
+  chunks: AsyncIterable<Uint8Array | string>,
+  onLine: (bytes: Buffer, start: number, end: number, line: number) => void,
+): Promise<void> {
+  let carry: Buffer | undefined;
+  let line = 0;
+  let first = true;
+  const emit = (b: Buffer, s: number, e: number, n: number) => onLine(b, s, e > s && b[e - 1] === 13 ? e - 1 : e, n);
+  for await (const chunk of chunks) {
+    let b = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (first) {
+      if (carry !== undefined) b = Buffer.concat([carry, b]);
+      if (b.length < 3 && b.length > 0 && BOM.subarray(0, b.length).equals(b)) {
+        carry = b; // a byte order mark may be cut across chunks
+        continue;
+      }
+      carry = undefined;
+      if (b.length > 0) first = false;
+      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+    }
+    let from = 0;
+    let newline = b.indexOf(10);
+    if (carry !== undefined) {
+      if (newline === -1) {
+        carry = Buffer.concat([carry, b]);
+        continue;
+      }
+      const joined = Buffer.concat([carry, b.subarray(0, newline)]);
+      carry = undefined;
+      emit(joined, 0, joined.length, ++line);
+      from = newline + 1;
+      newline = b.indexOf(10, from);
+    }
+    while (newline !== -1) {
+      emit(b, from, newline, ++line);
+      from = newline + 1;
+      newline = b.indexOf(10, from);
+    }
+    if (from < b.length) carry = Buffer.from(b.subarray(from));
+  }
+  if (carry !== undefined && carry.length > 0) {
+    if (first && carry[0] === 0xef && carry[1] === 0xbb && carry[2] === 0xbf) carry = carry.subarray(3);
+    emit(carry, 0, carry.length, line + 1);
+  }
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);

@@ -17,7 +17,7 @@ describe('RowStore', () => {
         bid: '1',
         volume_24h: '12345.678901234567890000',
         backfilled: false,
-        gap_start: '1970-01-01T00:00:49.123456789Z',
+        gap_start: '1970-01-01T00:00:49.123456000Z',
       }),
       missedTick('http_429', { record_id: 'a'.repeat(32), scheduled_time: '1970-01-01T00:00:50.000001Z' }),
     ];
@@ -26,6 +26,15 @@ describe('RowStore', () => {
     const out = [...store.sortedRows()].map((row) => store.get(row));
     expect(out.map((t) => t.record_id)).toEqual(['a'.repeat(32), 'f'.repeat(32), ticks[0]?.record_id]);
     expect(canonical(out)).toEqual(canonical(ticks));
+  });
+
+  it('refuses a value silver cannot hold exactly, naming it (the compactor quarantines such lines before)', () => {
+    const store = new RowStore();
+    expect(() => store.add(polledTick(100, { gap_start: '1970-01-01T00:00:49.123456789Z' }))).toThrow(
+      /gap_start "1970-01-01T00:00:49.123456789Z".*below the microsecond/,
+    );
+    expect(() => store.add(polledTick(101, { granularity_s: 2_147_483_648 }))).toThrow(/granularity_s.*INT32/);
+    expect(store.size).toBe(0);
   });
 
   it('keeps one copy per record_id: the earliest ingest_time, the first one on a tie', () => {
