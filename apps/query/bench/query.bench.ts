@@ -165,7 +165,9 @@ function compactSilver(): { ms: number; report: Record<string, unknown>; bytes: 
   return result;
 }
 
-/** DuckDB over the silver files of the UTC days [from, to) touches (Hive folders, strings rebuilt from lexical_forms). */
+/**
+ * DuckDB over the silver files of the UTC days [from, to) touches (Hive folders, strings rebuilt from lexical_forms).
+ */
 async function duckSilver(oracle: DuckOracle, from: string, to: string): Promise<{ ms: number; hash: string }> {
   const days: string[] = [];
   for (let d = Date.parse(from.slice(0, 10)); d < Date.parse(to); d += 86_400_000)
@@ -192,9 +194,9 @@ async function duckSilver(oracle: DuckOracle, from: string, to: string): Promise
 }
 
 /**
- * DuckDB over the same silver files the way a DuckDB user would write it: typed columns as they are (DECIMAL, TIMESTAMP),
- * no strings rebuilt, no dedup (silver holds each record once), over the files the manifests name (listed before the
- * clock starts). Its candles are compared numerically.
+ * DuckDB over the same silver files the way a DuckDB user would write it: typed columns as they are (DECIMAL,
+ * TIMESTAMP), no strings rebuilt, no dedup (silver holds each record once), over the files the manifests name (listed
+ * before the clock starts). Its candles are compared numerically.
  */
 async function duckSilverTyped(oracle: DuckOracle, from: string, to: string): Promise<{ ms: number; hash: string }> {
   // the files the manifests name (a folder may also hold a previous generation until GC: readers follow manifests)
@@ -221,7 +223,8 @@ async function duckSilverTyped(oracle: DuckOracle, from: string, to: string): Pr
     .join(', ');
   const t0 = performance.now();
   const rows = await oracle.all(`
-    SELECT strftime(time_bucket(INTERVAL '60 seconds', date_trunc('second', CAST(event_time AS TIMESTAMP)), TIMESTAMP '2000-01-01'), '%Y-%m-%dT%H:%M:%S.000Z') AS bucket_start,
+    SELECT strftime(time_bucket(INTERVAL '60 seconds', date_trunc('second', CAST(event_time AS TIMESTAMP)),
+                                TIMESTAMP '2000-01-01'), '%Y-%m-%dT%H:%M:%S.000Z') AS bucket_start,
            arg_min(price, (event_time, record_id)) AS open, max(price) AS high, min(price) AS low,
            arg_max(price, (event_time, record_id)) AS close, count(*) AS ticks
     FROM read_parquet([${files}], hive_partitioning = true)
@@ -309,14 +312,16 @@ async function main(): Promise<void> {
       const local = localRun(format, c.from, c.to);
       results.push({ format, label: c.label, local, duckMs: d.ms, same: local.candlesHash === d.hash });
       console.log(
-        `${format} ${c.label}: local ${local.ms.toFixed(0)} ms (${local.maxRssMiB.toFixed(0)} MiB RSS), duckdb ${d.ms.toFixed(0)} ms, same answer: ${local.candlesHash === d.hash}`,
+        `${format} ${c.label}: local ${local.ms.toFixed(0)} ms (${local.maxRssMiB.toFixed(0)} MiB RSS), ` +
+          `duckdb ${d.ms.toFixed(0)} ms, same answer: ${local.candlesHash === d.hash}`,
       );
     }
   }
   // silver: the same questions over the compactor's output, against raw NDJSON and DuckDB over the same silver files
   const compaction = compactSilver();
   console.log(
-    `silver: ${compaction.files} files, ${compaction.bytes} bytes (compacted in ${(compaction.ms / 1000).toFixed(1)} s, or cached)`,
+    `silver: ${compaction.files} files, ${compaction.bytes} bytes (compacted in ` +
+      `${(compaction.ms / 1000).toFixed(1)} s, or cached)`,
   );
   const silverResults: {
     label: string;
@@ -362,7 +367,11 @@ async function main(): Promise<void> {
         raw.candlesHash === results.find((r) => r.format === 'ndjson' && r.label === c.label)?.local.candlesHash,
     });
     console.log(
-      `silver ${c.label}: local ${local.ms.toFixed(0)} ms (${local.cpuMs.toFixed(0)} ms CPU), ${local.bytesRead} bytes (raw NDJSON ${raw.ms.toFixed(0)} ms, ${raw.cpuMs.toFixed(0)} ms CPU, ${raw.bytesRead} bytes), load ${loadavg()[0]?.toFixed(1)}, duckdb ${d.ms.toFixed(0)} ms (typed ${typed.ms.toFixed(0)} ms), same as DuckDB: ${local.candlesHash === d.hash}, same as raw: ${local.candlesHash === raw.candlesHash}`,
+      `silver ${c.label}: local ${local.ms.toFixed(0)} ms (${local.cpuMs.toFixed(0)} ms CPU), ` +
+        `${local.bytesRead} bytes (raw NDJSON ${raw.ms.toFixed(0)} ms, ${raw.cpuMs.toFixed(0)} ms CPU, ` +
+        `${raw.bytesRead} bytes), load ${loadavg()[0]?.toFixed(1)}, duckdb ${d.ms.toFixed(0)} ms (typed ` +
+        `${typed.ms.toFixed(0)} ms), same as DuckDB: ${local.candlesHash === d.hash}, same as raw: ` +
+        `${local.candlesHash === raw.candlesHash}`,
     );
   }
   oracle.close();
@@ -385,7 +394,9 @@ async function main(): Promise<void> {
   });
   for (const p of pruning) {
     console.log(
-      `${p.format} 1-hour query reads ${p.bytes} of ${p.full} bytes (1/${Math.round(p.full / p.bytes)}; key pruning only: 1/${Math.round(p.full / p.keyOnlyBytes)}), same candles: ${p.same}`,
+      `${p.format} 1-hour query reads ${p.bytes} of ${p.full} bytes ` +
+        `(1/${Math.round(p.full / p.bytes)}; key pruning only: ` +
+        `1/${Math.round(p.full / p.keyOnlyBytes)}), same candles: ${p.same}`,
     );
   }
 
@@ -395,48 +406,124 @@ async function main(): Promise<void> {
   const lines = [
     '## query',
     '',
-    `Command: \`npx nx run query:bench\` (BENCH_DAYS=${DAYS}; data generated once under tmp/query-bench/: one tick per second, NDJSON objects per 300 s of arrival, Parquet per 900 s; ${gen.sizes.ndjson.records.toLocaleString('en-US')} records = ${MiB(gen.sizes.ndjson.bytes)} NDJSON in ${gen.sizes.ndjson.objects} objects, ${MiB(gen.sizes.parquet.bytes)} Parquet in ${gen.sizes.parquet.objects} objects).`,
-    `Machine: ${cpus().length} cores (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. DuckDB (@duckdb/node-api, default threads, its own SQL in apps/query/test/duckdb.oracle.ts) reads the same hour folders (from the hour before from to the hour after to) with the same validity rules and dedup; the local engine runs in its own process (peak RSS is its own) and lists, prunes, streams, validates, dedups and aggregates.`,
+    `Command: \`npx nx run query:bench\` (BENCH_DAYS=${DAYS}; data generated once under ` +
+      `tmp/query-bench/: one tick per second, NDJSON objects per 300 s of arrival, Parquet per 900 s; ` +
+      `${gen.sizes.ndjson.records.toLocaleString('en-US')} records = ${MiB(gen.sizes.ndjson.bytes)} ` +
+      `NDJSON in ${gen.sizes.ndjson.objects} objects, ${MiB(gen.sizes.parquet.bytes)} Parquet in ` +
+      `${gen.sizes.parquet.objects} objects).`,
+    `Machine: ${cpus().length} cores (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), ` +
+      `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. DuckDB (@duckdb/node-api, ` +
+      `default threads, its own SQL in apps/query/test/duckdb.oracle.ts) reads the same hour folders ` +
+      `(from the hour before from to the hour after to) with the same validity rules and dedup; the ` +
+      `local engine runs in its own process (peak RSS is its own) and lists, prunes, streams, ` +
+      `validates, dedups and aggregates.`,
     '',
     '| ohlc 1m | local engine | DuckDB (same run) | ratio | goal | peak RSS (local) | same candles |',
     '|---|---|---|---|---|---|---|',
     ...results.map((r) => {
       const ratio = r.local.ms / r.duckMs;
-      return `| ${r.label}, ${r.format === 'ndjson' ? 'NDJSON' : 'Parquet'} | ${r.local.ms.toFixed(0)} ms | ${r.duckMs.toFixed(0)} ms | ${ratio.toFixed(2)}x | <= ${goal[r.format]}x ${ratio <= goal[r.format] ? '(met)' : '(**not met**)'} | ${r.local.maxRssMiB.toFixed(0)} MiB${r.label !== '1 day' ? ` (goal < 512 MiB: ${r.local.maxRssMiB < 512 ? 'met' : '**not met**'})` : ''} | ${r.same ? 'yes' : '**no**'} |`;
+      return (
+        `| ${r.label}, ${r.format === 'ndjson' ? 'NDJSON' : 'Parquet'} | ${r.local.ms.toFixed(0)} ms | ` +
+        `${r.duckMs.toFixed(0)} ms | ${ratio.toFixed(2)}x | <= ${goal[r.format]}x ` +
+        `${ratio <= goal[r.format] ? '(met)' : '(**not met**)'} | ${r.local.maxRssMiB.toFixed(0)} ` +
+        `MiB${r.label !== '1 day' ? ` (goal < 512 MiB: ${r.local.maxRssMiB < 512 ? 'met' : '**not met**'})` : ''} ` +
+        `| ${r.same ? 'yes' : '**no**'} |`
+      );
     }),
     '',
-    '| pruning: ohlc 1m over one hour | bytes read | full scan | fraction | key pruning only (baseline, same run) | goal | same candles |',
+    '| pruning: ohlc 1m over one hour | bytes read | full scan | fraction | key pruning only ' +
+      '(baseline, same run) | goal | same candles |',
     '|---|---|---|---|---|---|---|',
     ...pruning.map(
       (p) =>
-        `| ${p.format === 'ndjson' ? 'NDJSON' : 'Parquet'} (${p.objects} of ${p.fullObjects} objects read${p.footersOnly > 0 ? `, ${p.footersOnly} more by footer only` : ''}) | ${p.bytes.toLocaleString('en-US')} | ${p.full.toLocaleString('en-US')} | 1/${Math.round(p.full / p.bytes)} | ${p.keyOnlyBytes.toLocaleString('en-US')} = 1/${Math.round(p.full / p.keyOnlyBytes)} | <= 1/500 ${p.full / p.bytes >= 500 ? '(met)' : '(**not met**)'} | ${p.same ? 'yes' : '**no**'} |`,
+        `| ${p.format === 'ndjson' ? 'NDJSON' : 'Parquet'} (${p.objects} of ${p.fullObjects} objects ` +
+        `read${p.footersOnly > 0 ? `, ${p.footersOnly} more by footer only` : ''}) | ` +
+        `${p.bytes.toLocaleString('en-US')} | ${p.full.toLocaleString('en-US')} | ` +
+        `1/${Math.round(p.full / p.bytes)} | ${p.keyOnlyBytes.toLocaleString('en-US')} = ` +
+        `1/${Math.round(p.full / p.keyOnlyBytes)} | <= 1/500 ` +
+        `${p.full / p.bytes >= 500 ? '(met)' : '(**not met**)'} | ${p.same ? 'yes' : '**no**'} |`,
     ),
     '',
     `Load average during the run: ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')} (the machine is shared).`,
-    "Pruning lists the hourly prefixes covering the arrival window [from - buffer - 60 s skew, to + 10 min late slack] and skips objects whose key time is outside it (buffer = the objects' span: 300 s NDJSON, 900 s Parquet).",
-    `Parquet objects are then read by ranges, footer first (the last ${FOOTER_FETCH_BYTES / 1024} KiB of the first objects, then the last footer's length + ${FOOTER_MARGIN_BYTES} bytes): an object whose row groups' exchange_time/scheduled_time min/max statistics show no record in [from, to) costs only that read; otherwise only the row groups that may hold one, and of those only the query columns, are fetched. Every byte fetched counts (footers included).`,
-    'Key pruning alone (the baseline column: the same ranged reads with statistics pruning off) must also read the 15-minute objects on both sides of the hour (6 objects, 90 of 43,200 minutes = 1/480). Statistics rule out the object before `from` (everything in it happened before); the one after `to` holds late records from inside the hour (lateRate 0.1 %), so its statistics keep it and it is read: never skipped on doubt. NDJSON has no footer or statistics: key pruning only.',
+    'Pruning lists the hourly prefixes covering the arrival window [from - buffer - 60 s skew, to + ' +
+      "10 min late slack] and skips objects whose key time is outside it (buffer = the objects' span: " +
+      '300 s NDJSON, 900 s Parquet).',
+    `Parquet objects are then read by ranges, footer first (the last ${FOOTER_FETCH_BYTES / 1024} ` +
+      `KiB of the first objects, then the last footer's length + ${FOOTER_MARGIN_BYTES} bytes): an ` +
+      `object whose row groups' exchange_time/scheduled_time min/max statistics show no record in ` +
+      `[from, to) costs only that read; otherwise only the row groups that may hold one, and of those ` +
+      `only the query columns, are fetched. Every byte fetched counts (footers included).`,
+    'Key pruning alone (the baseline column: the same ranged reads with statistics pruning off) must ' +
+      'also read the 15-minute objects on both sides of the hour (6 objects, 90 of 43,200 minutes = ' +
+      '1/480). Statistics rule out the object before `from` (everything in it happened before); the ' +
+      'one after `to` holds late records from inside the hour (lateRate 0.1 %), so its statistics keep ' +
+      'it and it is read: never skipped on doubt. NDJSON has no footer or statistics: key pruning only.',
     "Peak RSS is VmHWM of the engine's process (node + tsx included); the dedup set keeps 16 bytes per record id.",
     '',
     '### query over silver (`--layer silver`)',
     '',
-    `Silver compacted from the NDJSON bucket above by the compactor's CLI (\`node dist/apps/compactor/main.js run\`, ${Number(compaction.report.recordsIn).toLocaleString('en-US')} records in, ${String(compaction.report.duplicatesDropped)} duplicates dropped, ${(compaction.ms / 1000).toFixed(1)} s wall): ${compaction.files} files (one per product and event hour), ${MiB(compaction.bytes)} against ${MiB(gen.sizes.ndjson.bytes)} of NDJSON. Same run, same machine. DuckDB reads the same silver files (\`read_parquet\` over the partition folders of the range, \`hive_partitioning\`, the strings rebuilt from \`lexical_forms\` in its SQL: apps/query/test/duckdb.oracle.ts).`,
+    `Silver compacted from the NDJSON bucket above by the compactor's CLI (\`node ` +
+      `dist/apps/compactor/main.js run\`, ` +
+      `${Number(compaction.report.recordsIn).toLocaleString('en-US')} records in, ` +
+      `${String(compaction.report.duplicatesDropped)} duplicates dropped, ` +
+      `${(compaction.ms / 1000).toFixed(1)} s wall): ${compaction.files} files (one per product and ` +
+      `event hour), ${MiB(compaction.bytes)} against ${MiB(gen.sizes.ndjson.bytes)} of NDJSON. Same ` +
+      `run, same machine. DuckDB reads the same silver files (\`read_parquet\` over the partition ` +
+      `folders of the range, \`hive_partitioning\`, the strings rebuilt from \`lexical_forms\` in its ` +
+      `SQL: apps/query/test/duckdb.oracle.ts).`,
     '',
-    '| ohlc 1m | silver (local engine) | raw NDJSON (local engine) | speed-up | goal >= 10x | CPU silver / raw | CPU speed-up | DuckDB over silver, same strings | silver / DuckDB | goal <= 1x | DuckDB over silver, typed | silver / typed | bytes read silver | bytes read raw | fraction | goal <= 1/10 | same candles (DuckDB, typed, raw) |',
+    '| ohlc 1m | silver (local engine) | raw NDJSON (local engine) | speed-up | goal >= 10x | CPU ' +
+      'silver / raw | CPU speed-up | DuckDB over silver, same strings | silver / DuckDB | goal <= 1x | ' +
+      'DuckDB over silver, typed | silver / typed | bytes read silver | bytes read raw | fraction | ' +
+      'goal <= 1/10 | same candles (DuckDB, typed, raw) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...silverResults.map((r) => {
       const speedup = r.raw.ms / r.local.ms;
       const vsDuck = r.local.ms / r.duckMs;
       const fraction = r.raw.bytesRead / r.local.bytesRead;
-      return `| ${r.label} | ${r.local.ms.toFixed(0)} ms | ${r.raw.ms.toFixed(0)} ms | ${speedup.toFixed(1)}x | ${speedup >= 10 ? 'met' : '**not met**'} | ${r.local.cpuMs.toFixed(0)} / ${r.raw.cpuMs.toFixed(0)} ms | ${(r.raw.cpuMs / r.local.cpuMs).toFixed(1)}x | ${r.duckMs.toFixed(0)} ms | ${vsDuck.toFixed(2)}x | ${vsDuck <= 1 ? 'met' : '**not met**'} | ${r.typedMs.toFixed(0)} ms | ${(r.local.ms / r.typedMs).toFixed(2)}x | ${r.local.bytesRead.toLocaleString('en-US')} | ${r.raw.bytesRead.toLocaleString('en-US')} | 1/${fraction.toFixed(1)} | ${fraction >= 10 ? 'met' : '**not met**'} | ${r.same ? 'yes' : '**no**'}, ${r.sameTyped ? 'yes' : '**no**'}, ${r.sameAsRaw ? 'yes' : '**no**'} |`;
+      return (
+        `| ${r.label} | ${r.local.ms.toFixed(0)} ms | ${r.raw.ms.toFixed(0)} ms | ${speedup.toFixed(1)}x ` +
+        `| ${speedup >= 10 ? 'met' : '**not met**'} | ${r.local.cpuMs.toFixed(0)} / ` +
+        `${r.raw.cpuMs.toFixed(0)} ms | ${(r.raw.cpuMs / r.local.cpuMs).toFixed(1)}x | ` +
+        `${r.duckMs.toFixed(0)} ms | ${vsDuck.toFixed(2)}x | ${vsDuck <= 1 ? 'met' : '**not met**'} | ` +
+        `${r.typedMs.toFixed(0)} ms | ${(r.local.ms / r.typedMs).toFixed(2)}x | ` +
+        `${r.local.bytesRead.toLocaleString('en-US')} | ${r.raw.bytesRead.toLocaleString('en-US')} | ` +
+        `1/${fraction.toFixed(1)} | ${fraction >= 10 ? 'met' : '**not met**'} | ` +
+        `${r.same ? 'yes' : '**no**'}, ${r.sameTyped ? 'yes' : '**no**'}, ` +
+        `${r.sameAsRaw ? 'yes' : '**no**'} |`
+      );
     }),
     '',
-    '"DuckDB, same strings" runs the oracle\'s SQL (the same answer: strings rebuilt from `lexical_forms`, dedup by record id, as the local engine answers); "DuckDB, typed" is what a DuckDB user would write over silver (DECIMAL/TIMESTAMP as they are, no dedup, the manifest-named files), compared numerically. DuckDB runs with its default threads (2 here); the local engine on one. The raw NDJSON column of this table is a second run of the local engine over raw, made right before the silver run (the same candles as the first, checked), so the pair shares the moment\'s load; CPU is user + system time of the engine\'s process during the query, steadier than wall time on a shared machine.',
+    '"DuckDB, same strings" runs the oracle\'s SQL (the same answer: strings rebuilt from ' +
+      '`lexical_forms`, dedup by record id, as the local engine answers); "DuckDB, typed" is what a ' +
+      'DuckDB user would write over silver (DECIMAL/TIMESTAMP as they are, no dedup, the ' +
+      'manifest-named files), compared numerically. DuckDB runs with its default threads (2 here); the ' +
+      'local engine on one. The raw NDJSON column of this table is a second run of the local engine ' +
+      'over raw, made right before the silver run (the same candles as the first, checked), so the ' +
+      "pair shares the moment's load; CPU is user + system time of the engine's process during the " +
+      'query, steadier than wall time on a shared machine.',
     `Load average at the silver runs: ${silverLoad}.`,
-    "How silver answers OHLC (the typed path, apps/query/src/engines/silver.columns.ts): per file one ranged read (the tail fetch also takes the column chunks the previous file needed: files of a run share a layout), the footer, then per row group only `status`, `price`, `event_time` and `lexical_forms` (`record_id` only when raw records must be deduplicated against), decoded page by page straight into typed arrays reused across row groups: event time as epoch microseconds, DECIMAL(38,18) as three exact 43-bit limbs, strings as dictionary codes. The OHLC accumulator compares those numbers (time, then the tie-break; limbs, most significant first) and makes the raw strings (every digit as `lexical_forms` recorded it) only for each candle's open/high/low/close winners, once per batch. Raw records and silver batches feed one candle state, so `auto` (silver plus the open hour from raw) answers exactly as raw does. Bytes read include the time columns between `price` and `event_time` that the single read takes along.",
-    "What remains (node --cpu-prof of the 30-day silver run, shares of the query's CPU, load ~7): file I/O 22% (half of it the one ranged read per data file, open/read/close; the other half the local store's LIST, which opens every listed file and its sidecar for the ETag, and the manifest GETs), the OHLC accumulator 21% (about 9 points of it the winners' strings: 4 per candle, 43,200 candles), page decoding 12% plus snappy 4%, garbage collection 11%, hyparquet's footer parse 6%, the rest (candle output, listing logic, scanner) under 4% each. The floor is now per-file work: 722 files of ~3,600 rows, each with a LIST entry, a manifest, a footer and one read.",
+    'How silver answers OHLC (the typed path, apps/query/src/engines/silver.columns.ts): per file ' +
+      'one ranged read (the tail fetch also takes the column chunks the previous file needed: files of ' +
+      'a run share a layout), the footer, then per row group only `status`, `price`, `event_time` and ' +
+      '`lexical_forms` (`record_id` only when raw records must be deduplicated against), decoded page ' +
+      'by page straight into typed arrays reused across row groups: event time as epoch microseconds, ' +
+      'DECIMAL(38,18) as three exact 43-bit limbs, strings as dictionary codes. The OHLC accumulator ' +
+      'compares those numbers (time, then the tie-break; limbs, most significant first) and makes the ' +
+      "raw strings (every digit as `lexical_forms` recorded it) only for each candle's " +
+      'open/high/low/close winners, once per batch. Raw records and silver batches feed one candle ' +
+      'state, so `auto` (silver plus the open hour from raw) answers exactly as raw does. Bytes read ' +
+      'include the time columns between `price` and `event_time` that the single read takes along.',
+    "What remains (node --cpu-prof of the 30-day silver run, shares of the query's CPU, load ~7): " +
+      'file I/O 22% (half of it the one ranged read per data file, open/read/close; the other half the ' +
+      "local store's LIST, which opens every listed file and its sidecar for the ETag, and the " +
+      "manifest GETs), the OHLC accumulator 21% (about 9 points of it the winners' strings: 4 per " +
+      "candle, 43,200 candles), page decoding 12% plus snappy 4%, garbage collection 11%, hyparquet's " +
+      'footer parse 6%, the rest (candle output, listing logic, scanner) under 4% each. The floor is ' +
+      'now per-file work: 722 files of ~3,600 rows, each with a LIST entry, a manifest, a footer and ' +
+      'one read.',
   ];
   const docs = join(workspace, 'docs/benchmarks.md');
   const begin = '<!-- bench:query:begin -->';

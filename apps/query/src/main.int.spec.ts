@@ -70,7 +70,11 @@ describe('query CLI', () => {
     expect(candles.every((c) => c.ticks > 0)).toBe(true);
     expect(candles.reduce((n, c) => n + c.ticks, 0)).toBeGreaterThan(3400);
     expect(r.stderr).toMatch(
-      /^local [^:\n]*: \d+ objects read .* skipped \d+ bad records \(first: btc-etl-raw\/raw\/2026\/11\/27\/0\d\/btc-etl-ticks-1-/m,
+      new RegExp(
+        String.raw`^local [^:\n]*: \d+ objects read .* skipped \d+ bad records \(first: ` +
+          String.raw`btc-etl-raw/raw/2026/11/27/0\d/btc-etl-ticks-1-`,
+        'm',
+      ),
     );
   });
 

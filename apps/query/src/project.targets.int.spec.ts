@@ -34,32 +34,36 @@ describe('query:deploy', () => {
     );
   });
 
-  it('hands `-c key=value` context to cdk (a nested `nx run` took -c for its own --configuration and lost it)', async () => {
-    // the Nx run of a user, without the builds (the dry run stops at the hand-over to cdk, before any synth)
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_')));
-    const { stdout } = await run(
-      'npx',
-      [
-        'nx',
-        'run',
-        'query:deploy',
-        '--exclude-task-dependencies',
-        '--skip-nx-cache',
-        '--output-style=static',
-        '--',
-        '--dry-run',
-        '-c',
-        'namePrefix=btc-etl-dev',
-        '-c',
-        'queryProbe=1',
-      ],
-      {
-        cwd: workspace,
-        env: { ...env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CDK_APPROVAL: '' },
-      },
-    );
-    expect(stdout).toContain(
-      'dry run, would run: cdk deploy BtcEtlQuery --require-approval broadening --no-notices --no-version-reporting -c namePrefix=btc-etl-dev -c queryProbe=1 (in infra/)',
-    );
-  });
+  it(
+    'hands `-c key=value` context to cdk (a nested `nx run` took -c for its own ' + '--configuration and lost it)',
+    async () => {
+      // the Nx run of a user, without the builds (the dry run stops at the hand-over to cdk, before any synth)
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_')));
+      const { stdout } = await run(
+        'npx',
+        [
+          'nx',
+          'run',
+          'query:deploy',
+          '--exclude-task-dependencies',
+          '--skip-nx-cache',
+          '--output-style=static',
+          '--',
+          '--dry-run',
+          '-c',
+          'namePrefix=btc-etl-dev',
+          '-c',
+          'queryProbe=1',
+        ],
+        {
+          cwd: workspace,
+          env: { ...env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CDK_APPROVAL: '' },
+        },
+      );
+      expect(stdout).toContain(
+        'dry run, would run: cdk deploy BtcEtlQuery --require-approval broadening --no-notices ' +
+          '--no-version-reporting -c namePrefix=btc-etl-dev -c queryProbe=1 (in infra/)',
+      );
+    },
+  );
 });

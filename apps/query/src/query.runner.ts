@@ -85,15 +85,28 @@ export async function runQuery(
 /** One line for stderr: what was read (local) or scanned and paid (Athena). */
 export function describeStats(stats: LocalQueryStats | AthenaQueryStats): string {
   if (stats.engine === 'athena') {
-    return `athena ${stats.queryExecutionId}: ${stats.bytesScanned} bytes scanned, $${stats.costUsd.toFixed(6)}, ${stats.states.join(' -> ')}, ${Math.round(stats.elapsedMs)} ms`;
+    return (
+      `athena ${stats.queryExecutionId}: ${stats.bytesScanned} bytes scanned, ` +
+      `$${stats.costUsd.toFixed(6)}, ${stats.states.join(' -> ')}, ` +
+      `${Math.round(stats.elapsedMs)} ms`
+    );
   }
   const bad =
     stats.badRecords > 0
-      ? `; skipped ${stats.badRecords} bad records (first: ${stats.badSamples[0]?.bucket}/${stats.badSamples[0]?.key} line ${stats.badSamples[0]?.line}: ${stats.badSamples[0]?.message})`
+      ? `; skipped ${stats.badRecords} bad records (first: ` +
+        `${stats.badSamples[0]?.bucket}/${stats.badSamples[0]?.key} line ` +
+        `${stats.badSamples[0]?.line}: ${stats.badSamples[0]?.message})`
       : '';
   const layer =
     stats.layer === 'raw'
       ? 'layer raw'
-      : `layer ${stats.layer} (${stats.silverObjectsRead} silver files${stats.rawCompleteBefore ? `, raw from ${stats.rawCompleteBefore}` : ''})`;
-  return `local ${layer}: ${stats.objectsRead} objects read (${stats.objectsSkipped} pruned by key time, ${stats.objectsPrunedByStatistics} Parquet by statistics after their footer, ${stats.rowGroupsPruned} row groups) under ${stats.prefixes.length} prefixes, ${stats.bytesRead} bytes, ${stats.records} records, ${stats.duplicates} duplicates dropped, ${Math.round(stats.elapsedMs)} ms${bad}`;
+      : `layer ${stats.layer} (${stats.silverObjectsRead} silver ` +
+        `files${stats.rawCompleteBefore ? `, raw from ${stats.rawCompleteBefore}` : ''})`;
+  return (
+    `local ${layer}: ${stats.objectsRead} objects read (${stats.objectsSkipped} pruned by key ` +
+    `time, ${stats.objectsPrunedByStatistics} Parquet by statistics after their footer, ` +
+    `${stats.rowGroupsPruned} row groups) under ${stats.prefixes.length} prefixes, ` +
+    `${stats.bytesRead} bytes, ${stats.records} records, ${stats.duplicates} duplicates ` +
+    `dropped, ${Math.round(stats.elapsedMs)} ms${bad}`
+  );
 }

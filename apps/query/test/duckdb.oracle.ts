@@ -43,7 +43,8 @@ export class DuckOracle {
         ? `SELECT ${columns} FROM read_parquet([${list}])`
         : `SELECT ${columns} FROM read_json([${list}], format = 'newline_delimited', ignore_errors = true,
              columns = {record_id: 'VARCHAR', product_id: 'VARCHAR', status: 'VARCHAR', price: 'VARCHAR',
-                        exchange_time: 'VARCHAR', scheduled_time: 'VARCHAR', ingest_time: 'VARCHAR', reason: 'VARCHAR'})`;
+                        exchange_time: 'VARCHAR', scheduled_time: 'VARCHAR', ingest_time: 'VARCHAR',
+                        reason: 'VARCHAR'})`;
     await this.connection.run(`CREATE OR REPLACE VIEW src_${name} AS ${read}`);
     await this.connection.run(`CREATE OR REPLACE VIEW valid_${name} AS
       SELECT DISTINCT ON (record_id) *,
@@ -52,7 +53,8 @@ export class DuckOracle {
              CAST(rtrim(ingest_time, 'Z') AS TIMESTAMP) AS ingest_ts
       FROM src_${name}
       WHERE regexp_full_match(record_id, '[0-9a-f]{32}')
-        AND ((status = 'ok' AND regexp_full_match(price, '[0-9]+([.][0-9]+)?')) OR (status = 'missed' AND price IS NULL))
+        AND ((status = 'ok' AND regexp_full_match(price, '[0-9]+([.][0-9]+)?'))
+             OR (status = 'missed' AND price IS NULL))
       ORDER BY record_id, ingest_time`);
   }
 
@@ -66,13 +68,18 @@ export class DuckOracle {
   async silverSource(name: string, glob: string): Promise<void> {
     const at = (field: string) => SILVER_LEXICAL_COLUMNS.indexOf(field as never) + 1;
     const digits = (field: string) =>
-      `(CASE WHEN substr(lexical_forms, ${at(field)}, 1) BETWEEN '0' AND '9' THEN ascii(substr(lexical_forms, ${at(field)}, 1)) - 48 ELSE ascii(substr(lexical_forms, ${at(field)}, 1)) - 87 END)`;
+      `(CASE WHEN substr(lexical_forms, ${at(field)}, 1) BETWEEN '0' AND '9' ` +
+      `THEN ascii(substr(lexical_forms, ${at(field)}, 1)) - 48 ` +
+      `ELSE ascii(substr(lexical_forms, ${at(field)}, 1)) - 87 END)`;
     const decimal = (field: string) => `CASE WHEN ${field} IS NULL THEN NULL WHEN ${digits(field)} = 0
         THEN split_part(CAST(${field} AS VARCHAR), '.', 1)
-        ELSE rpad(CAST(${field} AS VARCHAR), CAST(length(split_part(CAST(${field} AS VARCHAR), '.', 1)) + 1 + ${digits(field)} AS INTEGER), '0') END`;
+        ELSE rpad(CAST(${field} AS VARCHAR),
+                  CAST(length(split_part(CAST(${field} AS VARCHAR), '.', 1)) + 1 + ${digits(field)} AS INTEGER),
+                  '0') END`;
     const time = (field: string) => `CASE WHEN ${field} IS NULL THEN NULL WHEN ${digits(field)} = 0
         THEN strftime(${field}, '%Y-%m-%dT%H:%M:%S') || 'Z'
-        ELSE strftime(${field}, '%Y-%m-%dT%H:%M:%S') || '.' || rpad(strftime(${field}, '%f'), CAST(${digits(field)} AS INTEGER), '0') || 'Z' END`;
+        ELSE strftime(${field}, '%Y-%m-%dT%H:%M:%S') || '.'
+             || rpad(strftime(${field}, '%f'), CAST(${digits(field)} AS INTEGER), '0') || 'Z' END`;
     await this.connection.run(`CREATE OR REPLACE VIEW src_${name} AS
       SELECT record_id, CAST(product_id AS VARCHAR) AS product_id, status, ${decimal('price')} AS price,
              ${time('exchange_time')} AS exchange_time, ${time('scheduled_time')} AS scheduled_time,
@@ -95,7 +102,8 @@ export class DuckOracle {
     to: string,
   ): Promise<Record<string, unknown>[]> {
     return this.all(`
-      SELECT strftime(time_bucket(INTERVAL '${widthSeconds} seconds', date_trunc('second', ts), TIMESTAMP '2000-01-01'), '%Y-%m-%dT%H:%M:%S.000Z') AS bucket_start,
+      SELECT strftime(time_bucket(INTERVAL '${widthSeconds} seconds', date_trunc('second', ts), TIMESTAMP '2000-01-01'),
+                      '%Y-%m-%dT%H:%M:%S.000Z') AS bucket_start,
              arg_min(price, (epoch_us(ts), record_id)) AS open,
              arg_max(price, (CAST(price AS DECIMAL(38, 18)), -epoch_us(ts))) AS high,
              arg_min(price, (CAST(price AS DECIMAL(38, 18)), epoch_us(ts))) AS low,
@@ -137,10 +145,12 @@ export class DuckOracle {
   summary(name: string, product: string, from: string, to: string): Promise<Record<string, unknown>[]> {
     return this.all(`
       SELECT strftime(date_trunc('day', ts), '%Y-%m-%dT%H:%M:%S.000Z') AS day, count(*) AS ticks,
-             arg_min(price, CAST(price AS DECIMAL(38, 18))) AS min, arg_max(price, CAST(price AS DECIMAL(38, 18))) AS max,
+             arg_min(price, CAST(price AS DECIMAL(38, 18))) AS min,
+             arg_max(price, CAST(price AS DECIMAL(38, 18))) AS max,
              avg(CAST(price AS DOUBLE)) AS mean, stddev_samp(CAST(price AS DOUBLE)) AS stddev,
              arg_min(price, (epoch_us(ts), record_id)) AS open, arg_max(price, (epoch_us(ts), record_id)) AS close,
-             CAST(arg_max(price, (epoch_us(ts), record_id)) AS DOUBLE) / CAST(arg_min(price, (epoch_us(ts), record_id)) AS DOUBLE) - 1 AS "return"
+             CAST(arg_max(price, (epoch_us(ts), record_id)) AS DOUBLE)
+               / CAST(arg_min(price, (epoch_us(ts), record_id)) AS DOUBLE) - 1 AS "return"
       FROM valid_${name}
       WHERE status = 'ok' AND product_id = '${product}' AND ts >= TIMESTAMP '${from}' AND ts < TIMESTAMP '${to}'
       GROUP BY 1 ORDER BY 1`);
@@ -150,9 +160,11 @@ export class DuckOracle {
   private seconds(name: string, product: string, from: string, to: string): string {
     return `
       WITH expected AS (
-        SELECT unnest(generate_series(TIMESTAMP '${from}', TIMESTAMP '${to}' - INTERVAL 1 SECOND, INTERVAL 1 SECOND)) AS sec
+        SELECT unnest(generate_series(TIMESTAMP '${from}', TIMESTAMP '${to}' - INTERVAL 1 SECOND, INTERVAL 1 SECOND))
+               AS sec
       ), per_second AS (
-        SELECT date_trunc('second', sched_ts) AS sec, bool_or(status = 'ok') AS has_ok, min(reason) FILTER (WHERE status = 'missed') AS reason
+        SELECT date_trunc('second', sched_ts) AS sec, bool_or(status = 'ok') AS has_ok,
+               min(reason) FILTER (WHERE status = 'missed') AS reason
         FROM valid_${name}
         WHERE product_id = '${product}' AND scheduled_time IS NOT NULL
         GROUP BY 1
@@ -168,7 +180,8 @@ export class DuckOracle {
         SELECT sec, state, sum(CASE WHEN state IS DISTINCT FROM prev THEN 1 ELSE 0 END) OVER (ORDER BY sec) AS run
         FROM (SELECT sec, state, lag(state) OVER (ORDER BY sec) AS prev FROM s)
       )
-      SELECT strftime(min(sec), '%Y-%m-%dT%H:%M:%S.000Z') AS start, strftime(max(sec) + INTERVAL 1 SECOND, '%Y-%m-%dT%H:%M:%S.000Z') AS "end",
+      SELECT strftime(min(sec), '%Y-%m-%dT%H:%M:%S.000Z') AS start,
+             strftime(max(sec) + INTERVAL 1 SECOND, '%Y-%m-%dT%H:%M:%S.000Z') AS "end",
              count(*) AS seconds, any_value(state) AS reason
       FROM runs WHERE state <> 'ok' GROUP BY run ORDER BY min(sec)`);
   }

@@ -56,7 +56,9 @@ const BAD_LINES = [
   '{"record_id":"0123", "truncated',
   'this is not json',
   // valid JSON, an ok record whose price is not a decimal: the schema rejects it
-  '{"record_id":"ffffffffffffffffffffffffffffffff","product_id":"BTC-USD","source":"coinbase-exchange-ticker","status":"ok","price":"abc","exchange_time":"2026-11-27T00:00:00.000Z","scheduled_time":"2026-11-27T00:00:00.000Z","ingest_time":"2026-11-27T00:00:00.000Z","reason":null}',
+  '{"record_id":"ffffffffffffffffffffffffffffffff","product_id":"BTC-USD","source":"coinbase-exchange-ticker",' +
+    '"status":"ok","price":"abc","exchange_time":"2026-11-27T00:00:00.000Z",' +
+    '"scheduled_time":"2026-11-27T00:00:00.000Z","ingest_time":"2026-11-27T00:00:00.000Z","reason":null}',
 ];
 
 interface Pending {
@@ -166,7 +168,9 @@ export function* generateObjects(options: GenerateOptions): Generator<GeneratedO
           p.cents = Math.max(100, p.cents + Math.round((rand() - 0.5) * 600));
           p.lastPrice = (p.cents / 100).toFixed(2);
           const lagMs = Math.floor(rand() * 1500);
-          p.lastExchange = `${new Date(dueMs - lagMs).toISOString().slice(0, 23)}${String(Math.floor(rand() * 1000)).padStart(3, '0')}Z`;
+          p.lastExchange =
+            `${new Date(dueMs - lagMs).toISOString().slice(0, 23)}` +
+            `${String(Math.floor(rand() * 1000)).padStart(3, '0')}Z`;
           p.trade++;
         }
         tick = {

@@ -18,7 +18,9 @@ export interface ArrivalSlack {
 /** Defaults: 10 min of producer delay, Firehose's default 300 s buffer, 60 s of clock skew. */
 export const DEFAULT_SLACK: ArrivalSlack = { lateS: 600, bufferS: 300, skewS: 60 };
 
-/** The arrival times `[lo, hi]` (epoch seconds) an object key may carry and still hold records of `[fromSec, toSec)`. */
+/**
+ * The arrival times `[lo, hi]` (epoch seconds) an object key may carry and still hold records of `[fromSec, toSec)`.
+ */
 export function arrivalWindow(fromSec: number, toSec: number, slack: ArrivalSlack): { lo: number; hi: number } {
   return { lo: fromSec - slack.bufferS - slack.skewS, hi: toSec + slack.lateS };
 }

@@ -40,12 +40,19 @@ const form = (field: string) => {
 /** A DECIMAL(38,18) column as the decimal string it was written as (Trino prints all 18 fraction digits). */
 function decimalText(column: string): string {
   const full = `CAST(${column} AS varchar)`;
-  return `CASE WHEN ${column} IS NULL THEN NULL WHEN ${form(column)} = 0 THEN split_part(${full}, '.', 1) ELSE rpad(${full}, length(split_part(${full}, '.', 1)) + 1 + ${form(column)}, '0') END`;
+  return (
+    `CASE WHEN ${column} IS NULL THEN NULL WHEN ${form(column)} = 0 THEN split_part(${full}, '.', 1) ` +
+    `ELSE rpad(${full}, length(split_part(${full}, '.', 1)) + 1 + ${form(column)}, '0') END`
+  );
 }
 
 /** A TIMESTAMP column as the ISO string it was written as, to the millisecond Athena reads. */
 function timeText(column: string): string {
-  return `CASE WHEN ${column} IS NULL THEN NULL ELSE format_datetime(${column}, 'yyyy-MM-dd''T''HH:mm:ss') || CASE WHEN ${form(column)} = 0 THEN '' ELSE '.' || rpad(format_datetime(${column}, 'SSS'), ${form(column)}, '0') END || 'Z' END`;
+  return (
+    `CASE WHEN ${column} IS NULL THEN NULL ELSE format_datetime(${column}, 'yyyy-MM-dd''T''HH:mm:ss') || ` +
+    `CASE WHEN ${form(column)} = 0 THEN '' ELSE '.' || rpad(format_datetime(${column}, 'SSS'), ${form(column)}, '0') ` +
+    `END || 'Z' END`
+  );
 }
 
 const SILVER_AS_RAW = new SqlRaw(
@@ -71,13 +78,16 @@ function silverSelect(plan: ScanPlan, slack: ArrivalSlack, table: string): Athen
   const product =
     plan.productIds?.length === 1 ? athenaSql`${nl}AND product_id = ${str(plan.productIds[0] as string)}` : athenaSql``;
   // event-time plans: the row groups' event_time statistics prune inside the edge hours too
+  const at = (sec: number) => athenaSql`CAST(from_unixtime(${int(sec)}) AS timestamp)`;
   const eventTime = isEventTimePlan(plan)
-    ? athenaSql`${nl}AND event_time >= CAST(from_unixtime(${int(plan.fromSec)}) AS timestamp) AND event_time < CAST(from_unixtime(${int(plan.toSec)}) AS timestamp)`
+    ? athenaSql`${nl}AND event_time >= ${at(plan.fromSec)} AND event_time < ${at(plan.toSec)}`
     : athenaSql``;
+  const fromHour = athenaSql`(dt <> ${dt(first)} OR hour >= ${int(first.getUTCHours())})`;
+  const toHour = athenaSql`(dt <> ${dt(last)} OR hour <= ${int(last.getUTCHours())})`;
   return athenaSql`SELECT ${SILVER_AS_RAW}
   FROM ${ident(table)}
   WHERE dt BETWEEN ${dt(first)} AND ${dt(last)}
-    AND (dt <> ${dt(first)} OR hour >= ${int(first.getUTCHours())}) AND (dt <> ${dt(last)} OR hour <= ${int(last.getUTCHours())})${product}${eventTime}`;
+    AND ${fromHour} AND ${toHour}${product}${eventTime}`;
 }
 
 /**

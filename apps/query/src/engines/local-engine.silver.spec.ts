@@ -242,35 +242,38 @@ describe('local engine: silver layer answers as raw does', () => {
     },
   );
 
-  it('auto: a minute split between silver and the raw past the watermark, its ties and spellings as raw has them', async () => {
-    const key = (arrival: string) => buildFirehoseKey({ streamName: 'btc-etl-ticks', arrival: new Date(arrival) });
-    const tick = (time: string, price: string, due = time.slice(0, 8)) =>
-      okTick({ scheduled_time: `2026-11-27T${due}.000Z`, exchange_time: `2026-11-27T${time}Z`, price });
-    // arrived before the watermark (11:00): compacted into hour 10
-    const early = [
-      tick('10:59:10.5', '101.5'), // the high, first spelled '101.5'
-      tick('10:59:20', '99.10'),
-      tick('10:59:40.25', '99'), // equal to the low of the raw part below, and earlier
-    ];
-    // arrived after it: read from raw, same minute, and an equal time with another id
-    const late = [
-      tick('10:59:40.250000', '99.0', '10:59:41'), // another record of the same time
-      tick('10:59:45', '101.50'), // equal to the high, later: the high stays '101.5'
-      tick('10:59:59.999999', '100.25'),
-      tick('11:00:00', '100.3'),
-    ];
-    await store.put(RAW, key('2026-11-27T10:59:41Z'), encodeNdjson(early));
-    await store.put(RAW, key('2026-11-27T11:00:05Z'), encodeNdjson(late));
-    await writeSilver(store, SILVER, early, { rawCompleteBefore: new Date('2026-11-27T11:00:00Z') });
-    const params = { product: 'BTC-USD', interval: '1m', from: '2026-11-27T10:59:00Z', to: '2026-11-27T11:01:00Z' };
-    const raw = await run('ohlc', params);
-    const auto = await run('ohlc', params, 'auto');
-    expect(auto.rows).toEqual(raw.rows);
-    // the two records at 10:59:40.25 tie on time: the smaller record id is the low
-    const low = [early[2], late[0]].sort((a, b) => ((a?.record_id ?? '') < (b?.record_id ?? '') ? -1 : 1))[0];
-    expect(auto.rows[0]).toMatchObject({ open: '101.5', high: '101.5', low: low?.price, close: '100.25', ticks: 6 });
-    expect(auto.stats.silverTypedRowGroups).toBe(1); // read typed, its record ids with it (raw records were read)
-  });
+  it(
+    'auto: a minute split between silver and the raw past the watermark, its ties ' + 'and spellings as raw has them',
+    async () => {
+      const key = (arrival: string) => buildFirehoseKey({ streamName: 'btc-etl-ticks', arrival: new Date(arrival) });
+      const tick = (time: string, price: string, due = time.slice(0, 8)) =>
+        okTick({ scheduled_time: `2026-11-27T${due}.000Z`, exchange_time: `2026-11-27T${time}Z`, price });
+      // arrived before the watermark (11:00): compacted into hour 10
+      const early = [
+        tick('10:59:10.5', '101.5'), // the high, first spelled '101.5'
+        tick('10:59:20', '99.10'),
+        tick('10:59:40.25', '99'), // equal to the low of the raw part below, and earlier
+      ];
+      // arrived after it: read from raw, same minute, and an equal time with another id
+      const late = [
+        tick('10:59:40.250000', '99.0', '10:59:41'), // another record of the same time
+        tick('10:59:45', '101.50'), // equal to the high, later: the high stays '101.5'
+        tick('10:59:59.999999', '100.25'),
+        tick('11:00:00', '100.3'),
+      ];
+      await store.put(RAW, key('2026-11-27T10:59:41Z'), encodeNdjson(early));
+      await store.put(RAW, key('2026-11-27T11:00:05Z'), encodeNdjson(late));
+      await writeSilver(store, SILVER, early, { rawCompleteBefore: new Date('2026-11-27T11:00:00Z') });
+      const params = { product: 'BTC-USD', interval: '1m', from: '2026-11-27T10:59:00Z', to: '2026-11-27T11:01:00Z' };
+      const raw = await run('ohlc', params);
+      const auto = await run('ohlc', params, 'auto');
+      expect(auto.rows).toEqual(raw.rows);
+      // the two records at 10:59:40.25 tie on time: the smaller record id is the low
+      const low = [early[2], late[0]].sort((a, b) => ((a?.record_id ?? '') < (b?.record_id ?? '') ? -1 : 1))[0];
+      expect(auto.rows[0]).toMatchObject({ open: '101.5', high: '101.5', low: low?.price, close: '100.25', ticks: 6 });
+      expect(auto.stats.silverTypedRowGroups).toBe(1); // read typed, its record ids with it (raw records were read)
+    },
+  );
 
   it('auto: records of one event time in silver and in raw order by their ids, duplicates counted once', async () => {
     const key = (arrival: string) => buildFirehoseKey({ streamName: 'btc-etl-ticks', arrival: new Date(arrival) });
@@ -292,30 +295,33 @@ describe('local engine: silver layer answers as raw does', () => {
     expect(auto.stats.silverTypedRowGroups).toBe(1);
   });
 
-  it('ohlc reads each silver file after the first in one ranged read (its tail takes the column chunks too)', async () => {
-    await writeSilver(store, SILVER, recordsOf(objects), { rawCompleteBefore: new Date(at(HOURS + 1)) });
-    const reads: { key: string; start: number; end: number }[] = [];
-    const ranged = localRangeReader(root);
-    const params = QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: at(0), to: at(HOURS) });
-    const { stats } = await runLocalQuery(QUERIES.ohlc, params, {
-      ...options('silver'),
-      readAhead: 1, // each tail is fetched after the file before it was read, as the size it learned
-      readRange: (bucket, key, start, end, etag) => {
-        reads.push({ key, start, end });
-        return ranged(bucket, key, start, end, etag);
-      },
-    });
-    expect(stats.silverObjectsRead).toBe(HOURS);
-    const perFile = new Map<string, number>();
-    for (const r of reads) perFile.set(r.key, (perFile.get(r.key) ?? 0) + 1);
-    // the first two files (the second's tail is fetched ahead, before the first taught the size): footer, then two
-    // runs of chunks; every later file: one read from its status chunk to its end
-    expect([...perFile.values()]).toEqual([3, 3, ...new Array<number>(HOURS - 2).fill(1)]);
-    // what the single reads fetch stays near what is needed: record_id (32 bytes a row) is never read
-    const bytes = reads.reduce((n, r) => n + r.end - r.start, 0);
-    expect(stats.records).toBeGreaterThan(HOURS * 3000);
-    expect(bytes).toBeLessThan(stats.records * 32);
-  });
+  it(
+    'ohlc reads each silver file after the first in one ranged read (its tail takes ' + 'the column chunks too)',
+    async () => {
+      await writeSilver(store, SILVER, recordsOf(objects), { rawCompleteBefore: new Date(at(HOURS + 1)) });
+      const reads: { key: string; start: number; end: number }[] = [];
+      const ranged = localRangeReader(root);
+      const params = QUERIES.ohlc.params.parse({ product: 'BTC-USD', interval: '1m', from: at(0), to: at(HOURS) });
+      const { stats } = await runLocalQuery(QUERIES.ohlc, params, {
+        ...options('silver'),
+        readAhead: 1, // each tail is fetched after the file before it was read, as the size it learned
+        readRange: (bucket, key, start, end, etag) => {
+          reads.push({ key, start, end });
+          return ranged(bucket, key, start, end, etag);
+        },
+      });
+      expect(stats.silverObjectsRead).toBe(HOURS);
+      const perFile = new Map<string, number>();
+      for (const r of reads) perFile.set(r.key, (perFile.get(r.key) ?? 0) + 1);
+      // the first two files (the second's tail is fetched ahead, before the first taught the size): footer, then two
+      // runs of chunks; every later file: one read from its status chunk to its end
+      expect([...perFile.values()]).toEqual([3, 3, ...new Array<number>(HOURS - 2).fill(1)]);
+      // what the single reads fetch stays near what is needed: record_id (32 bytes a row) is never read
+      const bytes = reads.reduce((n, r) => n + r.end - r.start, 0);
+      expect(stats.records).toBeGreaterThan(HOURS * 3000);
+      expect(bytes).toBeLessThan(stats.records * 32);
+    },
+  );
 
   it('counts no row without an ok status, even in a row group where no row is ok', async () => {
     // not a valid record (the compactor never writes one): the typed path must still skip it as the string path does

@@ -39,65 +39,78 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('local engine: arrival slack, formats, duplicates, bad lines', () => {
-  it('finds a record that arrived late in the next hour, and one buffered into an object keyed before the range', async () => {
-    // 10:59:59 arrived 11:04 (a retry): under hour 11. 10:00:30 arrived at 10:00:31 into an object opened at 09:57.
-    await store.put(bucket, key('2026-11-27T11:04:00Z'), encodeNdjson([tick('2026-11-27T10:59:59', '105')]));
-    await store.put(
-      bucket,
-      key('2026-11-27T09:57:00Z'),
-      encodeNdjson([tick('2026-11-27T09:57:00', '1'), tick('2026-11-27T10:00:30', '100')]),
-    );
-    await store.put(bucket, key('2026-11-27T10:30:00Z'), encodeNdjson([tick('2026-11-27T10:30:00', '99')]));
-    // far outside the window: listed under hour 11 but skipped by key time, never read
-    await store.put(bucket, key('2026-11-27T11:40:00Z'), 'not even json\n');
+  it(
+    'finds a record that arrived late in the next hour, and one buffered into an ' + 'object keyed before the range',
+    async () => {
+      // 10:59:59 arrived 11:04 (a retry): under hour 11. 10:00:30 arrived at 10:00:31 into an object opened at 09:57.
+      await store.put(bucket, key('2026-11-27T11:04:00Z'), encodeNdjson([tick('2026-11-27T10:59:59', '105')]));
+      await store.put(
+        bucket,
+        key('2026-11-27T09:57:00Z'),
+        encodeNdjson([tick('2026-11-27T09:57:00', '1'), tick('2026-11-27T10:00:30', '100')]),
+      );
+      await store.put(bucket, key('2026-11-27T10:30:00Z'), encodeNdjson([tick('2026-11-27T10:30:00', '99')]));
+      // far outside the window: listed under hour 11 but skipped by key time, never read
+      await store.put(bucket, key('2026-11-27T11:40:00Z'), 'not even json\n');
 
-    const options = { store, buckets: { raw: bucket, backup: bucket }, slack: { lateS: 600, bufferS: 300, skewS: 60 } };
-    const { rows, stats } = await runLocalQuery(QUERIES.ohlc, ohlc, options);
-    expect(rows).toEqual([
-      { bucket_start: '2026-11-27T10:00:00.000Z', open: '100', high: '105', low: '99', close: '105', ticks: 3 },
-    ]);
-    expect(stats).toMatchObject({ objectsRead: 3, objectsSkipped: 1, badRecords: 0 });
+      const options = {
+        store,
+        buckets: { raw: bucket, backup: bucket },
+        slack: { lateS: 600, bufferS: 300, skewS: 60 },
+      };
+      const { rows, stats } = await runLocalQuery(QUERIES.ohlc, ohlc, options);
+      expect(rows).toEqual([
+        { bucket_start: '2026-11-27T10:00:00.000Z', open: '100', high: '105', low: '99', close: '105', ticks: 3 },
+      ]);
+      expect(stats).toMatchObject({ objectsRead: 3, objectsSkipped: 1, badRecords: 0 });
 
-    const tight = await runLocalQuery(QUERIES.ohlc, ohlc, { ...options, slack: { lateS: 60, bufferS: 60, skewS: 0 } });
-    expect(tight.rows).toEqual([
-      { bucket_start: '2026-11-27T10:00:00.000Z', open: '99', high: '99', low: '99', close: '99', ticks: 1 },
-    ]);
-  });
+      const tight = await runLocalQuery(QUERIES.ohlc, ohlc, {
+        ...options,
+        slack: { lateS: 60, bufferS: 60, skewS: 0 },
+      });
+      expect(tight.rows).toEqual([
+        { bucket_start: '2026-11-27T10:00:00.000Z', open: '99', high: '99', low: '99', close: '99', ticks: 1 },
+      ]);
+    },
+  );
 
-  it('reads gzip and Parquet objects, counts a re-sent record once and reports bad lines with their place', async () => {
-    const a = tick('2026-11-27T10:10:00', '97000.5');
-    const b = tick('2026-11-27T10:10:01', '97000.50');
-    const c = tick('2026-11-27T10:10:02', '96999.99');
-    const gzKey = key('2026-11-27T10:10:00Z', 'gz');
-    await store.put(bucket, gzKey, gzipSync(`${encodeNdjson([a, b])}{"broken\n`));
-    await store.put(bucket, key('2026-11-27T10:15:00Z', 'parquet'), encodeParquet([b, c]));
+  it(
+    'reads gzip and Parquet objects, counts a re-sent record once and reports bad ' + 'lines with their place',
+    async () => {
+      const a = tick('2026-11-27T10:10:00', '97000.5');
+      const b = tick('2026-11-27T10:10:01', '97000.50');
+      const c = tick('2026-11-27T10:10:02', '96999.99');
+      const gzKey = key('2026-11-27T10:10:00Z', 'gz');
+      await store.put(bucket, gzKey, gzipSync(`${encodeNdjson([a, b])}{"broken\n`));
+      await store.put(bucket, key('2026-11-27T10:15:00Z', 'parquet'), encodeParquet([b, c]));
 
-    const { rows, stats } = await runLocalQuery(QUERIES.ohlc, ohlc, {
-      store,
-      buckets: { raw: bucket, backup: bucket },
-    });
+      const { rows, stats } = await runLocalQuery(QUERIES.ohlc, ohlc, {
+        store,
+        buckets: { raw: bucket, backup: bucket },
+      });
 
-    // b twice (gzip and Parquet): once. High: 97000.5 and 97000.50 are equal; the earlier one is kept.
-    expect(rows).toEqual([
-      {
-        bucket_start: '2026-11-27T10:00:00.000Z',
-        open: '97000.5',
-        high: '97000.5',
-        low: '96999.99',
-        close: '96999.99',
-        ticks: 3,
-      },
-    ]);
-    expect(stats.formats).toEqual({ ndjson: 0, 'ndjson-gzip': 1, parquet: 1 });
-    expect(stats.duplicates).toBe(1);
-    expect(stats.badRecords).toBe(1);
-    expect(stats.badSamples[0]).toMatchObject({
-      bucket,
-      key: gzKey,
-      line: 3,
-      message: expect.stringMatching(/^not JSON/),
-    });
-  });
+      // b twice (gzip and Parquet): once. High: 97000.5 and 97000.50 are equal; the earlier one is kept.
+      expect(rows).toEqual([
+        {
+          bucket_start: '2026-11-27T10:00:00.000Z',
+          open: '97000.5',
+          high: '97000.5',
+          low: '96999.99',
+          close: '96999.99',
+          ticks: 3,
+        },
+      ]);
+      expect(stats.formats).toEqual({ ndjson: 0, 'ndjson-gzip': 1, parquet: 1 });
+      expect(stats.duplicates).toBe(1);
+      expect(stats.badRecords).toBe(1);
+      expect(stats.badSamples[0]).toMatchObject({
+        bucket,
+        key: gzKey,
+        line: 3,
+        message: expect.stringMatching(/^not JSON/),
+      });
+    },
+  );
 
   it('rejects a line the schema rejects even when JSON is fine, and keeps going', async () => {
     const good = tick('2026-11-27T10:20:00', '1.5');
@@ -157,89 +170,95 @@ function spyReader(): { readRange: RangeReader; ranges: Map<string, [number, num
 describe('local engine: Parquet statistics pruning', () => {
   const slack = { lateS: 600, bufferS: 900, skewS: 60 };
 
-  it('reads only the footer of a Parquet object whose time statistics are outside the range, and answers the same', async () => {
-    // the objects around a range: keyed inside the arrival window, holding only records from before / after it
-    const beforeKey = key('2026-11-27T09:50:00Z', 'parquet');
-    const afterKey = key('2026-11-27T11:05:00Z', 'parquet');
-    const insideKey = key('2026-11-27T10:30:00Z', 'parquet');
-    const before = encodeParquet(run('2026-11-27T09:50:00', 600));
-    await store.put(bucket, beforeKey, before);
-    await store.put(bucket, afterKey, encodeParquet(run('2026-11-27T11:00:00', 300)));
-    await store.put(bucket, insideKey, encodeParquet(run('2026-11-27T10:30:00', 10)));
-    expect(before.byteLength).toBeGreaterThan(2 * FOOTER_FETCH_BYTES);
+  it(
+    'reads only the footer of a Parquet object whose time statistics are outside the ' + 'range, and answers the same',
+    async () => {
+      // the objects around a range: keyed inside the arrival window, holding only records from before / after it
+      const beforeKey = key('2026-11-27T09:50:00Z', 'parquet');
+      const afterKey = key('2026-11-27T11:05:00Z', 'parquet');
+      const insideKey = key('2026-11-27T10:30:00Z', 'parquet');
+      const before = encodeParquet(run('2026-11-27T09:50:00', 600));
+      await store.put(bucket, beforeKey, before);
+      await store.put(bucket, afterKey, encodeParquet(run('2026-11-27T11:00:00', 300)));
+      await store.put(bucket, insideKey, encodeParquet(run('2026-11-27T10:30:00', 10)));
+      expect(before.byteLength).toBeGreaterThan(2 * FOOTER_FETCH_BYTES);
 
-    const spy = spyReader();
-    const options = { store, buckets: { raw: bucket, backup: bucket }, slack, readRange: spy.readRange };
-    const { rows, stats } = await runLocalQuery(QUERIES.ohlc, ohlc, options);
-    expect(rows).toEqual([
-      { bucket_start: '2026-11-27T10:00:00.000Z', open: '100', high: '109', low: '100', close: '109', ticks: 10 },
-    ]);
-    expect(stats).toMatchObject({ objectsRead: 1, objectsPrunedByStatistics: 2, rowGroupsPruned: 0 });
-    // nothing of the pruned objects was asked for but their last FOOTER_FETCH_BYTES
-    for (const pruned of [beforeKey, afterKey]) {
-      const size = (await store.head(bucket, pruned))?.size ?? 0;
-      expect(spy.ranges.get(pruned)).toEqual([[size - FOOTER_FETCH_BYTES, size]]);
-    }
-    // bytes are counted honestly: two footers plus the whole small object (its tail holds all of it)
-    const insideSize = (await store.head(bucket, insideKey))?.size ?? 0;
-    expect(insideSize).toBeLessThan(FOOTER_FETCH_BYTES);
-    expect(stats.bytesRead).toBe(2 * FOOTER_FETCH_BYTES + insideSize);
+      const spy = spyReader();
+      const options = { store, buckets: { raw: bucket, backup: bucket }, slack, readRange: spy.readRange };
+      const { rows, stats } = await runLocalQuery(QUERIES.ohlc, ohlc, options);
+      expect(rows).toEqual([
+        { bucket_start: '2026-11-27T10:00:00.000Z', open: '100', high: '109', low: '100', close: '109', ticks: 10 },
+      ]);
+      expect(stats).toMatchObject({ objectsRead: 1, objectsPrunedByStatistics: 2, rowGroupsPruned: 0 });
+      // nothing of the pruned objects was asked for but their last FOOTER_FETCH_BYTES
+      for (const pruned of [beforeKey, afterKey]) {
+        const size = (await store.head(bucket, pruned))?.size ?? 0;
+        expect(spy.ranges.get(pruned)).toEqual([[size - FOOTER_FETCH_BYTES, size]]);
+      }
+      // bytes are counted honestly: two footers plus the whole small object (its tail holds all of it)
+      const insideSize = (await store.head(bucket, insideKey))?.size ?? 0;
+      expect(insideSize).toBeLessThan(FOOTER_FETCH_BYTES);
+      expect(stats.bytesRead).toBe(2 * FOOTER_FETCH_BYTES + insideSize);
 
-    // one object at a time: after the first footer, tails are sized to the footers seen (plus a margin)
-    const oneByOne = spyReader();
-    const sequential = await runLocalQuery(QUERIES.ohlc, ohlc, {
-      ...options,
-      readRange: oneByOne.readRange,
-      readAhead: 1,
-    });
-    expect(sequential.rows).toEqual(rows);
-    expect(sequential.stats.objectsPrunedByStatistics).toBe(2);
-    const afterSize = (await store.head(bucket, afterKey))?.size ?? 0;
-    const [[start, end] = [0, 0]] = oneByOne.ranges.get(afterKey) ?? [];
-    expect(end).toBe(afterSize);
-    expect(end - start).toBeLessThan(FOOTER_FETCH_BYTES);
-    expect(oneByOne.ranges.get(afterKey)).toHaveLength(1);
+      // one object at a time: after the first footer, tails are sized to the footers seen (plus a margin)
+      const oneByOne = spyReader();
+      const sequential = await runLocalQuery(QUERIES.ohlc, ohlc, {
+        ...options,
+        readRange: oneByOne.readRange,
+        readAhead: 1,
+      });
+      expect(sequential.rows).toEqual(rows);
+      expect(sequential.stats.objectsPrunedByStatistics).toBe(2);
+      const afterSize = (await store.head(bucket, afterKey))?.size ?? 0;
+      const [[start, end] = [0, 0]] = oneByOne.ranges.get(afterKey) ?? [];
+      expect(end).toBe(afterSize);
+      expect(end - start).toBeLessThan(FOOTER_FETCH_BYTES);
+      expect(oneByOne.ranges.get(afterKey)).toHaveLength(1);
 
-    const baseline = await runLocalQuery(QUERIES.ohlc, ohlc, { ...options, statisticsPruning: false });
-    expect(baseline.rows).toEqual(rows);
-    expect(baseline.stats).toMatchObject({ objectsRead: 3, objectsPrunedByStatistics: 0 });
-    expect(baseline.stats.bytesRead).toBeGreaterThan(stats.bytesRead + before.byteLength - FOOTER_FETCH_BYTES);
-  });
+      const baseline = await runLocalQuery(QUERIES.ohlc, ohlc, { ...options, statisticsPruning: false });
+      expect(baseline.rows).toEqual(rows);
+      expect(baseline.stats).toMatchObject({ objectsRead: 3, objectsPrunedByStatistics: 0 });
+      expect(baseline.stats.bytesRead).toBeGreaterThan(stats.bytesRead + before.byteLength - FOOTER_FETCH_BYTES);
+    },
+  );
 
-  it('reads an object whose statistics are missing or too truncated to rule it out (never skips on doubt)', async () => {
-    // the same records (11:00:00-11:04:59, all after the range) three ways; only whole statistics can rule them out
-    const records = run('2026-11-27T11:00:00', 300);
-    const late = tick('2026-11-27T10:59:59', '555'); // a record in range, in the object without statistics
-    const whole = key('2026-11-27T11:05:00Z', 'parquet');
-    const truncated = key('2026-11-27T11:05:01Z', 'parquet');
-    const none = key('2026-11-27T11:05:02Z', 'parquet');
-    await store.put(bucket, whole, parquet(records, { statisticsTruncateLength: 64 }));
-    await store.put(bucket, truncated, parquet(records, { statisticsTruncateLength: 12 }));
-    await store.put(bucket, none, parquet([...records, late], { statistics: false }));
+  it(
+    'reads an object whose statistics are missing or too truncated to rule it out ' + '(never skips on doubt)',
+    async () => {
+      // the same records (11:00:00-11:04:59, all after the range) three ways; only whole statistics can rule them out
+      const records = run('2026-11-27T11:00:00', 300);
+      const late = tick('2026-11-27T10:59:59', '555'); // a record in range, in the object without statistics
+      const whole = key('2026-11-27T11:05:00Z', 'parquet');
+      const truncated = key('2026-11-27T11:05:01Z', 'parquet');
+      const none = key('2026-11-27T11:05:02Z', 'parquet');
+      await store.put(bucket, whole, parquet(records, { statisticsTruncateLength: 64 }));
+      await store.put(bucket, truncated, parquet(records, { statisticsTruncateLength: 12 }));
+      await store.put(bucket, none, parquet([...records, late], { statistics: false }));
 
-    const spy = spyReader();
-    const { rows, stats } = await runLocalQuery(QUERIES.ohlc, ohlc, {
-      store,
-      buckets: { raw: bucket, backup: bucket },
-      slack,
-      readRange: spy.readRange,
-    });
-    expect(rows).toEqual([
-      { bucket_start: '2026-11-27T10:00:00.000Z', open: '555', high: '555', low: '555', close: '555', ticks: 1 },
-    ]);
-    expect(stats).toMatchObject({ objectsRead: 2, objectsPrunedByStatistics: 1 });
-    const size = async (k: string) => (await store.head(bucket, k))?.size ?? 0;
-    expect(spy.ranges.get(whole)).toEqual([[(await size(whole)) - FOOTER_FETCH_BYTES, await size(whole)]]);
-    for (const k of [truncated, none]) {
-      // read past the footer: a range starting before the tail (the data pages)
-      const tailStart = (await size(k)) - FOOTER_FETCH_BYTES;
-      expect(tailStart).toBeGreaterThan(0);
-      expect(
-        spy.ranges.get(k)?.some(([start]) => start < tailStart),
-        k,
-      ).toBe(true);
-    }
-  });
+      const spy = spyReader();
+      const { rows, stats } = await runLocalQuery(QUERIES.ohlc, ohlc, {
+        store,
+        buckets: { raw: bucket, backup: bucket },
+        slack,
+        readRange: spy.readRange,
+      });
+      expect(rows).toEqual([
+        { bucket_start: '2026-11-27T10:00:00.000Z', open: '555', high: '555', low: '555', close: '555', ticks: 1 },
+      ]);
+      expect(stats).toMatchObject({ objectsRead: 2, objectsPrunedByStatistics: 1 });
+      const size = async (k: string) => (await store.head(bucket, k))?.size ?? 0;
+      expect(spy.ranges.get(whole)).toEqual([[(await size(whole)) - FOOTER_FETCH_BYTES, await size(whole)]]);
+      for (const k of [truncated, none]) {
+        // read past the footer: a range starting before the tail (the data pages)
+        const tailStart = (await size(k)) - FOOTER_FETCH_BYTES;
+        expect(tailStart).toBeGreaterThan(0);
+        expect(
+          spy.ranges.get(k)?.some(([start]) => start < tailStart),
+          k,
+        ).toBe(true);
+      }
+    },
+  );
 
   it('skips row groups within an object the same way, and reads the rest', async () => {
     // 09:55:00-10:04:59 in row groups of 100 rows: the first three are before the range

@@ -109,7 +109,8 @@ describe('rowGroupMayHold', () => {
   });
 
   it('uses truncated bounds soundly: a prefix min and a rounded-up max prune what they can and keep the rest', () => {
-    // whole values 11:00:00-11:04:59 truncated to 12 bytes: min "2026-11-27T1" (a prefix), max "2026-11-27T2" (rounded up)
+    // whole values 11:00:00-11:04:59 truncated to 12 bytes: min "2026-11-27T1" (a prefix), max "2026-11-27T2"
+    // (rounded up)
     const truncated = group(
       chunk('exchange_time', range('2026-11-27T1', '2026-11-27T2')),
       chunk('scheduled_time', range('2026-11-27T1', '2026-11-27T2')),

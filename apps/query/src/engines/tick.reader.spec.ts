@@ -43,7 +43,8 @@ const edgyTime = fc
   )
   .map(
     ([y, mo, d, h, mi, s, fraction, zone]) =>
-      `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}${fraction === undefined ? '' : `.${fraction}`}${zone}`,
+      `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}` +
+      `${fraction === undefined ? '' : `.${fraction}`}${zone}`,
   );
 
 const int64 = fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER));

@@ -226,7 +226,9 @@ export interface ParquetSource {
   metadata: FileMetaData;
 }
 
-/** Parquet columns among {@link QUERY_COLUMNS} the file lacks (such a file is reported and skipped, never guessed at). */
+/**
+ * Parquet columns among {@link QUERY_COLUMNS} the file lacks (such a file is reported and skipped, never guessed at).
+ */
 export function missingQueryColumns(metadata: FileMetaData): string[] {
   const present = new Set(metadata.schema.map((s) => s.name));
   return QUERY_COLUMNS.filter((c) => !present.has(c));

@@ -19,7 +19,11 @@ export interface AthenaNamedQuery {
 export const ATHENA_TABLES = { raw: 'raw_ticks', backup: 'backup_ticks', silver: 'silver_ticks' } as const;
 
 const LAYER_NOTE: Record<LayerName, string> = {
-  auto: `silver for what is compacted, raw arrival hours from the compactor's watermark on (the parameter ${NO_WATERMARK}: put rawCompleteBefore of SILVER_BUCKET/_state/compactor/watermark.json there as yyyy/MM/dd/HH, or leave it to read every raw hour)`,
+  auto:
+    `silver for what is compacted, raw arrival hours from the compactor's watermark on (the ` +
+    `parameter ${NO_WATERMARK}: put rawCompleteBefore of ` +
+    `SILVER_BUCKET/_state/compactor/watermark.json there as yyyy/MM/dd/HH, or leave it to read ` +
+    `every raw hour)`,
   raw: 'raw only',
   silver: 'silver only (what the compactor has not reached is missing)',
 };
@@ -42,11 +46,10 @@ export const ATHENA_NAMED_QUERIES: readonly AthenaNamedQuery[] = QUERY_NAMES.fla
     });
     return {
       name: layer === 'auto' ? `btc-etl-${name}` : `btc-etl-${name}-${layer}`,
-      description:
-        `${definition.description}; ${LAYER_NOTE[layer]}. ExecutionParameters, e.g.: ${statement.parameters.join(', ')}`.slice(
-          0,
-          1024,
-        ),
+      description: (
+        `${definition.description}; ${LAYER_NOTE[layer]}. ` +
+        `ExecutionParameters, e.g.: ${statement.parameters.join(', ')}`
+      ).slice(0, 1024),
       layer,
       sql: statement.sql,
     };

@@ -18,21 +18,24 @@ describe('athenaSql', () => {
 });
 
 describe('Athena named queries', () => {
-  it('has one per query and layer, with as many placeholders as example parameters and no user value in the SQL', () => {
-    expect(ATHENA_NAMED_QUERIES.map((q) => q.name)).toEqual(
-      QUERY_NAMES.flatMap((n) => [`btc-etl-${n}`, `btc-etl-${n}-raw`, `btc-etl-${n}-silver`]),
-    );
-    for (const q of ATHENA_NAMED_QUERIES) {
-      expect(q.sql).not.toMatch(/BTC-USD|2026/);
-      const placeholders = q.sql.split('?').length - 1;
-      expect(q.description.split('e.g.: ')[1]?.split(', ')).toHaveLength(placeholders);
-      if (q.layer === 'raw') expect(q.sql).toMatch(/datehour BETWEEN \? AND \?/);
-      if (q.layer === 'auto') expect(q.sql).toMatch(/datehour BETWEEN greatest\(\?, \?\) AND \?/);
-      if (q.layer === 'silver') expect(q.sql).not.toContain('"raw_ticks"');
-      if (q.layer !== 'raw') expect(q.sql).toContain('FROM "silver_ticks"');
-      expect(q.description.length).toBeLessThanOrEqual(1024);
-    }
-  });
+  it(
+    'has one per query and layer, with as many placeholders as example parameters ' + 'and no user value in the SQL',
+    () => {
+      expect(ATHENA_NAMED_QUERIES.map((q) => q.name)).toEqual(
+        QUERY_NAMES.flatMap((n) => [`btc-etl-${n}`, `btc-etl-${n}-raw`, `btc-etl-${n}-silver`]),
+      );
+      for (const q of ATHENA_NAMED_QUERIES) {
+        expect(q.sql).not.toMatch(/BTC-USD|2026/);
+        const placeholders = q.sql.split('?').length - 1;
+        expect(q.description.split('e.g.: ')[1]?.split(', ')).toHaveLength(placeholders);
+        if (q.layer === 'raw') expect(q.sql).toMatch(/datehour BETWEEN \? AND \?/);
+        if (q.layer === 'auto') expect(q.sql).toMatch(/datehour BETWEEN greatest\(\?, \?\) AND \?/);
+        if (q.layer === 'silver') expect(q.sql).not.toContain('"raw_ticks"');
+        if (q.layer !== 'raw') expect(q.sql).toContain('FROM "silver_ticks"');
+        expect(q.description.length).toBeLessThanOrEqual(1024);
+      }
+    },
+  );
 
   it('reads the freshness of both buckets', () => {
     const freshness = ATHENA_NAMED_QUERIES.find((q) => q.name === 'btc-etl-freshness');

@@ -63,6 +63,10 @@ function freshnessAccumulator(params: FreshnessParams): Accumulator<FreshnessRow
   };
 }
 
+/** ingest_time as whole epoch seconds and as its fraction in nanoseconds (the Athena SQL orders by both). */
+const INGEST_SEC = secondsOf('ingest_time');
+const INGEST_NANOS = nanosOf('ingest_time');
+
 export const freshnessQuery: QueryDefinition<FreshnessParams, FreshnessRow> = {
   name: 'freshness',
   description: 'Now minus the newest ingest_time per product, in the raw bucket and in the backup bucket',
@@ -95,7 +99,7 @@ WITH src AS (
   WHERE datehour BETWEEN ${str(ctx.datehourFrom)} AND ${str(ctx.datehourTo)}
     AND (${str(p.product)} = '*' OR product_id = ${str(p.product)})
 ), timed AS (
-  SELECT store, product_id, record_id, ingest_time, ${secondsOf('ingest_time')} AS sec, ${nanosOf('ingest_time')} AS nanos
+  SELECT store, product_id, record_id, ingest_time, ${INGEST_SEC} AS sec, ${INGEST_NANOS} AS nanos
   FROM src
 ), ranked AS (
   SELECT *, row_number() OVER (PARTITION BY store, product_id ORDER BY sec DESC, nanos DESC, record_id DESC) AS rn

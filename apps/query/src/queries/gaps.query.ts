@@ -34,7 +34,8 @@ export interface CompletenessRow extends Record<string, string | number> {
   completeness: number;
 }
 
-// State per due second: 0 nothing, 1 ok, 2.. a miss reason (in alphabetical order, so "the least reason" wins as in SQL's min()).
+// State per due second: 0 nothing, 1 ok, 2.. a miss reason (in alphabetical order, so "the least reason" wins as in
+// SQL's min()).
 const SORTED_REASONS = [...MISS_REASONS].sort();
 const REASON_CODE = new Map<string, number>(SORTED_REASONS.map((r, i) => [r, i + 2]));
 const NONE = 0;
@@ -162,7 +163,8 @@ WITH src AS (
 export const gapsQuery: QueryDefinition<GapsParams, GapRow> = {
   name: 'gaps',
   description:
-    'Runs of due seconds of one product without an ok record: missed ticks with their reason, and missing seconds (no_record)',
+    'Runs of due seconds of one product without an ok record: missed ticks with their reason, ' +
+    'and missing seconds (no_record)',
   usage: 'runs of due seconds without an ok record (missed with reason, or no_record)',
   params: GapsParams,
   flags: [PRODUCT_FLAG, ...RANGE_FLAGS],
@@ -202,7 +204,8 @@ ORDER BY min(sec)`,
 export const completenessQuery: QueryDefinition<GapsParams, CompletenessRow> = {
   name: 'completeness',
   description:
-    'Per UTC hour of one product: expected due seconds, ok, missed and missing seconds, and completeness (ok / expected)',
+    'Per UTC hour of one product: expected due seconds, ok, missed and missing seconds, and ' +
+    'completeness (ok / expected)',
   usage: 'per hour: expected, ok, missed and missing seconds',
   params: GapsParams,
   flags: gapsQuery.flags,

@@ -354,7 +354,8 @@ function ohlcAccumulator(params: OhlcParams): Accumulator<Candle> {
 export const ohlcQuery: QueryDefinition<OhlcParams, Candle> = {
   name: 'ohlc',
   description:
-    'OHLC candles (bucket start, open, high, low, close, tick count) of one product at 1m/5m/15m/1h/1d from ok records, duplicates counted once',
+    'OHLC candles (bucket start, open, high, low, close, tick count) of one product at ' +
+    '1m/5m/15m/1h/1d from ok records, duplicates counted once',
   usage: 'candles of one product: open, high, low, close and tick count per interval',
   params: OhlcParams,
   flags: [PRODUCT_FLAG, INTERVAL_FLAG, ...RANGE_FLAGS],

@@ -42,7 +42,8 @@ export const MAX_RANGE_DAYS = 400;
 
 /**
  * A parameter object with a `[from, to)` range (epoch seconds): from before to, at most `maxDays` long.
- * @example withRange({ product: ProductParam }).parse({ product: 'BTC-USD', from: '2026-11-27T00:00:00Z', to: '2026-11-28' })
+ * @example
+ * withRange({ product: ProductParam }).parse({ product: 'BTC-USD', from: '2026-11-27T00:00:00Z', to: '2026-11-28' })
  */
 export function withRange<S extends z.ZodRawShape>(shape: S, maxDays = MAX_RANGE_DAYS) {
   return z.object({ ...shape, from: EpochSecondInput, to: EpochSecondInput }).superRefine((value, ctx) => {

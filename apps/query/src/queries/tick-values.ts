@@ -10,7 +10,10 @@
 
 import type { TimeColumn } from './query.types';
 
-/** A record's time as every query but freshness reads it: `exchange_time`, else `scheduled_time` (a plan's `recordTime`). */
+/**
+ * A record's time as every query but freshness reads it: `exchange_time`, else `scheduled_time` (a plan's
+ * `recordTime`).
+ */
 export const TICK_TIME: readonly TimeColumn[] = ['exchange_time', 'scheduled_time'];
 
 const C0 = 48;

@@ -125,7 +125,9 @@ function render(data: DashboardData): void {
     cell.dataset.hour = h.hour;
     cell.dataset.completeness = String(h.completeness);
     if (data.completeness.length <= 24) cell.textContent = `${pct.toFixed(1)}%`;
-    cell.title = `${h.hour.slice(0, 13).replace('T', ' ')}h UTC: ${pct.toFixed(2)}% (${h.ok}/${h.expected} ok, ${h.missed} missed, ${h.missing} missing)`;
+    cell.title =
+      `${h.hour.slice(0, 13).replace('T', ' ')}h UTC: ${pct.toFixed(2)}% ` +
+      `(${h.ok}/${h.expected} ok, ${h.missed} missed, ${h.missing} missing)`;
     strip.append(cell);
     ok += h.ok;
     expected += h.expected;
@@ -151,11 +153,16 @@ function render(data: DashboardData): void {
     body.append(tr);
   }
   $('[data-testid="gap-count"]').textContent =
-    `${data.gapCount} gaps, ${data.gapSeconds} s since ${data.completeness[0] ? hhmm(data.completeness[0].hour) : '–'} UTC`;
+    `${data.gapCount} gaps, ${data.gapSeconds} s since ` +
+    `${data.completeness[0] ? hhmm(data.completeness[0].hour) : '–'} UTC`;
 
   const status = $('[data-testid="status"]');
   status.classList.remove('error');
-  status.textContent = `updated ${hhmmss(data.now)} UTC · ${data.candles.length} candles ${data.from.slice(0, 16).replace('T', ' ')} → ${data.to.slice(0, 16).replace('T', ' ')} · ${data.elapsedMs} ms${data.badRecords ? ` · ${data.badRecords} bad records skipped` : ''}`;
+  status.textContent =
+    `updated ${hhmmss(data.now)} UTC · ${data.candles.length} candles ` +
+    `${data.from.slice(0, 16).replace('T', ' ')} → ` +
+    `${data.to.slice(0, 16).replace('T', ' ')} · ${data.elapsedMs} ` +
+    `ms${data.badRecords ? ` · ${data.badRecords} bad records skipped` : ''}`;
   status.dataset.updated = data.now;
 }
 
