@@ -102,13 +102,19 @@ function timed(cmd: string[], env: Record<string, string>) {
   return { cpu: Number(m[1]) + Number(m[2]), rssMiB: Number(m[3]) / 1024, wall, stdout: res.stdout };
 }
 
+/** One markdown table row. */
+const row = (...cells: string[]) => `| ${cells.join(' | ')} |`;
+/** A whole count with thousands separators. */
+const count = (n: number) => Math.round(n).toLocaleString('en');
+
 async function duckdbBaseline(dataDir: string, out: string) {
   const started = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connection = await instance.connect();
   await connection.run(
-    `COPY (SELECT * FROM read_json('${dataDir}/${RAW}/raw/**/*', format = 'newline_delimited') ORDER BY exchange_time, record_id)
+    `COPY (SELECT * FROM read_json('${dataDir}/${RAW}/raw/**/*', format = 'newline_delimited')
+           ORDER BY exchange_time, record_id)
      TO '${out}' (FORMAT parquet, COMPRESSION snappy)`,
   );
   connection.closeSync();
@@ -142,17 +148,39 @@ async function main() {
     const duckBytes = statSync(join(dir, 'duck.parquet')).size;
     const perCpu = report.recordsIn / run.cpu;
     const rows = [
-      `Run: ${new Date().toISOString()}, ${cpus().length} cores (load ${loadavg()[0]?.toFixed(1)}), Node ${process.version}.`,
+      `Run: ${new Date().toISOString()}, ${cpus().length} cores (load ${loadavg()[0]?.toFixed(1)}), ` +
+        `Node ${process.version}.`,
       `Data: one event hour of a ${rate} msg/s WebSocket ticker: ${gen.lines.toLocaleString('en')} raw lines ` +
-        `(${gen.distinct.toLocaleString('en')} distinct, 0.3% sent twice) in ${Math.ceil(records / (rate * 60))} NDJSON objects, ` +
+        `(${gen.distinct.toLocaleString('en')} distinct, 0.3% sent twice) in ` +
+        `${Math.ceil(records / (rate * 60))} NDJSON objects, ` +
         `${(gen.rawBytes / 2 ** 20).toFixed(1)} MiB.`,
       '',
       '| measure | compactor | baseline (same run) | target |',
       '| --- | --- | --- | --- |',
-      `| throughput (records / CPU-second, user+sys of the CLI) | ${Math.round(perCpu).toLocaleString('en')} (${run.cpu.toFixed(1)} CPU-s, ${run.wall.toFixed(1)} s wall) | DuckDB 1 thread NDJSON -> sorted Parquet: ${Math.round(gen.lines / duck.cpu).toLocaleString('en')} (${duck.cpu.toFixed(1)} CPU-s) | >= 200,000 |`,
-      `| peak RSS compacting the hour (NODE_OPTIONS=${HEAP}) | ${run.rssMiB.toFixed(0)} MiB | idle rerun (nothing new): ${idle.rssMiB.toFixed(0)} MiB | <= 512 MiB |`,
-      `| storage, bytes / record | ${(silverBytes / gen.distinct).toFixed(1)} (silver Parquet) | ${(gen.rawBytes / gen.lines).toFixed(1)} (raw NDJSON); DuckDB Parquet ${(duckBytes / gen.lines).toFixed(1)} | <= 1/5 of raw: ratio ${(silverBytes / gen.distinct / (gen.rawBytes / gen.lines)).toFixed(3)} |`,
-      `| incremental rerun with nothing new | ${idle.wall.toFixed(2)} s wall, ${idle.cpu.toFixed(2)} CPU-s | | reads no raw object |`,
+      row(
+        'throughput (records / CPU-second, user+sys of the CLI)',
+        `${count(perCpu)} (${run.cpu.toFixed(1)} CPU-s, ${run.wall.toFixed(1)} s wall)`,
+        `DuckDB 1 thread NDJSON -> sorted Parquet: ${count(gen.lines / duck.cpu)} (${duck.cpu.toFixed(1)} CPU-s)`,
+        '>= 200,000',
+      ),
+      row(
+        `peak RSS compacting the hour (NODE_OPTIONS=${HEAP})`,
+        `${run.rssMiB.toFixed(0)} MiB`,
+        `idle rerun (nothing new): ${idle.rssMiB.toFixed(0)} MiB`,
+        '<= 512 MiB',
+      ),
+      row(
+        'storage, bytes / record',
+        `${(silverBytes / gen.distinct).toFixed(1)} (silver Parquet)`,
+        `${(gen.rawBytes / gen.lines).toFixed(1)} (raw NDJSON); DuckDB Parquet ${(duckBytes / gen.lines).toFixed(1)}`,
+        `<= 1/5 of raw: ratio ${(silverBytes / gen.distinct / (gen.rawBytes / gen.lines)).toFixed(3)}`,
+      ),
+      row(
+        'incremental rerun with nothing new',
+        `${idle.wall.toFixed(2)} s wall, ${idle.cpu.toFixed(2)} CPU-s`,
+        '',
+        'reads no raw object',
+      ),
       '',
       `Freshness: a record is in silver at most COMPACT_INTERVAL_S + one run after its raw object lands ` +
         `(${run.wall.toFixed(0)} s for this hour's worth of data in one run); an hour is declared complete (the ` +

@@ -27,7 +27,8 @@ function checkZip(): void {
       [
         '--input-type=module',
         '-e',
-        `const m = await import(${JSON.stringify(join(scratch, 'index.mjs'))}); if (typeof m.handler !== 'function') process.exit(3);`,
+        `const m = await import(${JSON.stringify(join(scratch, 'index.mjs'))}); ` +
+          `if (typeof m.handler !== 'function') process.exit(3);`,
       ],
       {
         encoding: 'utf8',

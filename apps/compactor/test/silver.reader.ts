@@ -3,7 +3,10 @@ import type { PriceTick } from '@btc-etl/price-schema';
 import { parseSilverKey, parseSilverManifest, SILVER_MANIFEST_NAME, SILVER_PREFIX } from '@btc-etl/s3-keys';
 import { readPartition } from '../src/compaction/partition.commit';
 
-/** Every record silver holds, read the way readers must: manifest first, then the files it names (or each to onTick). */
+/**
+ * Every record silver holds, read the way readers must: manifest first, then the files it names (or each to
+ * onTick).
+ */
 export async function readSilver(
   store: ObjectStore,
   bucket: string,

@@ -15,7 +15,8 @@ export interface RecordIdParts {
 /**
  * Deterministic record id: 32 hex digits of SHA-256 over product, source and the tick's identity
  * (scheduled time, else sequence, else exchange time). Duplicates downstream keep the same id.
- * @example recordId({ productId: 'BTC-USD', source: 'coinbase-exchange-ticker', scheduledTime: '2026-11-27T19:53:15.000Z' })
+ * @example
+ * recordId({ productId: 'BTC-USD', source: 'coinbase-exchange-ticker', scheduledTime: '2026-11-27T19:53:15.000Z' })
  */
 export function recordId(parts: RecordIdParts): string {
   const identity =

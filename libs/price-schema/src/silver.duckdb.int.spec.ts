@@ -37,7 +37,8 @@ describe('silver files read by DuckDB', () => {
       );
       expect(big).toEqual([{ p: '99999999999999999999.999999999999999999' }]);
       const window = await read(
-        `SELECT count(*) AS n, CAST(min(price) AS VARCHAR) AS lo, CAST(strftime(min(event_time), '%Y-%m-%dT%H:%M:%S.%f') AS VARCHAR) AS first
+        `SELECT count(*) AS n, CAST(min(price) AS VARCHAR) AS lo,
+                CAST(strftime(min(event_time), '%Y-%m-%dT%H:%M:%S.%f') AS VARCHAR) AS first
          FROM '${file}'
          WHERE event_time >= TIMESTAMPTZ '2026-11-27 19:30:00+00' AND event_time < TIMESTAMPTZ '2026-11-27 19:40:00+00'
            AND price > 98900`,

@@ -155,7 +155,8 @@ describe('silver writer output read by hyparquet and DuckDB', () => {
          WHERE path_in_schema = 'event_time' ORDER BY g`,
       );
       const truth = await read(
-        `SELECT file_row_number // 700 AS g, CAST(min(event_time) AS VARCHAR) AS lo, CAST(max(event_time) AS VARCHAR) AS hi
+        `SELECT file_row_number // 700 AS g,
+                CAST(min(event_time) AS VARCHAR) AS lo, CAST(max(event_time) AS VARCHAR) AS hi
          FROM read_parquet('${file}', file_row_number = true) GROUP BY g ORDER BY g`,
       );
       expect(stats.map((s) => [Number(s.g), s.lo, s.hi])).toEqual(truth.map((s) => [Number(s.g), s.lo, s.hi]));

@@ -31,6 +31,8 @@ describe("line width (eslint max-len at Prettier's printWidth)", () => {
     'libs/s3-keys/src/probe.ts',
     'apps/extractor/src/probe.spec.ts',
     'apps/query/src/probe.ts',
+    'apps/compactor/src/probe.ts',
+    'libs/price-schema/src/probe.ts',
     'tools/probe.mjs',
   ])('fails a line one character over the width in %s, and passes one at the width', async (path) => {
     expect(await widthErrors(path, `${lineOf(printWidth + 1)}\n`)).toEqual([

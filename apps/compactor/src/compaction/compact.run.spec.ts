@@ -35,64 +35,67 @@ describe('compactRun over a local store', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes every valid record once, by event hour, quarantines bad lines with key and line, and reports', async () => {
-    const a = Array.from({ length: 50 }, (_, i) => polledTick(H19 + 3570 + i)); // 19:59:30 .. 20:00:19
-    const key1 = await putRaw(store, RAW, new Date((H19 + 3590) * 1000), [
-      ...a.slice(0, 30),
-      'not json at all',
-      a[3] as never, // a duplicate inside the object
-    ]);
-    const nanos = polledTick(H19 + 3600 + 40, { exchange_time: '2026-11-27T20:00:40.123456789Z' });
-    const key2 = await putRaw(store, RAW, new Date((H19 + HOUR + 10) * 1000), [
-      ...a.slice(25), // 5 duplicates of the first object
-      '{"record_id":"x"}',
-      nanos,
-    ]);
-    const report = await compactRun(options());
-    expect(report).toMatchObject({
-      objectsRead: 2,
-      recordsIn: 56,
-      duplicatesDropped: 6,
-      quarantinedLines: 3,
-      partitionsWritten: 2,
-      manifestConflicts: 0,
-    });
-    expect(report.bytesWritten).toBeGreaterThan(0);
-    expect(canonical(await readSilver(store, SILVER))).toEqual(canonical(a));
-    // partitioned by event hour: 19:59:30-19:59:59 in hour 19, the rest in hour 20
-    const m19 = parseSilverManifest(
-      'm19',
-      (await store.get(SILVER, silverManifestKey({ productId: 'BTC-USD', hour: new Date(H19 * 1000) }))).body,
-    );
-    expect(m19.rows).toBe(30);
-    // quarantine: one object per raw object with bad lines, each line naming its source and line number
-    const q1 = new TextDecoder().decode(
-      (await store.get(SILVER, `quarantine/${RAW}/${key1}.${(await store.head(RAW, key1))?.etag}.ndjson`)).body,
-    );
-    expect(
-      q1
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l)),
-    ).toEqual([
-      expect.objectContaining({
-        source_key: key1,
-        line: 31,
-        text: 'not json at all',
-        reason: expect.stringContaining('not JSON'),
-      }),
-    ]);
-    const q2 = new TextDecoder().decode(
-      (await store.get(SILVER, `quarantine/${RAW}/${key2}.${(await store.head(RAW, key2))?.etag}.ndjson`)).body,
-    );
-    expect(
-      q2
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l).line),
-    ).toEqual([26, 27]);
-    expect(q2).toContain('microsecond');
-  });
+  it(
+    'writes every valid record once, by event hour, quarantines bad lines with key and line, and ' + 'reports',
+    async () => {
+      const a = Array.from({ length: 50 }, (_, i) => polledTick(H19 + 3570 + i)); // 19:59:30 .. 20:00:19
+      const key1 = await putRaw(store, RAW, new Date((H19 + 3590) * 1000), [
+        ...a.slice(0, 30),
+        'not json at all',
+        a[3] as never, // a duplicate inside the object
+      ]);
+      const nanos = polledTick(H19 + 3600 + 40, { exchange_time: '2026-11-27T20:00:40.123456789Z' });
+      const key2 = await putRaw(store, RAW, new Date((H19 + HOUR + 10) * 1000), [
+        ...a.slice(25), // 5 duplicates of the first object
+        '{"record_id":"x"}',
+        nanos,
+      ]);
+      const report = await compactRun(options());
+      expect(report).toMatchObject({
+        objectsRead: 2,
+        recordsIn: 56,
+        duplicatesDropped: 6,
+        quarantinedLines: 3,
+        partitionsWritten: 2,
+        manifestConflicts: 0,
+      });
+      expect(report.bytesWritten).toBeGreaterThan(0);
+      expect(canonical(await readSilver(store, SILVER))).toEqual(canonical(a));
+      // partitioned by event hour: 19:59:30-19:59:59 in hour 19, the rest in hour 20
+      const m19 = parseSilverManifest(
+        'm19',
+        (await store.get(SILVER, silverManifestKey({ productId: 'BTC-USD', hour: new Date(H19 * 1000) }))).body,
+      );
+      expect(m19.rows).toBe(30);
+      // quarantine: one object per raw object with bad lines, each line naming its source and line number
+      const q1 = new TextDecoder().decode(
+        (await store.get(SILVER, `quarantine/${RAW}/${key1}.${(await store.head(RAW, key1))?.etag}.ndjson`)).body,
+      );
+      expect(
+        q1
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      ).toEqual([
+        expect.objectContaining({
+          source_key: key1,
+          line: 31,
+          text: 'not json at all',
+          reason: expect.stringContaining('not JSON'),
+        }),
+      ]);
+      const q2 = new TextDecoder().decode(
+        (await store.get(SILVER, `quarantine/${RAW}/${key2}.${(await store.head(RAW, key2))?.etag}.ndjson`)).body,
+      );
+      expect(
+        q2
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).line),
+      ).toEqual([26, 27]);
+      expect(q2).toContain('microsecond');
+    },
+  );
 
   it('keeps prices and times character for character', async () => {
     const ticks = [

@@ -40,10 +40,10 @@ const isoTime = fc
     fc.option(digits(1, 6), { nil: undefined }),
     fc.integer({ min: 0, max: 3 }),
   )
-  .map(
-    ([sec, fraction, zeros]) =>
-      `${new Date(sec * 1000).toISOString().slice(0, 19)}${fraction ? `.${fraction}${'0'.repeat(Math.min(zeros, 9 - fraction.length))}` : ''}Z`,
-  );
+  .map(([sec, fraction, zeros]) => {
+    const digits = fraction ? `.${fraction}${'0'.repeat(Math.min(zeros, 9 - fraction.length))}` : '';
+    return `${new Date(sec * 1000).toISOString().slice(0, 19)}${digits}Z`;
+  });
 const int64 = fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER), fc.constant(2 ** 31 - 1));
 const optionalValue: Record<string, fc.Arbitrary<unknown>> = {
   decimal: fc.option(decimal, { nil: null }),

@@ -21,10 +21,10 @@ export const edgyTime = fc
     fc.option(decimalDigits(0, 11), { nil: undefined }),
     fc.constantFrom('Z', 'z', '+00:00', ''),
   )
-  .map(
-    ([y, mo, d, h, mi, s, fraction, zone]) =>
-      `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}${fraction === undefined ? '' : `.${fraction}`}${zone}`,
-  );
+  .map(([y, mo, d, h, mi, s, fraction, zone]) => {
+    const digits = fraction === undefined ? '' : `.${fraction}`;
+    return `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}${digits}${zone}`;
+  });
 
 /**
  * Records PriceTickSchema accepts, built from the given value arbitraries: ok or missed, one or both times, any subset
@@ -105,7 +105,10 @@ export function tickMutation(value: fc.Arbitrary<unknown>): fc.Arbitrary<TickMut
   );
 }
 
-/** A record after the edits, through a JSON round trip: what a parsed line looks like (own `__proto__` keys included). */
+/**
+ * A record after the edits, through a JSON round trip: what a parsed line looks like (own `__proto__` keys
+ * included).
+ */
 export function mutateTick(tick: Record<string, unknown>, mutations: TickMutation[]): Record<string, unknown> {
   const copy = JSON.parse(JSON.stringify(tick)) as Record<string, unknown>;
   for (const m of mutations) {
