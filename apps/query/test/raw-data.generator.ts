@@ -3,6 +3,7 @@ import { MISS_REASONS, encodeNdjsonLine, encodeParquet, recordId, type PriceTick
 import { buildFirehoseKey } from '@btc-etl/s3-keys';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { seededRandom } from '@btc-etl/price-schema/testing';
 
 /** Options of the synthetic raw bucket: one polled record per second and product, as the extractor writes them. */
 export interface GenerateOptions {
@@ -34,17 +35,8 @@ export interface GeneratedObject {
   records: number;
 }
 
-/** mulberry32: small, fast, seeded, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the test data (mulberry32, from price-schema's testing door). */
+export const prng = seededRandom;
 
 const hex = (rand: () => number, n: number) => {
   let s = '';

@@ -1,11 +1,12 @@
+import { PRICE_TICK_COLUMNS, PRICE_TICK_FIELDS, PriceTickSchema, type PriceTick } from '@btc-etl/price-schema';
 import {
-  MISS_REASONS,
-  PRICE_SOURCES,
-  PRICE_TICK_COLUMNS,
-  PRICE_TICK_FIELDS,
-  PriceTickSchema,
-  type PriceTick,
-} from '@btc-etl/price-schema';
+  decimalDigits,
+  edgyTime,
+  mutateTick,
+  tickMutation,
+  validTickOf,
+  wildValue,
+} from '@btc-etl/price-schema/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isPriceTickFast, readNdjson, toTick, type BadRecord } from './tick.reader';
@@ -13,123 +14,34 @@ import { isPriceTickFast, readNdjson, toTick, type BadRecord } from './tick.read
 // The fast path skips zod for speed; it must never accept what PriceTickSchema rejects, and what it accepts must be
 // exactly what the schema would hand over.
 
-const hex = fc.constantFrom(...'0123456789abcdef'.split(''));
-const digits = (min: number, max: number) =>
-  fc.array(fc.constantFrom(...'0123456789'.split('')), { minLength: min, maxLength: max }).map((d) => d.join(''));
 const decimal = fc
-  .tuple(digits(1, 7), fc.option(digits(1, 10), { nil: undefined }))
+  .tuple(decimalDigits(1, 7), fc.option(decimalDigits(1, 10), { nil: undefined }))
   .map(([i, f]) => (f === undefined ? i : `${i}.${f}`));
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /** A valid ISO UTC time (years 1970..2199, 0-9 fraction digits). */
 const isoTime = fc
   .tuple(
     fc.integer({ min: Date.UTC(1970, 0, 1) / 1000, max: Date.UTC(2199, 11, 31, 23, 59, 59) / 1000 }),
-    fc.option(digits(1, 9), { nil: undefined }),
+    fc.option(decimalDigits(1, 9), { nil: undefined }),
   )
   .map(([sec, fraction]) => `${new Date(sec * 1000).toISOString().slice(0, 19)}${fraction ? `.${fraction}` : ''}Z`);
 
-/** Times with each field pushed to and past its edge: most are no calendar time (31 February, 24:00, year 0099). */
-const edgyTime = fc
-  .tuple(
-    fc.integer({ min: 0, max: 9999 }),
-    fc.integer({ min: 0, max: 13 }),
-    fc.integer({ min: 0, max: 32 }),
-    fc.integer({ min: 0, max: 25 }),
-    fc.integer({ min: 0, max: 61 }),
-    fc.integer({ min: 0, max: 61 }),
-    fc.option(digits(0, 11), { nil: undefined }),
-    fc.constantFrom('Z', 'z', '+00:00', ''),
-  )
-  .map(
-    ([y, mo, d, h, mi, s, fraction, zone]) =>
-      `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}` +
-      `${fraction === undefined ? '' : `.${fraction}`}${zone}`,
-  );
-
 const int64 = fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER));
-const optionalValue: Record<string, fc.Arbitrary<unknown>> = {
-  decimal: fc.option(decimal, { nil: null }),
-  timestamp: fc.option(isoTime, { nil: null }),
-  int64: fc.option(int64, { nil: null }),
-  int32: fc.option(int64, { nil: null }),
-  boolean: fc.option(fc.boolean(), { nil: null }),
-};
-const OPTIONAL = PRICE_TICK_COLUMNS.filter((c) => !PRICE_TICK_FIELDS[c].required);
-
 /** A record PriceTickSchema accepts: ok or missed, one or both times, any subset of the optional columns. */
-const validTick: fc.Arbitrary<Record<string, unknown>> = fc
-  .record({
-    record_id: fc.array(hex, { minLength: 32, maxLength: 32 }).map((h) => h.join('')),
-    product_id: fc.constantFrom('BTC-USD', 'ETH-EUR', 'AB-CD', 'ABCDEFGHIJKL-USDC'),
-    source: fc.constantFrom(...PRICE_SOURCES),
-    missed: fc.option(fc.constantFrom(...MISS_REASONS), { nil: undefined }),
-    price: decimal,
-    times: fc.constantFrom('both', 'exchange', 'scheduled'),
-    exchange_time: isoTime,
-    scheduled_time: isoTime,
-    ingest_time: isoTime,
-    optional: fc.record(
-      Object.fromEntries(OPTIONAL.map((c) => [c, optionalValue[PRICE_TICK_FIELDS[c].silver] ?? fc.constant(null)])),
-      { requiredKeys: [] },
-    ),
-  })
-  .map((t) => ({
-    record_id: t.record_id,
-    product_id: t.product_id,
-    source: t.source,
-    status: t.missed ? 'missed' : 'ok',
-    price: t.missed ? null : t.price,
-    exchange_time: t.times === 'scheduled' ? null : t.exchange_time,
-    scheduled_time: t.times === 'exchange' ? null : t.scheduled_time,
-    ingest_time: t.ingest_time,
-    reason: t.missed ?? null,
-    ...t.optional,
-  }));
-
-/** Any JSON value, with the near misses of each column's format well represented. */
-const wildValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.boolean(),
-  fc.integer(),
-  fc.double(),
-  fc.constantFrom(-1, -0, 1.5, Number.MAX_SAFE_INTEGER + 1, 2 ** 31),
-  fc.string(),
-  edgyTime,
-  isoTime,
+const validTick = validTickOf({
   decimal,
-  fc.constantFrom('-1', '+1', '1e5', '1.', '.5', '0x10', ' 1', '1 ', '１'),
-  fc.constantFrom(...PRICE_SOURCES, ...MISS_REASONS, 'ok', 'missed', 'OK', 'BTC-USD', 'btc-usd', 'coinbase'),
-  fc.array(hex, { minLength: 31, maxLength: 33 }).map((h) => h.join('')),
-  fc.constant('0123456789ABCDEF0123456789abcdef'),
-  fc.array(fc.integer(), { maxLength: 2 }),
-  fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
-);
-
-type Mutation =
-  | { kind: 'set'; key: string; value: unknown }
-  | { kind: 'delete'; key: string }
-  | { kind: 'add'; key: string; value: unknown };
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom(...PRICE_TICK_COLUMNS), value: wildValue }),
-  fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom(...PRICE_TICK_COLUMNS) }),
-  fc.record({
-    kind: fc.constant('add' as const),
-    key: fc.oneof(fc.constantFrom('Price', 'priceX', '__proto__', 'constructor', 'toString', ''), fc.string()),
-    value: wildValue,
-  }),
-);
-
-function mutate(tick: Record<string, unknown>, mutations: Mutation[]): Record<string, unknown> {
-  // JSON round trip: what a parsed line looks like (own `__proto__` keys included)
-  const copy = JSON.parse(JSON.stringify(tick)) as Record<string, unknown>;
-  for (const m of mutations) {
-    if (m.kind === 'delete') delete copy[m.key];
-    else Object.defineProperty(copy, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
-  }
-  return copy;
-}
+  isoTime,
+  optional: {
+    decimal: fc.option(decimal, { nil: null }),
+    timestamp: fc.option(isoTime, { nil: null }),
+    int64: fc.option(int64, { nil: null }),
+    int32: fc.option(int64, { nil: null }),
+    boolean: fc.option(fc.boolean(), { nil: null }),
+  },
+});
+/** Any JSON value (and undefined), with the near misses of each column's format well represented. */
+const wild = wildValue(fc.constant(undefined), isoTime, decimal);
+const mutation = tickMutation(wild);
 
 /** The fast path's contract against the schema for one value. */
 function checkAgainstSchema(value: unknown): void {
@@ -158,7 +70,7 @@ describe('isPriceTickFast against PriceTickSchema (property)', () => {
   it('agrees with the schema on mutated records (wrong values, missing and unknown keys)', () => {
     fc.assert(
       fc.property(validTick, fc.array(mutation, { minLength: 1, maxLength: 3 }), (tick, mutations) =>
-        checkAgainstSchema(mutate(tick, mutations)),
+        checkAgainstSchema(mutateTick(tick, mutations)),
       ),
       { numRuns: 5_000 },
     );
@@ -176,7 +88,7 @@ describe('isPriceTickFast against PriceTickSchema (property)', () => {
 
   it('agrees with the schema on values that are not objects', () => {
     fc.assert(
-      fc.property(wildValue, (value) => checkAgainstSchema(value)),
+      fc.property(wild, (value) => checkAgainstSchema(value)),
       { numRuns: 300 },
     );
   });
