@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -299,6 +299,30 @@ describe('LocalObjectStore atomic writes', () => {
 
     expect(info.etag).toBe(md5(original));
     expect((await readAll(stream)).equals(original)).toBe(true);
+  });
+
+  it('pins the version getChunks opened, and closes the file when the reader finishes or stops early', async () => {
+    const original = Buffer.alloc(3 * MiB, 'o');
+    await store.put(BUCKET, 'pinned', original);
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+
+    const whole = await store.getChunks(BUCKET, 'pinned');
+    await store.put(BUCKET, 'pinned', 'new');
+    await store.delete(BUCKET, 'pinned');
+    const copies: Buffer[] = [];
+    for await (const chunk of whole.chunks) copies.push(Buffer.from(chunk));
+    expect(Buffer.concat(copies).equals(original)).toBe(true);
+    expect(openFiles()).toBe(before);
+
+    await store.put(BUCKET, 'pinned', original);
+    const early = await store.getChunks(BUCKET, 'pinned');
+    expect(openFiles()).toBe(before + 1);
+    for await (const chunk of early.chunks) {
+      expect(chunk.byteLength).toBeGreaterThan(0);
+      break;
+    }
+    expect(openFiles()).toBe(before);
   });
 
   it('waits for a lock held by another writer and breaks a stale one', async () => {

@@ -1,7 +1,7 @@
 import { DataError, type ErrorData } from '@btc-etl/errors';
 
 /** Which port method failed; part of every error so logs and retry policies can tell reads from writes. */
-export type ObjectStoreOperation = 'put' | 'get' | 'getStream' | 'head' | 'copy' | 'list' | 'delete';
+export type ObjectStoreOperation = 'put' | 'get' | 'getStream' | 'getChunks' | 'head' | 'copy' | 'list' | 'delete';
 
 function quoteKey(key: string): string {
   return JSON.stringify(key.length > 300 ? `${key.slice(0, 300)}…` : key);

@@ -270,6 +270,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** The response's own chunks: the SDK allocates one per socket read anyway, nothing to reuse. */
+  async getChunks(bucket: string, key: string): Promise<{ chunks: AsyncIterable<Uint8Array>; info: ObjectInfo }> {
+    const { stream, info } = await this.getStream(bucket, key);
+    return { chunks: stream, info };
+  }
+
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     return this.headAs('head', bucket, key);
   }

@@ -303,6 +303,7 @@ describe('local engine: Parquet statistics pruning', () => {
       put: (...a) => store.put(...a),
       get: (...a) => store.get(...a),
       getStream: (...a) => store.getStream(...a),
+      getChunks: (...a) => store.getChunks(...a),
       head: (...a) => store.head(...a),
       copy: (...a) => store.copy(...a),
       list: (...a) => store.list(...a),
