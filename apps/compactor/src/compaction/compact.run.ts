@@ -10,7 +10,7 @@ import {
 } from '@btc-etl/s3-keys';
 import { commitPartition, type CommitStep } from './partition.commit';
 import { advanceWatermark, readRawHourState, readWatermark, recordProcessed } from './compactor.state';
-import { parseLineFast } from './raw.fast';
+import { lastLineEnd, parseLineAt, parseLineFast } from './raw.fast';
 import { forEachRawLine, parseRawLine, type BadLine } from './raw.lines';
 import { RowStore } from './row.store';
 
@@ -271,29 +271,44 @@ export async function compactRun(options: RunOptions): Promise<RunReport> {
     last = { productId, hour, rows: entry.rows };
   };
 
+  // the common line: parsed where it starts, its end found on the way (forEachRawLine's `take`)
+  const takeFast = (bytes: Buffer, start: number): number => {
+    const row = last === undefined ? staging : last.rows.slot();
+    const i = last === undefined ? 0 : last.rows.slotIndex;
+    const productId = parseLineAt(bytes, start, row, i);
+    if (productId === undefined) return -1;
+    const end = lastLineEnd();
+    add(productId, row, i);
+    return end;
+  };
+
   for (const { datehour, todo } of hours) {
     for (const info of todo) {
       const bad: BadLine[] = [];
-      const { stream } = await store.getStream(options.rawBucket, info.key);
-      await forEachRawLine(stream, (bytes, start, end, line) => {
-        if (start === end) return;
-        const row = last === undefined ? staging : last.rows.slot();
-        const i = last === undefined ? 0 : last.rows.slotIndex;
-        const productId = parseLineFast(bytes, start, end, row, i);
-        if (productId !== undefined) {
-          add(productId, row, i);
-          return;
-        }
-        const text = bytes.toString('utf8', start, end);
-        if (text.trim() === '') return;
-        const parsed = parseRawLine(text, line);
-        if ('bad' in parsed) {
-          bad.push(parsed.bad);
-          return;
-        }
-        row.setTick(i, parsed.tick);
-        add(parsed.tick.product_id, row, i);
-      });
+      const { chunks } = await store.getChunks(options.rawBucket, info.key);
+      await forEachRawLine(
+        chunks,
+        (bytes, start, end, line) => {
+          if (start === end) return;
+          const row = last === undefined ? staging : last.rows.slot();
+          const i = last === undefined ? 0 : last.rows.slotIndex;
+          const productId = parseLineFast(bytes, start, end, row, i);
+          if (productId !== undefined) {
+            add(productId, row, i);
+            return;
+          }
+          const text = bytes.toString('utf8', start, end);
+          if (text.trim() === '') return;
+          const parsed = parseRawLine(text, line);
+          if ('bad' in parsed) {
+            bad.push(parsed.bad);
+            return;
+          }
+          row.setTick(i, parsed.tick);
+          add(parsed.tick.product_id, row, i);
+        },
+        takeFast,
+      );
       report.objectsRead++;
       report.bytesRead += info.size;
       report.quarantinedLines += bad.length;

@@ -145,7 +145,9 @@ export async function commitPartition(
         writer.finish();
         closeSync(fd);
         open = false;
-        await store.put(bucket, key, createReadStream(scratch), { contentType: 'application/vnd.apache.parquet' });
+        // read back in large pieces: each read of a stream is a trip to the thread pool
+        const body = createReadStream(scratch, { highWaterMark: 1 << 20 });
+        await store.put(bucket, key, body, { contentType: 'application/vnd.apache.parquet' });
       } finally {
         // close only once: a descriptor closed twice may by then be somebody else's (a socket's)
         if (open) closeSync(fd);

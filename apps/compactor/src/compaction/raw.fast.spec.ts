@@ -15,7 +15,7 @@ import {
 } from '@btc-etl/price-schema/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseLineFast } from './raw.fast';
+import { lastLineEnd, parseLineAt, parseLineFast } from './raw.fast';
 import { parseRawLine } from './raw.lines';
 
 // The fast path reads line bytes straight into typed columns. Its contract with the slow path (JSON.parse, the
@@ -72,7 +72,16 @@ const slow = new SilverColumnBatch(1);
 /** The contract for one line: what the fast path accepts, the slow path accepts as the same row. */
 function checkLine(text: string, row = 2): boolean {
   const bytes = Buffer.from(`xx${text}\nyy`);
-  const product = parseLineFast(bytes, 2, 2 + Buffer.byteLength(text), fast, row);
+  const end = 2 + Buffer.byteLength(text);
+  // the line whose end is not known yet (parseLineAt) reads the same, and finds that end; a \r before it tolerated
+  const crlf = Buffer.from(`xx${text}\r\n{`);
+  const atCrlf = parseLineAt(crlf, 2, fast, row);
+  expect(atCrlf === undefined || lastLineEnd() === end + 1, text).toBe(true);
+  const at = parseLineAt(bytes, 2, fast, row);
+  expect(at === undefined || lastLineEnd() === end, text).toBe(true);
+  const product = parseLineFast(bytes, 2, end, fast, row);
+  expect(at, `parseLineAt and parseLineFast disagree on ${text}`).toBe(product);
+  expect(atCrlf).toBe(product);
   const parsed = parseRawLine(text, 1);
   if (product === undefined) return false;
   expect('tick' in parsed, `fast path accepted what the slow path refuses: ${text}`).toBe(true);

@@ -283,7 +283,38 @@ export function parseLineFast(
   out: SilverColumnBatch,
   i: number,
 ): string | undefined {
-  if (b[s] !== 123 || b[e - 1] !== CLOSE) return undefined;
+  if (b[e - 1] !== CLOSE) return undefined;
+  const product = parseRecord(b, s, e, out, i);
+  return p === e ? product : undefined;
+}
+
+/** Where the line {@link parseLineAt} took last ends: the index of its `\n`. */
+let lineEnd = -1;
+
+/**
+ * Parse the line that starts at s, whose end is not known yet, into row i of `out`: the same record as
+ * {@link parseLineFast} would read from [s, the first `\n` after s) (a `\r` before it tolerated), without a search for
+ * the newline first (none of the bytes the fast path accepts is a newline, so the `\n` right after the record's `}`
+ * is the line's first). Returns the product id and leaves the newline's index to {@link lastLineEnd}; undefined when
+ * the fast path does not take the line (not recognised, or cut at the end of `b`): find its end and take the slow path.
+ */
+export function parseLineAt(b: Uint8Array, s: number, out: SilverColumnBatch, i: number): string | undefined {
+  const product = parseRecord(b, s, b.length, out, i);
+  if (product === undefined) return undefined;
+  if (b[p] === 10) lineEnd = p;
+  else if (b[p] === 13 && b[p + 1] === 10) lineEnd = p + 1;
+  else return undefined;
+  return product;
+}
+
+/** The index of the `\n` that ended the line {@link parseLineAt} took last. */
+export function lastLineEnd(): number {
+  return lineEnd;
+}
+
+/** The record at s (bytes up to e at most), p left after its closing brace; undefined when not recognised. */
+function parseRecord(b: Uint8Array, s: number, e: number, out: SilverColumnBatch, i: number): string | undefined {
+  if (b[s] !== 123) return undefined;
   p = s + 1;
   let seen = 0;
   let nulls = 0;
@@ -346,7 +377,7 @@ export function parseLineFast(
     const c = b[p];
     p++;
     if (c === COMMA) continue;
-    if (c !== CLOSE || p !== e) return undefined;
+    if (c !== CLOSE) return undefined;
     break;
   }
   if ((seen & REQUIRED_MASK) !== REQUIRED_MASK || product === undefined) return undefined;
