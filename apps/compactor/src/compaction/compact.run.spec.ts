@@ -1,5 +1,6 @@
 import { LocalObjectStore } from '@btc-etl/object-store';
-import type { PriceTick } from '@btc-etl/price-schema';
+import { SILVER_ROW_GROUP_SIZE, type PriceTick } from '@btc-etl/price-schema';
+import { missedTick } from '@btc-etl/price-schema/testing';
 import { parseSilverManifest, silverManifestKey } from '@btc-etl/s3-keys';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,26 @@ describe('compactRun over a local store', () => {
     nowMs = (H19 + 3 * HOUR) * 1000;
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('places a missed record (no exchange_time) by its scheduled time, first in a run or first in a row group', async () => {
+    // a batch allocates a column at its first value: a batch that starts with a missed record has no exchange_time
+    // column yet, and its event time must still come from scheduled_time (was: an undefined time, a NaN hour)
+    const missedAt = (second: number) =>
+      missedTick('timeout', {
+        scheduled_time: new Date(second * 1000).toISOString(),
+        ingest_time: new Date(second * 1000 + 400).toISOString(),
+      });
+    const ticks: PriceTick[] = [missedAt(H19 + 5)];
+    for (let i = 0; i < SILVER_ROW_GROUP_SIZE; i++)
+      ticks.push(polledTick(H19 + 10 + i / 10, { price: `97000.${i % 10}` }));
+    ticks.push(missedAt(H19 + 3000)); // the first record of the partition's second row group
+    await putRaw(store, RAW, new Date((H19 + 3590) * 1000), ticks);
+
+    const report = await compactRun(options());
+
+    expect(report).toMatchObject({ recordsIn: ticks.length, partitionsWritten: 1, quarantinedLines: 0 });
+    expect(canonical(await readSilver(store, SILVER))).toEqual(canonical(ticks));
+  });
 
   it(
     'writes every valid record once, by event hour, quarantines bad lines with key and line, and ' + 'reports',

@@ -249,7 +249,8 @@ export async function compactRun(options: RunOptions): Promise<RunReport> {
   const staging = new SilverColumnBatch(1);
   let last: { productId: string; hour: number; rows: RowStore } | undefined;
   const add = (productId: string, row: SilverColumnBatch, i: number) => {
-    const exchange = row.numbers[EXCHANGE_TIME]?.[i] as number;
+    // a batch allocates a column at its first value: no exchange_time column yet is a null one
+    const exchange = row.numbers[EXCHANGE_TIME]?.[i] ?? Number.NaN;
     const eventMs = exchange === exchange ? exchange : (row.numbers[SCHEDULED_TIME]?.[i] as number);
     if (eventMs < fromMs || eventMs >= toMs) return;
     report.recordsIn++;
