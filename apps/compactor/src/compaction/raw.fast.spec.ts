@@ -164,6 +164,16 @@ describe('parseLineFast on named cases', () => {
     expect(fast.tick(0, 'BTC-USD')).toEqual({ ...base, scheduled_time: null });
   });
 
+  it("reads each line's product from its own bytes, also over a reused read buffer", () => {
+    // getChunks reads every chunk into one buffer: the product remembered from the last line must be a copy, not a
+    // view of bytes the next read overwrites (was: a view, so a BTC line written where an ETH line was read as ETH)
+    const eth = `${JSON.stringify({ ...base, product_id: 'ETH-USD' })}\n`;
+    const buffer = Buffer.from(eth);
+    expect(parseLineAt(buffer, 0, fast, 0)).toBe('ETH-USD');
+    buffer.write(`${JSON.stringify(base)}\n`);
+    expect(parseLineAt(buffer, 0, fast, 0)).toBe('BTC-USD');
+  });
+
   it.each<[string, string]>([
     ['whitespace', JSON.stringify(base, null, 1)],
     ['a repeated key', JSON.stringify(base).replace('}', ',"price":"1"}')],

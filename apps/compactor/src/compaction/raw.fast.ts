@@ -248,7 +248,8 @@ function parseProduct(b: Uint8Array, e: number): string | undefined {
   let same = len === productBytes.length;
   for (let k = 0; same && k < len; k++) same = b[start + k] === productBytes[k];
   if (!same) {
-    productBytes = b.slice(start, at);
+    // a copy (a Buffer's slice is a view): the bytes are a borrowed chunk that the next read overwrites
+    productBytes = Uint8Array.prototype.slice.call(b, start, at);
     productText = String.fromCharCode(...productBytes);
   }
   return productText;
