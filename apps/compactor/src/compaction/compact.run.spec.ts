@@ -36,7 +36,7 @@ describe('compactRun over a local store', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('places a missed record (no exchange_time) by its scheduled time, first in a run or first in a row group', async () => {
+  it('places a missed record (no exchange_time) by scheduled time, first in a run or in a row group', async () => {
     // a batch allocates a column at its first value: a batch that starts with a missed record has no exchange_time
     // column yet, and its event time must still come from scheduled_time (was: an undefined time, a NaN hour)
     const missedAt = (second: number) =>
