@@ -26,7 +26,7 @@ const hourStart = Date.UTC(2026, 10, 27, 19);
 /**
  * One hour of a WebSocket ticker at `rate` msg/s, as the extractor's ws source writes it; 0.3% sent twice. The objects
  * go through the local store's put, as the extractor's local delivery stream writes them (with the sidecar that holds
- * their ETag, as S3 holds it): a file placed by hand has none, and the store then hashes all its bytes at every
+ * their ETag, as S3 holds it): a file placed by hand has none, and the store hashes all its bytes at its first
  * listing, which no deployment does.
  */
 async function generate(dataDir: string): Promise<{ rawBytes: number; distinct: number; lines: number }> {

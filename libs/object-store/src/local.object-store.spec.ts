@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catchError } from '@btc-etl/testing';
-import { LOCAL_META_DIR } from './local-key.paths';
+import { LOCAL_META_DIR, LOCAL_TEMP_PREFIX } from './local-key.paths';
 import { LocalObjectStore } from './local.object-store';
 import { DEFAULT_CONTENT_TYPE } from './local.sidecar';
 import { md5 } from './object-store.contract';
@@ -168,6 +168,28 @@ describe('LocalObjectStore layout and sidecars', () => {
 
     expect(info).toMatchObject({ size: 8, etag: md5('{"a":1}\n'), contentType: DEFAULT_CONTENT_TYPE, metadata: {} });
     expect((await store.list(BUCKET)).objects).toMatchObject([{ key: 'hand/placed.ndjson', etag: md5('{"a":1}\n') }]);
+  });
+
+  it('hashes a file placed by hand once: its sidecar is kept; a replacement by hand is hashed anew', async () => {
+    const path = join(root, BUCKET, 'hand/placed.ndjson');
+    await mkdir(join(root, BUCKET, 'hand'), { recursive: true });
+    await writeFile(path, '{"a":1}\n');
+
+    await store.head(BUCKET, 'hand/placed.ndjson');
+    const sidecar = JSON.parse(await readFile(join(root, LOCAL_META_DIR, BUCKET, 'hand/placed.ndjson'), 'utf8'));
+    expect(sidecar).toMatchObject({ etag: md5('{"a":1}\n'), size: 8, metadata: {} });
+    // what a read finds now comes from the sidecar (a sidecar with another ETag would show it)
+    await writeFile(
+      join(root, LOCAL_META_DIR, BUCKET, 'hand/placed.ndjson'),
+      JSON.stringify({ ...sidecar, etag: 'from-the-sidecar' }),
+    );
+    expect((await store.head(BUCKET, 'hand/placed.ndjson'))?.etag).toBe('from-the-sidecar');
+    expect((await store.list(BUCKET)).objects[0]?.etag).toBe('from-the-sidecar');
+
+    await writeFile(path, '{"a":22}\n');
+    const replaced = await store.get(BUCKET, 'hand/placed.ndjson');
+    expect(replaced.info).toMatchObject({ size: 9, etag: md5('{"a":22}\n'), contentType: DEFAULT_CONTENT_TYPE });
+    expect(await tree(join(root, LOCAL_META_DIR))).not.toContainEqual(expect.stringContaining(LOCAL_TEMP_PREFIX));
   });
 
   it('ignores a sidecar that describes other bytes (file replaced by hand)', async () => {

@@ -6,7 +6,7 @@ import { KeyLocks } from './local-file.lock';
 import { errorCode, NOT_FOUND_CODES, pruneEmptyDirs, toStoreError } from './local-fs.helpers';
 import { checkLocalBucket, localKeyPaths, type KeyPaths } from './local-key.paths';
 import { decodeListToken, encodeListToken, walkKeys } from './local.lister';
-import { describes, md5OfHandle, objectInfoOf, readSidecar } from './local.sidecar';
+import { describes, keepSidecar, md5OfHandle, newSidecar, objectInfoOf, readSidecar } from './local.sidecar';
 import { checkPutConditions, checkSourceSize, isStreamBody, listAllPages, pageSize } from './object-store.shared';
 import {
   InvalidObjectKeyError,
@@ -67,7 +67,8 @@ type Chunks = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>;
  *   old bytes or the new ones, never a part. Concurrent writers of one key are serialized for the two renames
  *   (data, then sidecar) by a per-key lock file, so the last writer's bytes and sidecar always win together.
  * - A sidecar records which file (inode, size, mtime) it describes; a file without a matching one (placed by hand,
- *   or a crash between the renames) is served with its MD5 as ETag, the default content type and no metadata.
+ *   or a crash between the renames) is served with its MD5 as ETag, the default content type and no metadata, and
+ *   that sidecar is kept (best effort), so the file is hashed once, not at every read and listing.
  * - Keys that could escape the root, or that a directory tree cannot tell apart (`a//b`, `a/`, `%2e%2e`, ...),
  *   reject with `InvalidObjectKeyError`; so does a key that needs `a` to be both a file and a folder.
  * - Buckets are folders created on first write; listing a bucket that has none yields an empty page.
@@ -287,7 +288,10 @@ export class LocalObjectStore implements ObjectStore {
         return undefined;
       }
       const etag = await md5OfHandle(handle, Number(stats.size));
-      return { handle, info: objectInfoOf(bucket, key, stats, undefined, etag) };
+      const adopted = newSidecar(etag, Number(stats.size), stats, {});
+      // under the key lock (writers take it too): a file placed by hand is hashed once, not at every read and listing
+      await keepSidecar(paths.metaPath, adopted);
+      return { handle, info: objectInfoOf(bucket, key, stats, adopted) };
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw toStoreError(operation, bucket, key, error);

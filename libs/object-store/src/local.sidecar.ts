@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { LOCAL_TEMP_PREFIX } from './local-key.paths';
 import type { ObjectInfo } from './object-store.port';
 
 /** What S3 reports for an object stored without a content type (moto says the same). */
@@ -86,4 +88,20 @@ export function objectInfoOf(
     contentType: sidecar?.contentType ?? DEFAULT_CONTENT_TYPE,
     metadata: { ...(sidecar?.metadata ?? {}) },
   };
+}
+
+/**
+ * Keep a sidecar for bytes that had none (a file placed by hand), best effort: written to a temp file and renamed
+ * over, so a reader sees the old sidecar or this one; a read-only or unwritable folder keeps none (the bytes are then
+ * hashed again at the next read).
+ */
+export async function keepSidecar(metaPath: string, sidecar: Sidecar): Promise<void> {
+  const temp = join(dirname(metaPath), `${LOCAL_TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+  try {
+    await mkdir(dirname(metaPath), { recursive: true });
+    await writeFile(temp, JSON.stringify(sidecar), { flag: 'wx' });
+    await rename(temp, metaPath);
+  } catch {
+    await unlink(temp).catch(() => undefined);
+  }
 }
