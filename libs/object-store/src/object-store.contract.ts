@@ -317,6 +317,36 @@ export function objectStoreContract(name: string, factory: ContractFactory): voi
         expect(copies.length).toBeGreaterThan(1);
         expect(Buffer.concat(copies).equals(bytes)).toBe(true);
       });
+
+      it('keeps readers apart: two objects read chunk by chunk in turns, then a third after them', async () => {
+        const { store, bucket } = await factory();
+        const a = patternBytes(2_200_000, 29);
+        const b = patternBytes(2_300_000, 31);
+        await store.put(bucket, 's/a.bin', a);
+        await store.put(bucket, 's/b.bin', b);
+
+        const readers = await Promise.all(
+          ['s/a.bin', 's/b.bin'].map(async (key) =>
+            (await store.getChunks(bucket, key)).chunks[Symbol.asyncIterator](),
+          ),
+        );
+        const copies: Buffer[][] = [[], []];
+        for (let open = [0, 1]; open.length > 0; ) {
+          const next: number[] = [];
+          for (const r of open) {
+            const step = await (readers[r] as AsyncIterator<Uint8Array>).next();
+            if (step.done) continue;
+            (copies[r] as Buffer[]).push(Buffer.from(step.value));
+            next.push(r);
+          }
+          open = next;
+        }
+        expect(Buffer.concat(copies[0] as Buffer[]).equals(a)).toBe(true);
+        expect(Buffer.concat(copies[1] as Buffer[]).equals(b)).toBe(true);
+        const third: Buffer[] = [];
+        for await (const chunk of (await store.getChunks(bucket, 's/a.bin')).chunks) third.push(Buffer.from(chunk));
+        expect(Buffer.concat(third).equals(a)).toBe(true);
+      });
     });
 
     describe('copy', () => {

@@ -70,9 +70,9 @@ export interface ObjectStore {
   getStream(bucket: string, key: string): Promise<{ stream: Readable; info: ObjectInfo }>;
   /**
    * The object's bytes as borrowed chunks, for a reader that copies what it keeps (a line splitter): a chunk is valid
-   * only until the next one is asked for. The local adapter reads them all into one reused buffer (no allocation, and
-   * no garbage collection, per chunk); S3 yields the response's own chunks. Iterate to the end, or break (which
-   * closes the object). To keep or pipe chunks, use getStream.
+   * only until the next one is asked for, or the iteration ends. The local adapter reads them into buffers it reuses
+   * (no allocation, and no garbage collection, per chunk or per object); S3 yields the response's own chunks. Iterate
+   * to the end, or break (which closes the object). To keep or pipe chunks, use getStream.
    */
   getChunks(bucket: string, key: string): Promise<{ chunks: AsyncIterable<Uint8Array>; info: ObjectInfo }>;
   /** `undefined` when there is no such object. */
