@@ -208,6 +208,24 @@ export class SilverColumnBatch {
     return n;
   }
 
+  /** A batch of a larger capacity holding this one's rows, column by column (its rows past them null). */
+  grown(capacity: number): SilverColumnBatch {
+    if (capacity < this.capacity) throw new RangeError(`a batch of ${this.capacity} rows cannot grow to ${capacity}`);
+    const to = new SilverColumnBatch(capacity);
+    to.ids.set(this.ids);
+    for (let f = 0; f < SILVER_FIELDS.length; f++) {
+      const bytes = this.bytes[f];
+      if (bytes !== undefined) to.byteColumn(f).set(bytes);
+      const numbers = this.numbers[f];
+      if (numbers !== undefined) to.numberColumn(f).set(numbers);
+      const micros = this.micros[f];
+      if (micros !== undefined) to.microColumn(f).set(micros);
+      const big = this.bigText[f];
+      if (big !== undefined) to.bigText[f] = new Map(big);
+    }
+    return to;
+  }
+
   /** The byte column of field f, allocated (filled with its null) on first use. */
   byteColumn(f: number): Uint8Array {
     let a = this.bytes[f];

@@ -405,7 +405,8 @@ export class SilverParquetWriter {
   #groupUncompressed = 0;
 
   constructor(options: SilverWriterOptions) {
-    this.#writer = new ChunkWriter(1 << 20, options.onChunk);
+    // grows as a row group needs: a partition of an hour at 1 Hz is ~200 KiB, at 500 msg/s ~2 MiB per row group
+    this.#writer = new ChunkWriter(1 << 16, options.onChunk);
     this.#parquet = new ParquetWriter({
       writer: this.#writer,
       schema: silverSchema() as never,

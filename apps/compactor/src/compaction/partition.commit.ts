@@ -145,8 +145,9 @@ export async function commitPartition(
         writer.finish();
         closeSync(fd);
         open = false;
-        // read back in large pieces: each read of a stream is a trip to the thread pool
-        const body = createReadStream(scratch, { highWaterMark: 1 << 20 });
+        // read back in one piece up to 1 MiB: each read of a stream is a trip to the thread pool, and each buffer
+        // external memory (an hour of a 1 Hz product is ~200 KiB)
+        const body = createReadStream(scratch, { highWaterMark: Math.min(1 << 20, Math.max(bytes, 1)) });
         await store.put(bucket, key, body, { contentType: 'application/vnd.apache.parquet' });
       } finally {
         // close only once: a descriptor closed twice may by then be somebody else's (a socket's)

@@ -57,5 +57,20 @@ describe('RowStore', () => {
     expect(store.has(polledTick(1_700_000_000).record_id)).toBe(false);
     const order = store.sortedRows();
     expect(store.get(order[59_999] as number)).toEqual(polledTick(1_800_000_000 + 59_999));
+    const all = Array.from({ length: 60_000 }, (_, i) => polledTick(1_800_000_000 + i));
+    expect(canonical([...order].map((row) => store.get(row)))).toEqual(canonical(all));
+  });
+
+  it("holds a partition's rows in memory that grows with them, not a full row group from the first record", () => {
+    const big = polledTick(1_800_000_005, { volume_24h: '12345.678901234567890000' }); // kept as text
+    const hour = Array.from({ length: 3_600 }, (_, i) => (i === 5 ? big : polledTick(1_800_000_000 + i)));
+    const store = new RowStore();
+    hour.forEach((t) => store.add(t));
+    const full = new RowStore();
+    for (let i = 0; i < 25_000; i++) full.add(polledTick(1_700_000_000 + i));
+
+    // a 1 Hz hour (3,600 rows) held in chunks that doubled from 1,024 rows: 4,096, not 25,000
+    expect(store.bytes).toBeLessThan(full.bytes / 4);
+    expect(canonical([...store.sortedRows()].map((row) => store.get(row)))).toEqual(canonical(hour));
   });
 });

@@ -21,6 +21,11 @@ import {
 
 /** Rows per chunk: a silver row group, so a store already in silver order is written chunk by chunk, uncopied. */
 const CHUNK = SILVER_ROW_GROUP_SIZE;
+/**
+ * Rows the first chunk starts with; it doubles up to CHUNK as rows come. A run holds a store per partition it
+ * touches, most of them an hour of a 1 Hz product (3,600 rows): full chunks would hold 7x their rows in nulls.
+ */
+const FIRST_CHUNK = 1024;
 const chunkOf = (row: number) => (row / CHUNK) | 0;
 
 export class RowStore {
@@ -77,10 +82,14 @@ export class RowStore {
    * {@link commitSlot} adds it, without a copy. Anything else done to the store first may reuse the row.
    */
   slot(): SilverColumnBatch {
-    if (this.#rows % CHUNK === 0 && this.#chunks.length === chunkOf(this.#rows)) {
-      this.#chunks.push(new SilverColumnBatch(CHUNK));
+    const c = chunkOf(this.#rows);
+    if (c === this.#chunks.length) this.#chunks.push(new SilverColumnBatch(c === 0 ? FIRST_CHUNK : CHUNK));
+    let chunk = this.#chunks[c] as SilverColumnBatch;
+    if (this.#rows % CHUNK === chunk.capacity) {
+      chunk = chunk.grown(Math.min(CHUNK, chunk.capacity * 2));
+      this.#chunks[c] = chunk;
     }
-    return this.#chunks[chunkOf(this.#rows)] as SilverColumnBatch;
+    return chunk;
   }
 
   get slotIndex(): number {
