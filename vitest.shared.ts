@@ -40,9 +40,15 @@ export function projectTestConfig(projectName: string, options: ProjectTestOptio
       testTimeout: options.testTimeout ?? 120_000,
       hookTimeout: 120_000,
       globalSetup: options.moto ? [resolve(root, 'libs/testing/src/moto.global-setup.ts')] : [],
-      // JUnit beside the console: tools/flake-hunt.sh reads test-results/<project>/junit.xml
-      // (the test target's outputs).
-      reporters: ['default', ['junit', { outputFile: resolve(root, 'test-results', projectName, 'junit.xml') }]],
+      // JUnit beside the console: tools/flake-hunt.sh reads test-results/<project>/junit.xml (the test target's
+      // outputs); TEST_RESULTS_DIR moves it (.ci/run's Node 22 lane, which runs beside the Node 20 one).
+      reporters: [
+        'default',
+        [
+          'junit',
+          { outputFile: resolve(root, process.env.TEST_RESULTS_DIR ?? 'test-results', projectName, 'junit.xml') },
+        ],
+      ],
       // Built bundles (dist/) are what Node and Lambda load: import them natively, never through Vite's transform
       // (which resolves a bundle's bare builtin `from "stream"` as a file beside the project and fails).
       server: { deps: { external: [/\/dist\//] } },
