@@ -65,4 +65,4 @@ export {
   type SilverField,
   type SilverFieldKind,
 } from './silver.columns';
-export { SilverParquetWriter, type SilverWriterOptions } from './silver.writer';
+export { SilverParquetWriter, silverRowGroups, type SilverWriterOptions } from './silver.writer';

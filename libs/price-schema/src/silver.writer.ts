@@ -1,4 +1,5 @@
-import type { ColumnChunk, PageHeader } from 'hyparquet';
+import { parquetMetadata, type ColumnChunk, type PageHeader, type RowGroup } from 'hyparquet';
+import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { deltaBinaryPack } from 'hyparquet-writer/src/delta.js';
@@ -333,6 +334,44 @@ function micros(ms: number, us: number): bigint {
 
 // ------------------------------------------------------------------------------------------------------------ writer
 
+/**
+ * The row groups of a silver file, for {@link SilverParquetWriter.copyRowGroup}: its metadata as hyparquet reads it,
+ * statistics in the forms this writer writes (times as epoch microseconds), DECIMAL ones exact: hyparquet makes those
+ * rounded numbers, so they are taken from the footer's bytes (the unscaled values).
+ */
+export function silverRowGroups(file: Uint8Array): RowGroup[] {
+  const metadata = parquetMetadata(file, { parsers: { timestampFromMicroseconds: (micros: bigint) => micros } });
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const length = view.getUint32(file.byteLength - 8, true);
+  // the footer as thrift fields: row_groups = 4, columns = 1, meta_data = 3, statistics = 12, max/min_value = 5/6
+  const raw = deserializeTCompactProtocol({ view, offset: file.byteLength - 8 - length }) as {
+    field_4: { field_1: { field_3?: { field_12?: { field_5?: Uint8Array; field_6?: Uint8Array } } }[] }[];
+  };
+  const decimal = new Set(
+    metadata.schema
+      .filter((e) => e.converted_type === 'DECIMAL' || e.logical_type?.type === 'DECIMAL')
+      .map((e) => e.name),
+  );
+  return metadata.row_groups.map((group, g) => ({
+    ...group,
+    columns: group.columns.map((column, c) => {
+      const meta = column.meta_data;
+      if (meta === undefined || !decimal.has(meta.path_in_schema[0] as string) || meta.statistics === undefined) {
+        return column;
+      }
+      const stats = raw.field_4[g]?.field_1[c]?.field_3?.field_12;
+      const exact = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : unscaledBigInt(bytes));
+      return {
+        ...column,
+        meta_data: {
+          ...meta,
+          statistics: { ...meta.statistics, max_value: exact(stats?.field_5), min_value: exact(stats?.field_6) },
+        },
+      } as ColumnChunk;
+    }),
+  }));
+}
+
 /** A hyparquet-writer Writer that hands out each finished row group's bytes, so a file never sits in one buffer. */
 class ChunkWriter extends ByteWriter {
   readonly chunks: Uint8Array[] = [];
@@ -467,6 +506,45 @@ export class SilverParquetWriter {
     });
     this.#parquet.num_rows += BigInt(n);
     this.#rows += n;
+    this.#writer.flush();
+  }
+
+  /**
+   * Append a row group of another silver file byte for byte: its column chunks (pages as they are) and its metadata,
+   * offsets moved to where they land here. A merge then rewrites only the row groups new records fall in. `group` is
+   * the row group as `parquetMetadata` reads it under {@link silverReadOptions} (statistics in the forms written).
+   */
+  copyRowGroup(file: Uint8Array, group: RowGroup): void {
+    let start = Number.POSITIVE_INFINITY;
+    let end = 0;
+    for (const column of group.columns) {
+      const meta = column.meta_data;
+      if (meta === undefined) throw new SilverValueError('', 'file', '', 'a column chunk without metadata');
+      const first = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+      start = Math.min(start, first);
+      end = Math.max(end, first + Number(meta.total_compressed_size));
+    }
+    if (!(end > start) || end > file.byteLength) {
+      throw new SilverValueError('', 'file', '', `row group byte range [${start}, ${end}) is not in the file`);
+    }
+    const shift = BigInt(this.#writer.offset - start);
+    const moved = (offset: bigint | undefined) => (offset === undefined ? undefined : offset + shift);
+    this.#writer.appendBytes(file.subarray(start, end));
+    this.#parquet.row_groups.push({
+      ...group,
+      file_offset: moved(group.file_offset),
+      columns: group.columns.map((column) => ({
+        ...column,
+        file_offset: column.file_offset + shift,
+        meta_data: {
+          ...(column.meta_data as NonNullable<ColumnChunk['meta_data']>),
+          data_page_offset: (column.meta_data?.data_page_offset as bigint) + shift,
+          dictionary_page_offset: moved(column.meta_data?.dictionary_page_offset),
+        },
+      })),
+    } as never);
+    this.#parquet.num_rows += group.num_rows;
+    this.#rows += Number(group.num_rows);
     this.#writer.flush();
   }
 
