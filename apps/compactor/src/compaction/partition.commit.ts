@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { planMerge, writeMerge } from './partition.merge';
 import { RowStore } from './row.store';
 import { CompactorError } from '../compactor.errors';
 
@@ -107,23 +108,38 @@ export async function commitPartition(
   const result = await retry(
     async () => {
       const current = await readManifest(store, bucket, partition);
-      // a new partition is the incoming records as they are; an existing one is read, then the new ones merged in
-      let merged = incoming;
+      // a new partition is the incoming records as they are; into an existing one they are merged, rewriting only
+      // the row groups they fall in (partition.merge.ts); a manifest of several files, or ids reused with another
+      // time, merge record by record
+      let rows = incoming.size;
       let added = incoming.size;
+      let writeRows: (writer: SilverParquetWriter) => Promise<unknown> = async (writer) =>
+        incoming.forEachRowGroup((group, n) => writer.writeBatch(group, n));
       if (current) {
-        merged = new RowStore(partition.productId);
-        await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
-        const before = merged.size;
-        merged.addAll(incoming);
-        added = merged.size - before;
+        const only = current.manifest.files.length === 1 ? current.manifest.files[0] : undefined;
+        const file = only && (await store.get(bucket, silverKey({ ...partition, name: only.name }))).body;
+        const plan = file && (await planMerge(file, incoming));
+        if (file && plan) {
+          added = incoming.size - plan.held;
+          rows = only.rows + added;
+          writeRows = (writer) => writeMerge(file, plan, incoming, writer);
+        } else {
+          const merged = new RowStore(partition.productId);
+          await readPartition(store, bucket, partition, current.manifest, (t) => merged.add(t));
+          const before = merged.size;
+          merged.addAll(incoming);
+          added = merged.size - before;
+          rows = merged.size;
+          writeRows = async (writer) => merged.forEachRowGroup((group, n) => writer.writeBatch(group, n));
+        }
       }
       const generation = (current?.manifest.generation ?? 0) + 1;
       const duplicates = incoming.duplicates + (incoming.size - added);
       if (added === 0 && current !== undefined) {
-        return { partition, written: false, generation: generation - 1, rows: merged.size, duplicates, bytes: 0 };
+        return { partition, written: false, generation: generation - 1, rows, duplicates, bytes: 0 };
       }
       if (options.dryRun) {
-        return { partition, written: false, generation, rows: merged.size, duplicates, bytes: 0 };
+        return { partition, written: false, generation, rows, duplicates, bytes: 0 };
       }
       const name = dataFileName(generation);
       const key = silverKey({ ...partition, name });
@@ -141,7 +157,17 @@ export async function commitPartition(
             bytes += chunk.byteLength;
           },
         });
-        merged.forEachRowGroup((group, rows) => writer.writeBatch(group, rows));
+        await writeRows(writer);
+        if (writer.rows !== rows) {
+          throw new CompactorError(
+            `partition ${silverPartitionPrefix(partition)}: wrote ${writer.rows} rows of ${rows}`,
+            {
+              partition: silverPartitionPrefix(partition),
+              rows,
+              written: writer.rows,
+            },
+          );
+        }
         writer.finish();
         closeSync(fd);
         open = false;
@@ -160,8 +186,8 @@ export async function commitPartition(
         productId: partition.productId,
         hour: partition.hour.toISOString(),
         generation,
-        files: [{ name, rows: merged.size, bytes }],
-        rows: merged.size,
+        files: [{ name, rows, bytes }],
+        rows,
         writtenAt: new Date(now()).toISOString(),
       };
       try {
@@ -177,7 +203,7 @@ export async function commitPartition(
         throw error;
       }
       await options.onStep?.('manifest-swung', partition);
-      return { partition, written: true, generation, rows: merged.size, duplicates, bytes };
+      return { partition, written: true, generation, rows, duplicates, bytes };
     },
     {
       delayMs: (attempt, error) =>

@@ -4,6 +4,7 @@ import {
   SILVER_ROW_GROUP_SIZE,
   INGEST_TIME,
   SCHEDULED_TIME,
+  readRecordId,
   SilverColumnBatch,
   writeRecordId,
   type PriceTick,
@@ -41,6 +42,7 @@ export class RowStore {
   #slots = 2048;
   /** The hash of the id #find looked up last. */
   #hash = 0;
+  readonly #idScratch = new Uint8Array(16);
   #duplicates = 0;
 
   /** @param productId the partition's product: every record added must be of it (default: the first one's). */
@@ -138,9 +140,32 @@ export class RowStore {
 
   /** Does the store hold this record id? */
   has(recordId: string): boolean {
-    const scratch = new Uint8Array(16);
-    if (!writeRecordId(scratch, 0, recordId)) return false;
-    return this.#table[2 * this.#find(scratch, 0)] !== 0;
+    return this.rowOf(recordId) !== -1;
+  }
+
+  /** The row holding this record id, -1 when none does. */
+  rowOf(recordId: string): number {
+    if (!writeRecordId(this.#idScratch, 0, recordId)) return -1;
+    return (this.#table[2 * this.#find(this.#idScratch, 0)] as number) - 1;
+  }
+
+  /** The event time of a row (exchange_time, else scheduled_time) in epoch microseconds. */
+  eventMicros(row: number): number {
+    const chunk = this.#chunks[chunkOf(row)] as SilverColumnBatch;
+    const j = row % CHUNK;
+    const exchange = chunk.numbers[EXCHANGE_TIME]?.[j] ?? Number.NaN;
+    const f = exchange === exchange ? EXCHANGE_TIME : SCHEDULED_TIME;
+    return (chunk.numbers[f]?.[j] as number) * 1000 + ((chunk.micros[f]?.[j] as number) ?? 0);
+  }
+
+  /** The record id of a row, as text. */
+  idOf(row: number): string {
+    return readRecordId((this.#chunks[chunkOf(row)] as SilverColumnBatch).ids, (row % CHUNK) * 16);
+  }
+
+  /** Add one of this store's rows to another store (of the same product); false for a duplicate there. */
+  copyRowTo(row: number, target: RowStore): boolean {
+    return target.addRow(this.#chunks[chunkOf(row)] as SilverColumnBatch, row % CHUNK, this.#productId);
   }
 
   /** Row indexes of the held records in silver order: event time, then record_id. */
