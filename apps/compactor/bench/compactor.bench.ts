@@ -82,6 +82,42 @@ async function generate(dataDir: string): Promise<{ rawBytes: number; distinct: 
   return { rawBytes, distinct: records, lines };
 }
 
+/** Silver must hold exactly `distinct` records, each once: the bench reports no run that lost or doubled one. */
+async function checkSilver(dir: string, distinct: number): Promise<void> {
+  const ids = new Set<string>();
+  let rowsRead = 0;
+  await readSilver(new LocalObjectStore({ root: dir }), SILVER, (t) => {
+    rowsRead++;
+    ids.add(t.record_id);
+  });
+  if (rowsRead !== distinct || ids.size !== distinct) {
+    throw new Error(`silver holds ${rowsRead} records (${ids.size} distinct), expected ${distinct} distinct`);
+  }
+}
+
+/** One raw object arriving three hours after the hour, with a record (a new id) from inside it. */
+async function putLateRecord(dataDir: string): Promise<void> {
+  const sequence = 1;
+  const tick: PriceTick = {
+    record_id: recordId({ productId: 'BTC-USD', source: 'coinbase-ws-ticker', sequence }),
+    product_id: 'BTC-USD',
+    source: 'coinbase-ws-ticker',
+    status: 'ok',
+    price: '97123.45',
+    exchange_time: new Date(hourStart + 1_800_000).toISOString().replace('Z', '001Z'),
+    scheduled_time: null,
+    ingest_time: new Date(hourStart + 3 * 3_600_000).toISOString(),
+    reason: null,
+    sequence,
+  };
+  const arrival = new Date(hourStart + 3 * 3_600_000 + 10_000);
+  await new LocalObjectStore({ root: dataDir }).put(
+    RAW,
+    buildFirehoseKey({ streamName: 'btc-etl-ticks', arrival }),
+    encodeNdjsonLine(tick),
+  );
+}
+
 function dirBytes(dir: string): number {
   const out = spawnSync('du', ['-sb', dir], { encoding: 'utf8' });
   return Number(out.stdout.split('\t')[0]);
@@ -129,21 +165,21 @@ async function main() {
     const gen = await generate(dir);
     // the heap cap the Lambda and the nx run/serve targets use too: V8 collects before growing past it
     const env = { DATA_DIR: dir, COMPACT_MAX_HOURS: '4', SILVER_GC_GRACE_S: '0', NODE_OPTIONS: HEAP };
-    const run = timed([process.execPath, mainJs, 'run'], env);
+    // three runs from scratch (the same raw objects each time), the median by CPU: a shared machine's noise
+    const runs = [1, 2, 3].map(() => {
+      rmSync(join(dir, SILVER), { recursive: true, force: true });
+      return timed([process.execPath, mainJs, 'run'], env);
+    });
+    const run = [...runs].sort((a, b) => a.cpu - b.cpu)[1] as (typeof runs)[number];
     const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}').report;
     const silverBytes = dirBytes(join(dir, SILVER, 'silver'));
-    const ids = new Set<string>();
-    let rowsRead = 0;
-    await readSilver(new LocalObjectStore({ root: dir }), SILVER, (t) => {
-      rowsRead++;
-      ids.add(t.record_id);
-    });
-    if (rowsRead !== gen.distinct || ids.size !== gen.distinct) {
-      throw new Error(`silver holds ${rowsRead} records (${ids.size} distinct), expected ${gen.distinct} distinct`);
-    }
-    ids.clear();
+    await checkSilver(dir, gen.distinct);
     // incremental: a second run over the same data with nothing new
     const idle = timed([process.execPath, mainJs, 'run'], env);
+    // a late record: one raw object three hours later holding a record of the compacted hour
+    await putLateRecord(dir);
+    const late = timed([process.execPath, mainJs, 'run'], env);
+    await checkSilver(dir, gen.distinct + 1);
     const duck = await duckdbBaseline(dir, join(dir, 'duck.parquet'));
     const duckBytes = statSync(join(dir, 'duck.parquet')).size;
     const perCpu = report.recordsIn / run.cpu;
@@ -159,13 +195,14 @@ async function main() {
       '| --- | --- | --- | --- |',
       row(
         'throughput (records / CPU-second, user+sys of the CLI)',
-        `${count(perCpu)} (${run.cpu.toFixed(1)} CPU-s, ${run.wall.toFixed(1)} s wall)`,
+        `${count(perCpu)} (${run.cpu.toFixed(1)} CPU-s, ${run.wall.toFixed(1)} s wall; median of 3 runs: ` +
+          `${runs.map((r) => count(report.recordsIn / r.cpu)).join(', ')})`,
         `DuckDB 1 thread NDJSON -> sorted Parquet: ${count(gen.lines / duck.cpu)} (${duck.cpu.toFixed(1)} CPU-s)`,
         '>= 200,000',
       ),
       row(
         `peak RSS compacting the hour (NODE_OPTIONS=${HEAP})`,
-        `${run.rssMiB.toFixed(0)} MiB`,
+        `${Math.max(...runs.map((r) => r.rssMiB)).toFixed(0)} MiB (the most of the 3 runs)`,
         `idle rerun (nothing new): ${idle.rssMiB.toFixed(0)} MiB`,
         '<= 512 MiB',
       ),
@@ -180,6 +217,12 @@ async function main() {
         `${idle.wall.toFixed(2)} s wall, ${idle.cpu.toFixed(2)} CPU-s`,
         '',
         'reads no raw object',
+      ),
+      row(
+        'a late record merged into the compacted hour (one raw object 3 h later)',
+        `${late.cpu.toFixed(1)} CPU-s, ${late.wall.toFixed(1)} s wall, peak RSS ${late.rssMiB.toFixed(0)} MiB`,
+        `compacting the hour from raw: ${run.cpu.toFixed(1)} CPU-s`,
+        'rewrites the partition, not the raw hour',
       ),
       '',
       `Freshness: a record is in silver at most COMPACT_INTERVAL_S + one run after its raw object lands ` +
