@@ -206,19 +206,18 @@ function parseEnum(b: Uint8Array, e: number, values: Uint8Array[]): number {
   return -1;
 }
 
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
-}
+/** A byte's value as a lower-case hex digit, -1 for any other byte (a table: no branches per character). */
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 16; c++) HEX['0123456789abcdef'.charCodeAt(c)] = c;
 
 function parseId(b: Uint8Array, e: number, out: SilverColumnBatch, i: number): boolean {
   if (p + 34 > e || b[p] !== QUOTE || b[p + 33] !== QUOTE) return false;
   const ids = out.ids;
+  const at = p + 1;
   for (let k = 0; k < 16; k++) {
-    const hi = hexValue(b[p + 1 + 2 * k] as number);
-    const lo = hexValue(b[p + 2 + 2 * k] as number);
-    if (hi < 0 || lo < 0) return false;
+    const hi = HEX[b[at + 2 * k] as number] as number;
+    const lo = HEX[b[at + 2 * k + 1] as number] as number;
+    if ((hi | lo) < 0) return false;
     ids[i * 16 + k] = (hi << 4) | lo;
   }
   p += 34;
