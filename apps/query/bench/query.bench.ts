@@ -16,6 +16,13 @@ import { QUERIES } from '../src/queries/query.registry';
 const here = dirname(fileURLToPath(import.meta.url));
 const workspace = resolve(here, '../../..');
 const DAYS = Number(process.env.BENCH_DAYS ?? 30);
+/**
+ * BENCH_ONLY=silver: only the silver-vs-raw pairs (no DuckDB, no raw-vs-DuckDB, no pruning), printed and not written
+ * to docs/benchmarks.md (a partial section would mix runs); for iterating on the silver path.
+ */
+const ONLY_SILVER = process.env.BENCH_ONLY === 'silver';
+if (process.env.BENCH_ONLY !== undefined && !ONLY_SILVER)
+  throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} is not supported: use BENCH_ONLY=silver or leave it unset`);
 const START = new Date('2026-10-01T00:00:00Z');
 // v2: Parquet written with whole min/max statistics (price-schema's statisticsTruncateLength)
 const dataRoot = join(workspace, 'tmp/query-bench', `${DAYS}d-v2`);
@@ -304,7 +311,7 @@ async function main(): Promise<void> {
     { label: `${DAYS} days`, from: iso(START.getTime()), to: iso(START.getTime() + DAYS * 86_400_000) },
   ];
   const results: { format: Format; label: string; local: LocalRun; duckMs: number; same: boolean }[] = [];
-  for (const format of Object.keys(FORMATS) as Format[]) {
+  for (const format of ONLY_SILVER ? [] : (Object.keys(FORMATS) as Format[])) {
     for (const c of cases) {
       // DuckDB first, then the local engine; a warm page cache for both (the files were just written or read)
       await duck(oracle, format, c.from, c.to);
@@ -334,6 +341,22 @@ async function main(): Promise<void> {
     sameAsRaw: boolean;
   }[] = [];
   const silverLoads: string[] = [];
+  if (ONLY_SILVER) {
+    for (const c of cases) {
+      localRun('silver', c.from, c.to); // warm the page cache
+      const raw = localRun('ndjson', c.from, c.to);
+      const local = localRun('silver', c.from, c.to);
+      console.log(
+        `silver ${c.label}: local ${local.ms.toFixed(0)} ms (${local.cpuMs.toFixed(0)} ms CPU), raw NDJSON ` +
+          `${raw.ms.toFixed(0)} ms (${raw.cpuMs.toFixed(0)} ms CPU): ${(raw.ms / local.ms).toFixed(1)}x wall, ` +
+          `${(raw.cpuMs / local.cpuMs).toFixed(1)}x CPU, bytes ${local.bytesRead} / ${raw.bytesRead}, load ` +
+          `${loadavg()[0]?.toFixed(1)}, same as raw: ${local.candlesHash === raw.candlesHash}`,
+      );
+    }
+    oracle.close();
+    console.log('BENCH_ONLY=silver: docs/benchmarks.md left as it was');
+    return;
+  }
   for (const c of cases) {
     await duckSilver(oracle, c.from, c.to);
     const d = await duckSilver(oracle, c.from, c.to);
