@@ -7,7 +7,7 @@ import { KeyLocks } from './local-file.lock';
 import { errorCode, NOT_FOUND_CODES, pruneEmptyDirs, toStoreError } from './local-fs.helpers';
 import { checkLocalBucket, localKeyPaths, type KeyPaths } from './local-key.paths';
 import { decodeListToken, encodeListToken, walkKeys } from './local.lister';
-import { describes, md5OfHandle, objectInfoOf, readSidecar, readSidecarSync } from './local.sidecar';
+import { describes, md5OfHandle, objectInfoOf, readSidecarSync } from './local.sidecar';
 import { checkPutConditions, checkSourceSize, isStreamBody, listAllPages, pageSize } from './object-store.shared';
 import {
   InvalidObjectKeyError,
@@ -271,7 +271,7 @@ export class LocalObjectStore implements ObjectStore {
       const stats = await handle.stat({ bigint: true });
       // `key` names a folder (only `key/...` objects exist): no such object, as in S3.
       if (!stats.isFile()) throw new ObjectNotFoundError(operation, bucket, key);
-      const sidecar = await readSidecar(paths.metaPath);
+      const sidecar = readSidecarSync(paths.metaPath);
       if (describes(sidecar, stats)) return { handle, info: objectInfoOf(bucket, key, stats, sidecar) };
       if (!fallback) {
         await handle.close();
@@ -290,7 +290,7 @@ export class LocalObjectStore implements ObjectStore {
    * exactly the stat'ed file (inode, size, mtime) gives the ETag of those bytes, as a GET would; otherwise (a writer
    * between its two renames, a hand-placed file) the entry takes the GET's path: under the key lock, or its MD5.
    * Both reads are synchronous: metadata of one file, a few microseconds each from the page cache, where the thread
-   * pool's round trip costs about ten times that in CPU, per listed key (a page of 1000 keys blocks ~20 ms).
+   * pool's round trip costs about ten times that in CPU, per listed key (a page of 1000 keys blocks ~20 ms at most).
    */
   private async listedInfo(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {

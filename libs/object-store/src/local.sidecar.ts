@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
-import { readFileSync } from 'node:fs';
-import { readFile, type FileHandle } from 'node:fs/promises';
+import { readFileSync, type BigIntStats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { ObjectInfo } from './object-store.port';
 
 /** What S3 reports for an object stored without a content type (moto says the same). */
@@ -46,31 +45,19 @@ export function describes(sidecar: Sidecar | undefined, stats: BigIntStats): sid
   );
 }
 
-/** The sidecar at `metaPath`, or undefined when there is none that parses. */
-export async function readSidecar(metaPath: string): Promise<Sidecar | undefined> {
+/**
+ * The sidecar at `metaPath`, or undefined when there is none that parses. Synchronous: a sidecar is a ~200-byte
+ * file, read in a few microseconds from the page cache, whereas an asynchronous read costs about ten times that in
+ * CPU (the round trips to the thread pool), once per listed key and per GET.
+ */
+export function readSidecarSync(metaPath: string): Sidecar | undefined {
   try {
-    return parseSidecar(await readFile(metaPath, 'utf8'));
+    const parsed = JSON.parse(readFileSync(metaPath, 'utf8')) as Partial<Sidecar>;
+    return parsed.v === 1 && typeof parsed.etag === 'string' ? (parsed as Sidecar) : undefined;
   } catch {
     // missing, half-read or foreign: the caller falls back to hashing the bytes
     return undefined;
   }
-}
-
-/**
- * {@link readSidecar} without the thread pool, for LIST: a sidecar is a ~200-byte file, read in a few microseconds,
- * whereas an asynchronous read costs about ten times that in CPU (the round trips to the pool), per listed key.
- */
-export function readSidecarSync(metaPath: string): Sidecar | undefined {
-  try {
-    return parseSidecar(readFileSync(metaPath, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function parseSidecar(text: string): Sidecar | undefined {
-  const parsed = JSON.parse(text) as Partial<Sidecar>;
-  return parsed.v === 1 && typeof parsed.etag === 'string' ? (parsed as Sidecar) : undefined;
 }
 
 /** MD5 (hex) of the first `size` bytes of an open file: the ETag of a file without a matching sidecar. */

@@ -1,8 +1,6 @@
 import { SILVER_DECIMAL_SCALE, SILVER_LEXICAL_COLUMNS, silverReadOptions, type PriceTick } from '@btc-etl/price-schema';
 import {
-  parquetMetadataAsync,
   parquetRead,
-  type AsyncBuffer,
   type ColumnMetaData,
   type FileMetaData,
   type RowGroup,
@@ -12,7 +10,7 @@ import { ObjectReadError } from '../query.errors';
 import type { ScanPlan, TickColumns, TimeColumn } from '../queries/query.types';
 import { isEventTimePlan } from './layer';
 import type { LocalQueryStats } from './local-query.stats';
-import { FOOTER_MARGIN_BYTES, rangedFile, type RangedReadOptions } from './parquet-ranged.reader';
+import { FOOTER_MARGIN_BYTES, rangedFile, type RangedFile, type RangedReadOptions } from './parquet-ranged.reader';
 import {
   SilverColumnDecoder,
   SilverColumnError,
@@ -297,7 +295,7 @@ type TypedColumn = keyof typeof TYPED_COLUMNS;
  * The bytes of each range, one read per run of adjacent ranges (`status` and `price` sit side by side in a silver
  * file, so do `event_time` and `lexical_forms`): fewer round trips, not one byte more.
  */
-async function readChunks(file: AsyncBuffer, ranges: readonly { start: number; end: number }[]): Promise<Uint8Array[]> {
+async function readChunks(file: RangedFile, ranges: readonly { start: number; end: number }[]): Promise<Uint8Array[]> {
   const order = ranges.map((_, k) => k).sort((a, b) => (ranges[a]?.start ?? 0) - (ranges[b]?.start ?? 0));
   const runs: { start: number; end: number; members: number[] }[] = [];
   for (const k of order) {
@@ -311,7 +309,7 @@ async function readChunks(file: AsyncBuffer, ranges: readonly { start: number; e
   const out = new Array<Uint8Array>(ranges.length);
   await Promise.all(
     runs.map(async (run) => {
-      const bytes = new Uint8Array(await file.slice(run.start, run.end));
+      const bytes = await file.bytes(run.start, run.end);
       for (const k of run.members) {
         const r = ranges[k] as { start: number; end: number };
         out[k] = bytes.subarray(r.start - run.start, r.end - run.start);
@@ -386,7 +384,7 @@ export class SilverTypedReader {
    * @returns false (nothing read) when a column chunk is in an encoding the typed decoder does not read
    */
   async readGroup(
-    file: AsyncBuffer,
+    file: RangedFile,
     metadata: FileMetaData,
     group: RowGroup,
     groupRowStart: number,
@@ -481,7 +479,7 @@ export async function readSilverRanged(
 ): Promise<boolean> {
   try {
     const file = rangedFile(object, tail, tailStart, options.readRange, stats);
-    const metadata = await parquetMetadataAsync(file, { initialFetchSize: object.size - tailStart });
+    const metadata = await file.metadata();
     const missing = missingSilverColumns(metadata);
     if (missing.length > 0) throw new Error(`not a silver file: no column(s) ${missing.join(', ')}`);
     let start = 0;
