@@ -38,7 +38,9 @@ export function localRangeReader(root: string): RangeReader {
     checkRange(bucket, key, start, end);
     const path = localObjectPath(root, bucket, key);
     const bytes =
-      into !== undefined && into.byteLength >= end - start ? into.subarray(0, end - start) : new Uint8Array(end - start);
+      into !== undefined && into.byteLength >= end - start
+        ? into.subarray(0, end - start)
+        : new Uint8Array(end - start);
     const short = () => new RangeError(`${bucket}/${key} ends before byte ${end} (read ${start + filled})`);
     let filled = 0;
     if (bytes.byteLength <= LOCAL_SYNC_READ_BYTES) {

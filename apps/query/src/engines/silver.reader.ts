@@ -1,11 +1,5 @@
 import { SILVER_DECIMAL_SCALE, SILVER_LEXICAL_COLUMNS, silverReadOptions, type PriceTick } from '@btc-etl/price-schema';
-import {
-  parquetRead,
-  type ColumnMetaData,
-  type FileMetaData,
-  type RowGroup,
-  type SchemaElement,
-} from 'hyparquet';
+import { parquetRead, type ColumnMetaData, type FileMetaData, type RowGroup, type SchemaElement } from 'hyparquet';
 import { ObjectReadError } from '../query.errors';
 import type { ScanPlan, TickColumns, TimeColumn } from '../queries/query.types';
 import { isEventTimePlan } from './layer';
@@ -430,10 +424,13 @@ export class SilverTypedReader {
     for (let i = 0; i < rows; i++) {
       ok[i] = okCode >= 0 && codes[i] === okCode && priceValid[i] === 1 && micros[i] === micros[i] ? 1 : 0;
     }
-    // the price's written fraction digits, per distinct lexical_forms value
-    const digitsOf = forms.table.map((form) => {
+    // the price's written fraction digits, per distinct lexical_forms value (-1: none). A typed array, so the
+    // accumulator's optimized code sees one map batch after batch (a plain array's elements kind varies with the
+    // values: its code was thrown away a hundred times a run)
+    const digitsOf = new Int32Array(forms.table.length);
+    forms.table.forEach((form, k) => {
       const c = form.charCodeAt(FORM.price);
-      return c <= 57 ? c - 48 : c - 87;
+      digitsOf[k] = c !== c ? -1 : c <= 57 ? c - 48 : c - 87;
     });
     const formCodes = forms.codes;
     const { hi, mid, lo } = price.limbs;
