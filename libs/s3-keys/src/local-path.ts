@@ -42,6 +42,8 @@ export function unsafeKeyReason(key: string): string | undefined {
   for (const segment of key.split('/')) {
     if (segment === '') return 'empty path segment ("//")';
     if (segment === '.' || segment === '..') return `"${segment}" path segment`;
+    // without a '%' there is nothing to decode, and '/', '\\' and NUL were refused above
+    if (!segment.includes('%')) continue;
     const decoded = lenientDecode(segment);
     if (decoded === '.' || decoded === '..') return `percent-encoded "${decoded}" path segment`;
     if (/[/\\\0]/.test(decoded)) return 'percent-encoded "/", "\\" or NUL';
