@@ -95,6 +95,57 @@ export function decimalWithDigits(full: string, digits: number): string {
   return full.padEnd(dot + 1 + digits, '0');
 }
 
+const TWO_21 = 2097152;
+const TWO_53 = 9007199254740992;
+/** Scratch for {@link decimalTextFromLimbs}: the value in six digits of 21 or 22 bits, most significant first. */
+const parts = new Float64Array(6);
+/** Bits of each of those digits after the first (the multiplier that brings in the next one). */
+const PART_BITS = [0, 21, 22, 21, 22, 21] as const;
+const PART_MULTIPLIER = PART_BITS.map((b) => 2 ** b);
+
+/** Divide the six digits by `divisor` (at most 1e9, so every step stays below 2^52); the remainder. */
+function divideParts(divisor: number): number {
+  let rem = 0;
+  for (let k = 0; k < 6; k++) {
+    const cur = rem * (PART_MULTIPLIER[k] as number) + (parts[k] as number);
+    const q = Math.floor(cur / divisor);
+    rem = cur - q * divisor;
+    parts[k] = q;
+  }
+  return rem;
+}
+
+/**
+ * A DECIMAL(38,18) in limbs (see silver.columns.ts) as written with `digits` fraction digits, straight from the
+ * limbs: the unscaled value divided by 10^(18 - digits), then the point put back. Undefined when that does not
+ * divide exactly or the quotient passes 2^53 (the caller takes the general path): any price a market quotes fits.
+ */
+export function decimalTextFromLimbs(hi: number, mid: number, lo: number, digits: number): string | undefined {
+  if (digits > SILVER_DECIMAL_SCALE) return undefined;
+  parts[0] = Math.floor(hi / TWO_21);
+  parts[1] = hi % TWO_21;
+  parts[2] = Math.floor(mid / TWO_21);
+  parts[3] = mid % TWO_21;
+  parts[4] = Math.floor(lo / TWO_21);
+  parts[5] = lo % TWO_21;
+  let exponent = SILVER_DECIMAL_SCALE - digits;
+  while (exponent > 0) {
+    const step = Math.min(exponent, 9);
+    if (divideParts(10 ** step) !== 0) return undefined;
+    exponent -= step;
+  }
+  let q = parts[0] as number;
+  for (let k = 1; k < 6; k++) {
+    const multiplier = PART_MULTIPLIER[k] as number;
+    if (q >= TWO_53 / multiplier) return undefined;
+    q = q * multiplier + (parts[k] as number);
+  }
+  const text = String(q);
+  if (digits === 0) return text;
+  const padded = text.length > digits ? text : text.padStart(digits + 1, '0');
+  return `${padded.slice(0, padded.length - digits)}.${padded.slice(padded.length - digits)}`;
+}
+
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /** Epoch microseconds to the ISO string with `digits` fraction digits (0: none), as the record was written. */
@@ -451,7 +502,10 @@ export class SilverTypedReader {
             column: 'lexical_forms',
           });
         }
-        return decimalWithDigits(fullText(hi[i] as number, mid[i] as number, lo[i] as number), digits);
+        const h = hi[i] as number;
+        const m = mid[i] as number;
+        const l = lo[i] as number;
+        return decimalTextFromLimbs(h, m, l, digits) ?? decimalWithDigits(fullText(h, m, l), digits);
       },
       // without ids: the row's place in the file, which orders records of equal event time as their ids do
       tieBreak: ids === undefined ? (i) => pseudoId(groupRowStart + i) : (i) => ids[i] as string,
