@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { fstatSync, lstatSync } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -268,7 +268,8 @@ export class LocalObjectStore implements ObjectStore {
       throw toStoreError(operation, bucket, key, error);
     }
     try {
-      const stats = await handle.stat({ bigint: true });
+      // synchronous, like the sidecar read below: the inode's stats are in memory already
+      const stats = fstatSync(handle.fd, { bigint: true });
       // `key` names a folder (only `key/...` objects exist): no such object, as in S3.
       if (!stats.isFile()) throw new ObjectNotFoundError(operation, bucket, key);
       const sidecar = readSidecarSync(paths.metaPath);
