@@ -72,7 +72,8 @@ export function localObjectPath(root: string, bucket: string, key: string): stri
   const reason = unsafeKeyReason(key);
   if (reason) throw new UnsafeKeyError(bucket, key, reason);
   const bucketDir = resolve(root, bucket);
-  const path = resolve(bucketDir, ...key.split('/'));
+  // the checks above leave no '.', '..' or empty segment to resolve: on POSIX the key is the rest of the path as it is
+  const path = sep === '/' ? `${bucketDir}/${key}` : resolve(bucketDir, ...key.split('/'));
   // Belt and braces: whatever the checks above missed, the resolved path must stay inside the bucket folder.
   if (!path.startsWith(bucketDir + sep)) throw new UnsafeKeyError(bucket, key, 'resolves outside its bucket folder');
   return path;
