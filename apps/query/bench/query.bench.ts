@@ -16,6 +16,13 @@ import { QUERIES } from '../src/queries/query.registry';
 const here = dirname(fileURLToPath(import.meta.url));
 const workspace = resolve(here, '../../..');
 const DAYS = Number(process.env.BENCH_DAYS ?? 30);
+/**
+ * BENCH_ONLY=silver: only the silver-vs-raw pairs (no DuckDB, no raw-vs-DuckDB, no pruning), printed and not written
+ * to docs/benchmarks.md (a partial section would mix runs); for iterating on the silver path.
+ */
+const ONLY_SILVER = process.env.BENCH_ONLY === 'silver';
+if (process.env.BENCH_ONLY !== undefined && !ONLY_SILVER)
+  throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} is not supported: use BENCH_ONLY=silver or leave it unset`);
 const START = new Date('2026-10-01T00:00:00Z');
 // v2: Parquet written with whole min/max statistics (price-schema's statisticsTruncateLength)
 const dataRoot = join(workspace, 'tmp/query-bench', `${DAYS}d-v2`);
@@ -126,7 +133,14 @@ function generate(): {
  * Silver from the NDJSON bucket, written by the compactor's CLI (`compactor run`, built by compactor:build) over the
  * same DATA_DIR: once, then cached beside the raw data. Returns the compaction's report and wall time.
  */
-function compactSilver(): { ms: number; report: Record<string, unknown>; bytes: number; files: number } {
+function compactSilver(): {
+  ms: number;
+  report: Record<string, unknown>;
+  bytes: number;
+  files: number;
+  /** The commit whose compactor build wrote the cached silver (the cache outlives later compactor changes). */
+  compactor?: string;
+} {
   const marker = join(dataRoot, 'silver-done.json');
   if (existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8'));
   rmSync(join(dataRoot, SILVER_BUCKET), { recursive: true, force: true });
@@ -160,7 +174,8 @@ function compactSilver(): { ms: number; report: Record<string, unknown>; bytes: 
     .split('\n')
     .filter((l) => l !== '')
     .map(Number);
-  const result = { ms, report, bytes: files.reduce((n, b) => n + b, 0), files: files.length };
+  const compactor = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).trim();
+  const result = { ms, report, bytes: files.reduce((n, b) => n + b, 0), files: files.length, compactor };
   writeFileSync(marker, JSON.stringify(result));
   return result;
 }
@@ -304,7 +319,7 @@ async function main(): Promise<void> {
     { label: `${DAYS} days`, from: iso(START.getTime()), to: iso(START.getTime() + DAYS * 86_400_000) },
   ];
   const results: { format: Format; label: string; local: LocalRun; duckMs: number; same: boolean }[] = [];
-  for (const format of Object.keys(FORMATS) as Format[]) {
+  for (const format of ONLY_SILVER ? [] : (Object.keys(FORMATS) as Format[])) {
     for (const c of cases) {
       // DuckDB first, then the local engine; a warm page cache for both (the files were just written or read)
       await duck(oracle, format, c.from, c.to);
@@ -334,6 +349,22 @@ async function main(): Promise<void> {
     sameAsRaw: boolean;
   }[] = [];
   const silverLoads: string[] = [];
+  if (ONLY_SILVER) {
+    for (const c of cases) {
+      localRun('silver', c.from, c.to); // warm the page cache
+      const raw = localRun('ndjson', c.from, c.to);
+      const local = localRun('silver', c.from, c.to);
+      console.log(
+        `silver ${c.label}: local ${local.ms.toFixed(0)} ms (${local.cpuMs.toFixed(0)} ms CPU), raw NDJSON ` +
+          `${raw.ms.toFixed(0)} ms (${raw.cpuMs.toFixed(0)} ms CPU): ${(raw.ms / local.ms).toFixed(1)}x wall, ` +
+          `${(raw.cpuMs / local.cpuMs).toFixed(1)}x CPU, bytes ${local.bytesRead} / ${raw.bytesRead}, load ` +
+          `${loadavg()[0]?.toFixed(1)}, same as raw: ${local.candlesHash === raw.candlesHash}`,
+      );
+    }
+    oracle.close();
+    console.log('BENCH_ONLY=silver: docs/benchmarks.md left as it was');
+    return;
+  }
   for (const c of cases) {
     await duckSilver(oracle, c.from, c.to);
     const d = await duckSilver(oracle, c.from, c.to);
@@ -468,7 +499,9 @@ async function main(): Promise<void> {
       `dist/apps/compactor/main.js run\`, ` +
       `${Number(compaction.report.recordsIn).toLocaleString('en-US')} records in, ` +
       `${String(compaction.report.duplicatesDropped)} duplicates dropped, ` +
-      `${(compaction.ms / 1000).toFixed(1)} s wall): ${compaction.files} files (one per product and ` +
+      `${(compaction.ms / 1000).toFixed(1)} s wall${
+        compaction.compactor !== undefined ? `, compactor of ${compaction.compactor}` : ''
+      }): ${compaction.files} files (one per product and ` +
       `event hour), ${MiB(compaction.bytes)} against ${MiB(gen.sizes.ndjson.bytes)} of NDJSON. Same ` +
       `run, same machine. DuckDB reads the same silver files (\`read_parquet\` over the partition ` +
       `folders of the range, \`hive_partitioning\`, the strings rebuilt from \`lexical_forms\` in its ` +
@@ -507,23 +540,25 @@ async function main(): Promise<void> {
     `Load average at the silver runs: ${silverLoad}.`,
     'How silver answers OHLC (the typed path, apps/query/src/engines/silver.columns.ts): per file ' +
       'one ranged read (the tail fetch also takes the column chunks the previous file needed: files of ' +
-      'a run share a layout), the footer, then per row group only `status`, `price`, `event_time` and ' +
-      '`lexical_forms` (`record_id` only when raw records must be deduplicated against), decoded page ' +
-      'by page straight into typed arrays reused across row groups: event time as epoch microseconds, ' +
-      'DECIMAL(38,18) as three exact 43-bit limbs, strings as dictionary codes. The OHLC accumulator ' +
-      'compares those numbers (time, then the tie-break; limbs, most significant first) and makes the ' +
-      "raw strings (every digit as `lexical_forms` recorded it) only for each candle's " +
-      'open/high/low/close winners, once per batch. Raw records and silver batches feed one candle ' +
-      'state, so `auto` (silver plus the open hour from raw) answers exactly as raw does. Bytes read ' +
-      'include the time columns between `price` and `event_time` that the single read takes along.',
-    "What remains (node --cpu-prof of the 30-day silver run, shares of the query's CPU, load ~7): " +
-      'file I/O 22% (half of it the one ranged read per data file, open/read/close; the other half the ' +
-      "local store's LIST, which opens every listed file and its sidecar for the ETag, and the " +
-      "manifest GETs), the OHLC accumulator 21% (about 9 points of it the winners' strings: 4 per " +
-      "candle, 43,200 candles), page decoding 12% plus snappy 4%, garbage collection 11%, hyparquet's " +
-      'footer parse 6%, the rest (candle output, listing logic, scanner) under 4% each. The floor is ' +
-      'now per-file work: 722 files of ~3,600 rows, each with a LIST entry, a manifest, a footer and ' +
-      'one read.',
+      'a run share a layout) into a buffer reused from file to file, the footer parsed in place from it, then ' +
+      'per row group only `status`, `price`, `event_time` and `lexical_forms` (`record_id` only when raw ' +
+      'records must be deduplicated against), taken as views of the tail and decoded page by page straight ' +
+      'into typed arrays reused across row groups: event time as epoch microseconds, DECIMAL(38,18) as three ' +
+      'exact 43-bit limbs, strings as dictionary codes. The OHLC accumulator compares those numbers (time, ' +
+      'then the tie-break; limbs, most significant first) and makes the raw strings (every digit as ' +
+      "`lexical_forms` recorded it, straight from the limbs) only for each candle's open/high/low/close " +
+      'winners, once per batch. Raw records and silver batches feed one candle state, so `auto` (silver plus ' +
+      'the open hour from raw) answers exactly as raw does. Bytes read include the time columns between ' +
+      '`price` and `event_time` that the single read takes along.',
+    "What remains (node --cpu-prof of the 30-day silver run, shares of the query's main-thread CPU, load " +
+      "~3): the OHLC accumulator 25% (the state of 43,200 candles and their winners' strings), file I/O " +
+      '20% (per file: the LIST entries of the data file and its manifest, stat and sidecar; the manifest GET, ' +
+      'open/read/close through the thread pool; the one ranged read; the hour folder), page decoding 15% plus ' +
+      "snappy 7%, garbage collection 12%, hyparquet's footer parse 7%, listing and key logic 6%; background " +
+      'threads (concurrent compilation and GC) add about a third to the main thread. The local store reads ' +
+      'metadata synchronously (LIST stats entries and reads their sidecars without opening the data; GET reads ' +
+      'the sidecar and stats its open file) and the engine reads ranges up to 256 KiB synchronously: on this ' +
+      'machine a round trip to the thread pool costs 30-100 us of CPU, the read itself a few.',
   ];
   const docs = join(workspace, 'docs/benchmarks.md');
   const begin = '<!-- bench:query:begin -->';

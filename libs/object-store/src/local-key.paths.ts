@@ -50,11 +50,14 @@ export function localKeyPaths(root: string, operation: ObjectStoreOperation, buc
       throw new InvalidObjectKeyError(operation, bucket, key, `path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
     }
   }
-  const lockName = createHash('sha256').update(`${bucket}\0${key}`).digest('hex').slice(0, 40);
   return {
     dataPath,
     metaPath,
-    lockPath: join(metaRoot, LOCAL_LOCKS_DIR, `${lockName}.lock`),
+    // hashed on first use: reads (LIST, GET) rarely take the lock
+    get lockPath() {
+      const lockName = createHash('sha256').update(`${bucket}\0${key}`).digest('hex').slice(0, 40);
+      return join(metaRoot, LOCAL_LOCKS_DIR, `${lockName}.lock`);
+    },
     bucketDir: join(root, bucket),
     metaBucketDir: join(metaRoot, bucket),
   };

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorCode, NOT_FOUND_CODES, toStoreError } from './local-fs.helpers';
 import { LOCAL_TEMP_PREFIX } from './local-key.paths';
@@ -45,7 +45,9 @@ export async function* walkKeys(walk: KeyWalk): AsyncGenerator<string> {
   const { bucket, dir, keyPrefix, prefix, after } = walk;
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    // synchronous, as the entries' stats and sidecars are (see LocalObjectStore's listedInfo): a folder's names come
+    // from the dentry cache in microseconds, a tenth of what a round trip to the thread pool costs in CPU
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if (NOT_FOUND_CODES.has(errorCode(error) ?? '')) return;
     throw toStoreError('list', bucket, undefined, error);

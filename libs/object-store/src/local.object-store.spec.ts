@@ -201,6 +201,19 @@ describe('LocalObjectStore layout and sidecars', () => {
     expect(Buffer.from(body).toString()).toBe('replaced by hand');
     expect(info.etag).toBe(md5('replaced by hand'));
     expect(info.metadata).toEqual({});
+    // LIST stats the file and reads the sidecar without opening the data: a stale sidecar must not lend its ETag
+    expect((await store.list(BUCKET)).objects).toMatchObject([{ key: 'k', size: 16, etag: md5('replaced by hand') }]);
+  });
+
+  it('lists the ETag a sidecar records for exactly these bytes (not a hash of them), the same as a GET', async () => {
+    await store.put(BUCKET, 'k', 'bytes');
+    const metaPath = join(root, LOCAL_META_DIR, BUCKET, 'k');
+    const sidecar = JSON.parse(await readFile(metaPath, 'utf8')) as Record<string, unknown>;
+    // a multipart-style ETag is no MD5 of the bytes: only the sidecar can give it
+    await writeFile(metaPath, JSON.stringify({ ...sidecar, etag: 'abc-2' }));
+
+    expect((await store.list(BUCKET)).objects).toMatchObject([{ key: 'k', size: 5, etag: 'abc-2' }]);
+    expect((await store.head(BUCKET, 'k'))?.etag).toBe('abc-2');
   });
 
   it('skips hand-made files whose names are no valid key when listing', async () => {

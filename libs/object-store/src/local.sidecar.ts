@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { readFileSync, type BigIntStats } from 'node:fs';
+import { mkdir, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LOCAL_TEMP_PREFIX } from './local-key.paths';
 import type { ObjectInfo } from './object-store.port';
@@ -47,10 +47,14 @@ export function describes(sidecar: Sidecar | undefined, stats: BigIntStats): sid
   );
 }
 
-/** The sidecar at `metaPath`, or undefined when there is none that parses. */
-export async function readSidecar(metaPath: string): Promise<Sidecar | undefined> {
+/**
+ * The sidecar at `metaPath`, or undefined when there is none that parses. Synchronous: a sidecar is a ~200-byte
+ * file, read in a few microseconds from the page cache, whereas an asynchronous read costs about ten times that in
+ * CPU (the round trips to the thread pool), once per listed key and per GET.
+ */
+export function readSidecarSync(metaPath: string): Sidecar | undefined {
   try {
-    const parsed = JSON.parse(await readFile(metaPath, 'utf8')) as Partial<Sidecar>;
+    const parsed = JSON.parse(readFileSync(metaPath, 'utf8')) as Partial<Sidecar>;
     return parsed.v === 1 && typeof parsed.etag === 'string' ? (parsed as Sidecar) : undefined;
   } catch {
     // missing, half-read or foreign: the caller falls back to hashing the bytes

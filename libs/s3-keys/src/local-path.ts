@@ -42,6 +42,8 @@ export function unsafeKeyReason(key: string): string | undefined {
   for (const segment of key.split('/')) {
     if (segment === '') return 'empty path segment ("//")';
     if (segment === '.' || segment === '..') return `"${segment}" path segment`;
+    // without a '%' there is nothing to decode, and '/', '\\' and NUL were refused above
+    if (!segment.includes('%')) continue;
     const decoded = lenientDecode(segment);
     if (decoded === '.' || decoded === '..') return `percent-encoded "${decoded}" path segment`;
     if (/[/\\\0]/.test(decoded)) return 'percent-encoded "/", "\\" or NUL';
@@ -70,7 +72,8 @@ export function localObjectPath(root: string, bucket: string, key: string): stri
   const reason = unsafeKeyReason(key);
   if (reason) throw new UnsafeKeyError(bucket, key, reason);
   const bucketDir = resolve(root, bucket);
-  const path = resolve(bucketDir, ...key.split('/'));
+  // the checks above leave no '.', '..' or empty segment to resolve: on POSIX the key is the rest of the path as it is
+  const path = sep === '/' ? `${bucketDir}/${key}` : resolve(bucketDir, ...key.split('/'));
   // Belt and braces: whatever the checks above missed, the resolved path must stay inside the bucket folder.
   if (!path.startsWith(bucketDir + sep)) throw new UnsafeKeyError(bucket, key, 'resolves outside its bucket folder');
   return path;

@@ -11,8 +11,17 @@ import type { SilverListed } from './silver.listing';
 import { SilverTypedReader, readSilverRanged } from './silver.reader';
 import type { TickSink } from './tick.reader';
 
-/** An object made ready ahead of its turn: a stream of its bytes, or the tail of a Parquet object. */
-type Opened = { kind: 'stream'; stream: Readable } | { kind: 'parquet-tail'; tail: Uint8Array; tailStart: number };
+/**
+ * An object made ready ahead of its turn: a stream of its bytes, or the tail of a Parquet object (read into `buffer`,
+ * one of the scanner's reused tail buffers, when it has one).
+ */
+type Opened =
+  | { kind: 'stream'; stream: Readable }
+  | { kind: 'parquet-tail'; tail: Uint8Array; tailStart: number; buffer: Uint8Array | undefined };
+
+/** Tails up to this size are read into reused buffers (a silver tail is ~70 KiB; see {@link RangeReader}). */
+const POOLED_TAIL_BYTES = 4 << 20;
+const MIN_TAIL_BUFFER_BYTES = 128 * 1024;
 
 export interface ObjectScannerOptions {
   store: ObjectStore;
@@ -33,6 +42,19 @@ export class ObjectScanner {
   private footerGuess = FOOTER_FETCH_BYTES;
   /** The silver typed path's decoders, their buffers reused across the run's files. */
   private readonly silverTyped = new SilverTypedReader();
+  /**
+   * Buffers for Parquet tails, back here once their object is read (nothing keeps a view of a tail past its object:
+   * decoders copy out what they keep, hyparquet gets copies), so at most readAhead + 1 exist.
+   */
+  private readonly tailBuffers: Uint8Array[] = [];
+
+  private takeTailBuffer(size: number): Uint8Array | undefined {
+    if (size > POOLED_TAIL_BYTES) return undefined;
+    const fits = this.tailBuffers.findIndex((b) => b.byteLength >= size);
+    if (fits >= 0) return this.tailBuffers.splice(fits, 1)[0];
+    this.tailBuffers.pop(); // too small for the tails now fetched: replaced by a larger one
+    return new Uint8Array(Math.min(POOLED_TAIL_BYTES, Math.max(MIN_TAIL_BUFFER_BYTES, 2 * size)));
+  }
 
   constructor(
     private readonly options: ObjectScannerOptions,
@@ -62,10 +84,12 @@ export class ObjectScanner {
         // a silver file read by the typed path: the tail also takes the column chunks the last such file needed
         const guess = isSilver(object) ? Math.max(this.footerGuess, this.silverTyped.tailGuess) : this.footerGuess;
         const tailStart = Math.max(0, object.size - guess);
-        p = readRange(object.bucket, object.key, tailStart, object.size, object.etag).then((tail) => ({
+        const buffer = this.takeTailBuffer(object.size - tailStart);
+        p = readRange(object.bucket, object.key, tailStart, object.size, object.etag, buffer).then((tail) => ({
           kind: 'parquet-tail',
           tail,
           tailStart,
+          buffer,
         }));
       } else p = openStream(object);
       p.catch(() => undefined); // observed when its turn comes
@@ -96,6 +120,7 @@ export class ObjectScanner {
         release(i + 1);
         throw error;
       }
+      if (ready.kind === 'parquet-tail' && ready.buffer !== undefined) this.tailBuffers.push(ready.buffer);
     }
   }
 

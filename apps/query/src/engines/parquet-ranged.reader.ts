@@ -1,4 +1,4 @@
-import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
+import { parquetMetadata, parquetMetadataAsync, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { ObjectReadError } from '../query.errors';
 import type { ScanPlan } from '../queries/query.types';
 import type { LocalQueryStats } from './local-query.stats';
@@ -30,6 +30,17 @@ export function endsWithPar1(tail: Uint8Array): boolean {
   return n >= 12 && PAR1.every((b, i) => tail[n - 4 + i] === b);
 }
 
+/** A Parquet object read by ranges, its tail already fetched. */
+export interface RangedFile extends AsyncBuffer {
+  /**
+   * Bytes `[start, end)`: a view of the fetched tail when they lie in it (no copy: read it, never write it), else
+   * one ranged read (counted in the stats), minus the part the tail already holds.
+   */
+  bytes(start: number, end: number): Promise<Uint8Array>;
+  /** The footer, parsed in place when the tail holds all of it (else hyparquet fetches the rest). */
+  metadata(): Promise<FileMetaData>;
+}
+
 /**
  * The object as hyparquet's AsyncBuffer: slices inside the fetched tail come from it, anything else is one ranged
  * read (counted in the stats), minus the part the tail already holds.
@@ -40,23 +51,40 @@ export function rangedFile(
   tailStart: number,
   readRange: RangeReader,
   stats: LocalQueryStats,
-): AsyncBuffer {
-  const copy = (bytes: Uint8Array, from: number, to: number) =>
-    bytes.buffer.slice(bytes.byteOffset + from, bytes.byteOffset + to) as ArrayBuffer;
-  return {
+): RangedFile {
+  const copy = (bytes: Uint8Array) =>
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  /** The bytes, and whether they are a view of bytes kept elsewhere (the tail, or a buffer the reader may share). */
+  const read = async (start: number, end: number): Promise<{ bytes: Uint8Array; view: boolean }> => {
+    if (start >= tailStart) return { bytes: tail.subarray(start - tailStart, end - tailStart), view: true };
+    const fetchEnd = Math.min(end, tailStart);
+    const head = await readRange(object.bucket, object.key, start, fetchEnd, object.etag);
+    stats.bytesRead += head.byteLength;
+    if (end <= tailStart) return { bytes: head, view: true };
+    const joined = new Uint8Array(end - start);
+    joined.set(head, 0);
+    joined.set(tail.subarray(0, end - tailStart), fetchEnd - start);
+    return { bytes: joined, view: false };
+  };
+  const file: RangedFile = {
     byteLength: object.size,
+    bytes: async (start, end) => (await read(start, end)).bytes,
+    // hyparquet may keep or change what it is given: its own bytes
     async slice(start: number, end = object.size): Promise<ArrayBuffer> {
-      if (start >= tailStart) return copy(tail, start - tailStart, end - tailStart);
-      const fetchEnd = Math.min(end, tailStart);
-      const head = await readRange(object.bucket, object.key, start, fetchEnd, object.etag);
-      stats.bytesRead += head.byteLength;
-      if (end <= tailStart) return copy(head, 0, head.byteLength);
-      const joined = new Uint8Array(end - start);
-      joined.set(head, 0);
-      joined.set(tail.subarray(0, end - tailStart), fetchEnd - start);
-      return joined.buffer;
+      const { bytes, view } = await read(start, end);
+      return view ? copy(bytes) : (bytes.buffer as ArrayBuffer);
+    },
+    metadata: () => {
+      const n = tail.byteLength;
+      const tailSpansFile = tailStart + n === object.size;
+      if (tailSpansFile && endsWithPar1(tail)) {
+        const length = new DataView(tail.buffer, tail.byteOffset, n).getUint32(n - 8, true);
+        if (length + 8 <= n) return Promise.resolve(parquetMetadata(tail.subarray(n - 8 - length)));
+      }
+      return parquetMetadataAsync(file, { initialFetchSize: object.size - tailStart });
     },
   };
+  return file;
 }
 
 /** How a ranged Parquet read is made. */
@@ -85,7 +113,7 @@ export async function readParquetRanged(
   const where = { bucket: object.bucket, key: object.key };
   try {
     const file = rangedFile(object, tail, tailStart, options.readRange, stats);
-    const metadata = await parquetMetadataAsync(file, { initialFetchSize: object.size - tailStart });
+    const metadata = await file.metadata();
     const all = metadata.row_groups.map((_, i) => i);
     const prune =
       options.statisticsPruning && plan.recordTime !== undefined && missingQueryColumns(metadata).length === 0;

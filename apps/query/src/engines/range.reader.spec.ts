@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { localRangeReader, rangeReaderFor } from './range.reader';
+import { LOCAL_SYNC_READ_BYTES, localRangeReader, rangeReaderFor } from './range.reader';
 
 let root: string;
 beforeEach(() => {
@@ -25,6 +25,20 @@ describe('localRangeReader', () => {
     expect(await text(4, 4)).toBe('');
     await expect(text(8, 12)).rejects.toThrow(/ends before byte 12/);
     await expect(text(5, 3)).rejects.toThrow(/bad byte range \[5, 3\)/);
+  });
+
+  it('reads ranges past the synchronous size the same way, asynchronously', async () => {
+    const store = new LocalObjectStore({ root });
+    const body = new Uint8Array(LOCAL_SYNC_READ_BYTES + 5000).map((_, i) => (i * 7) % 251);
+    await store.put('b-1', 'big', body);
+    const read = localRangeReader(root);
+
+    expect(await read('b-1', 'big', 3, body.byteLength)).toEqual(body.subarray(3));
+    expect(await read('b-1', 'big', 100, 200)).toEqual(body.subarray(100, 200));
+    await expect(read('b-1', 'big', 1, body.byteLength + 1)).rejects.toThrow(
+      new RegExp(`ends before byte ${body.byteLength + 1} \\(read ${body.byteLength}\\)`),
+    );
+    await expect(read('b-1', 'big', 100, 201)).resolves.toHaveLength(101);
   });
 
   it('refuses keys that would leave the root, and names a missing object', async () => {

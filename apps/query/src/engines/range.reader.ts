@@ -1,11 +1,14 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LocalObjectStore, S3ObjectStore, type ObjectStore } from '@btc-etl/object-store';
 import { localObjectPath } from '@btc-etl/s3-keys';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /**
  * Reads bytes `[start, end)` of one object. `etag` (from the listing) pins the version where the store can check it,
- * so a footer and the data pages it points at come from the same bytes.
+ * so a footer and the data pages it points at come from the same bytes. `into`, when given, is a buffer of the
+ * caller's that a reader may fill and return a view of (when it holds `end - start` bytes), instead of allocating:
+ * fresh buffers of tens of KiB cost page faults, file after file.
  */
 export type RangeReader = (
   bucket: string,
@@ -13,6 +16,7 @@ export type RangeReader = (
   start: number,
   end: number,
   etag?: string,
+  into?: Uint8Array,
 ) => Promise<Uint8Array>;
 
 function checkRange(bucket: string, key: string, start: number, end: number): void {
@@ -21,17 +25,42 @@ function checkRange(bucket: string, key: string, start: number, end: number): vo
   }
 }
 
+/**
+ * Ranges up to this size are read from local files synchronously: a silver file's tail (~70 KiB) comes from the page
+ * cache in microseconds, less than the three round trips to the thread pool (open, read, close) cost in CPU. Larger
+ * ranges keep the asynchronous path, so the event loop never waits long.
+ */
+export const LOCAL_SYNC_READ_BYTES = 256 * 1024;
+
 /** Ranged reads of the local adapter's files (`<root>/<bucket>/<key>`, the same mapping the adapter uses). */
 export function localRangeReader(root: string): RangeReader {
-  return async (bucket, key, start, end) => {
+  return async (bucket, key, start, end, _etag, into) => {
     checkRange(bucket, key, start, end);
-    const handle = await open(localObjectPath(root, bucket, key), 'r');
+    const path = localObjectPath(root, bucket, key);
+    const bytes =
+      into !== undefined && into.byteLength >= end - start
+        ? into.subarray(0, end - start)
+        : new Uint8Array(end - start);
+    const short = () => new RangeError(`${bucket}/${key} ends before byte ${end} (read ${start + filled})`);
+    let filled = 0;
+    if (bytes.byteLength <= LOCAL_SYNC_READ_BYTES) {
+      const fd = openSync(path, 'r');
+      try {
+        while (filled < bytes.byteLength) {
+          const bytesRead = readSync(fd, bytes, filled, bytes.byteLength - filled, start + filled);
+          if (bytesRead === 0) throw short();
+          filled += bytesRead;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      return bytes;
+    }
+    const handle = await open(path, 'r');
     try {
-      const bytes = new Uint8Array(end - start);
-      let filled = 0;
       while (filled < bytes.byteLength) {
         const { bytesRead } = await handle.read(bytes, filled, bytes.byteLength - filled, start + filled);
-        if (bytesRead === 0) throw new RangeError(`${bucket}/${key} ends before byte ${end} (read ${start + filled})`);
+        if (bytesRead === 0) throw short();
         filled += bytesRead;
       }
       return bytes;

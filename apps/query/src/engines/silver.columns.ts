@@ -560,6 +560,11 @@ function spread(
     target.set(values.subarray(0, pageRows), row);
     return;
   }
+  // two stores, not one of `valid ? value : empty`: that merge of a double with a tagged number (`empty` is a Smi
+  // for some columns) boxed every value, tens of MB of garbage a run
   let j = 0;
-  for (let i = row; i < row + pageRows; i++) target[i] = valid[i] === 1 ? values[j++]! : empty;
+  for (let i = row; i < row + pageRows; i++) {
+    if (valid[i] === 1) target[i] = values[j++]!;
+    else target[i] = empty;
+  }
 }

@@ -55,9 +55,9 @@ const dtOf = (sec: number) => new Date(sec * 1000).toISOString().slice(0, 10);
 /**
  * The live data files of the silver partitions of `products` whose event hour overlaps `[fromSec, toSec)`: one LIST
  * per product and UTC day (`silver/ticks/product_id=<p>/dt=<day>/`) finds the hours that have a manifest, one GET per
- * such hour reads it. Only files a manifest names are read (a folder may also hold a file a crashed or losing
- * compactor run left behind, or one the next run has not named yet); a manifest naming a file the listing did not
- * show (written after the listing) is read with the size the manifest gives.
+ * such hour reads it (a day's GETs at once). Only files a manifest names are read (a folder may also hold a file a
+ * crashed or losing compactor run left behind, or one the next run has not named yet); a manifest naming a file the
+ * listing did not show (written after the listing) is read with the size the manifest gives.
  * @returns the files in partition order, and the hours (epoch seconds, per product) that have a manifest
  */
 export async function listSilverObjects(
@@ -92,15 +92,21 @@ export async function listSilverObjects(
         if (parsed.name === SILVER_MANIFEST_NAME) manifests.push(hourSec);
         else listed.set(info.key, { size: info.size, etag: info.etag });
       }
-      for (const hourSec of manifests) {
-        const manifestKey = silverManifestKey({ productId, hour: new Date(hourSec * 1000) });
-        let body: Uint8Array;
-        try {
-          body = (await store.get(bucket, manifestKey)).body;
-        } catch (error) {
-          if (error instanceof ObjectNotFoundError) continue; // listed, then gone: no partition
-          throw error;
-        }
+      // the day's manifests read together (S3 round trips overlap), their files taken in hour order
+      const bodies = await Promise.all(
+        manifests.map(async (hourSec) => {
+          const manifestKey = silverManifestKey({ productId, hour: new Date(hourSec * 1000) });
+          try {
+            return { hourSec, manifestKey, body: (await store.get(bucket, manifestKey)).body };
+          } catch (error) {
+            if (error instanceof ObjectNotFoundError) return undefined; // listed, then gone: no partition
+            throw error;
+          }
+        }),
+      );
+      for (const read of bodies) {
+        if (read === undefined) continue;
+        const { hourSec, manifestKey, body } = read;
         stats.bytesRead += body.byteLength;
         const manifest = parseSilverManifest(manifestKey, body);
         compacted.add(hourSec);

@@ -1,7 +1,8 @@
 import { SILVER_DECIMAL_SCALE } from '@btc-etl/price-schema';
 import { describe, expect, it } from 'vitest';
 import { decimalBytesOf } from '../../test/silver.fixture';
-import { decimalWithDigits, fullDecimal, isoWithDigits } from './silver.reader';
+import { limbsOfUnscaled } from '../queries/tick-values';
+import { decimalTextFromLimbs, decimalWithDigits, fullDecimal, isoWithDigits } from './silver.reader';
 
 /** The reference: the 16 big-endian bytes as one BigInt, printed with the scale's digits. */
 function reference(unscaled: bigint): string {
@@ -30,6 +31,32 @@ describe('silver value decoding', () => {
       const unscaled = x >> BigInt(i % 120);
       expect(fullDecimal(bytesOf(unscaled))).toBe(reference(unscaled));
     }
+  });
+
+  it('writes a price from its limbs as the general path does, or declines (inexact or past 2^53)', () => {
+    let x = 0x2545f4914f6cdd1dn;
+    let fast = 0;
+    for (let i = 0; i < 3000; i++) {
+      x = (x * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
+      const digits = i % 20; // 19: more than the 18 silver keeps, declined
+      const scale = 10n ** BigInt(Math.max(0, SILVER_DECIMAL_SCALE - digits));
+      // a written price (a multiple of the scale) of any size up to DECIMAL(38,18), or now and then a value that is not
+      const unscaled = ((x >> BigInt(i % 64)) * scale + (i % 7 === 0 ? x % scale : 0n)) % 10n ** 38n;
+      const [hi, mid, lo] = limbsOfUnscaled(unscaled);
+      const text = decimalTextFromLimbs(hi, mid, lo, digits);
+      const exact = digits <= SILVER_DECIMAL_SCALE && unscaled % scale === 0n && unscaled / scale < 2n ** 53n;
+      if (!exact) {
+        expect(text).toBeUndefined();
+        continue;
+      }
+      fast++;
+      expect(text).toBe(decimalWithDigits(reference(unscaled), digits));
+    }
+    expect(fast).toBeGreaterThan(1000);
+    expect(decimalTextFromLimbs(...limbsOfUnscaled(97123450000000000000000n), 2)).toBe('97123.45');
+    expect(decimalTextFromLimbs(...limbsOfUnscaled(10000000000000n), 8)).toBe('0.00001000');
+    expect(decimalTextFromLimbs(...limbsOfUnscaled(0n), 0)).toBe('0');
+    expect(decimalTextFromLimbs(...limbsOfUnscaled(0n), 3)).toBe('0.000');
   });
 
   it.each([

@@ -1,18 +1,10 @@
 import { SILVER_DECIMAL_SCALE, SILVER_LEXICAL_COLUMNS, silverReadOptions, type PriceTick } from '@btc-etl/price-schema';
-import {
-  parquetMetadataAsync,
-  parquetRead,
-  type AsyncBuffer,
-  type ColumnMetaData,
-  type FileMetaData,
-  type RowGroup,
-  type SchemaElement,
-} from 'hyparquet';
+import { parquetRead, type ColumnMetaData, type FileMetaData, type RowGroup, type SchemaElement } from 'hyparquet';
 import { ObjectReadError } from '../query.errors';
 import type { ScanPlan, TickColumns, TimeColumn } from '../queries/query.types';
 import { isEventTimePlan } from './layer';
 import type { LocalQueryStats } from './local-query.stats';
-import { FOOTER_MARGIN_BYTES, rangedFile, type RangedReadOptions } from './parquet-ranged.reader';
+import { FOOTER_MARGIN_BYTES, rangedFile, type RangedFile, type RangedReadOptions } from './parquet-ranged.reader';
 import {
   SilverColumnDecoder,
   SilverColumnError,
@@ -101,6 +93,57 @@ export function decimalWithDigits(full: string, digits: number): string {
   if (digits === 0) return full.slice(0, dot);
   if (digits <= SILVER_DECIMAL_SCALE) return full.slice(0, dot + 1 + digits);
   return full.padEnd(dot + 1 + digits, '0');
+}
+
+const TWO_21 = 2097152;
+const TWO_53 = 9007199254740992;
+/** Scratch for {@link decimalTextFromLimbs}: the value in six digits of 21 or 22 bits, most significant first. */
+const parts = new Float64Array(6);
+/** Bits of each of those digits after the first (the multiplier that brings in the next one). */
+const PART_BITS = [0, 21, 22, 21, 22, 21] as const;
+const PART_MULTIPLIER = PART_BITS.map((b) => 2 ** b);
+
+/** Divide the six digits by `divisor` (at most 1e9, so every step stays below 2^52); the remainder. */
+function divideParts(divisor: number): number {
+  let rem = 0;
+  for (let k = 0; k < 6; k++) {
+    const cur = rem * (PART_MULTIPLIER[k] as number) + (parts[k] as number);
+    const q = Math.floor(cur / divisor);
+    rem = cur - q * divisor;
+    parts[k] = q;
+  }
+  return rem;
+}
+
+/**
+ * A DECIMAL(38,18) in limbs (see silver.columns.ts) as written with `digits` fraction digits, straight from the
+ * limbs: the unscaled value divided by 10^(18 - digits), then the point put back. Undefined when that does not
+ * divide exactly or the quotient passes 2^53 (the caller takes the general path): any price a market quotes fits.
+ */
+export function decimalTextFromLimbs(hi: number, mid: number, lo: number, digits: number): string | undefined {
+  if (digits > SILVER_DECIMAL_SCALE) return undefined;
+  parts[0] = Math.floor(hi / TWO_21);
+  parts[1] = hi % TWO_21;
+  parts[2] = Math.floor(mid / TWO_21);
+  parts[3] = mid % TWO_21;
+  parts[4] = Math.floor(lo / TWO_21);
+  parts[5] = lo % TWO_21;
+  let exponent = SILVER_DECIMAL_SCALE - digits;
+  while (exponent > 0) {
+    const step = Math.min(exponent, 9);
+    if (divideParts(10 ** step) !== 0) return undefined;
+    exponent -= step;
+  }
+  let q = parts[0] as number;
+  for (let k = 1; k < 6; k++) {
+    const multiplier = PART_MULTIPLIER[k] as number;
+    if (q >= TWO_53 / multiplier) return undefined;
+    q = q * multiplier + (parts[k] as number);
+  }
+  const text = String(q);
+  if (digits === 0) return text;
+  const padded = text.length > digits ? text : text.padStart(digits + 1, '0');
+  return `${padded.slice(0, padded.length - digits)}.${padded.slice(padded.length - digits)}`;
 }
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
@@ -297,7 +340,7 @@ type TypedColumn = keyof typeof TYPED_COLUMNS;
  * The bytes of each range, one read per run of adjacent ranges (`status` and `price` sit side by side in a silver
  * file, so do `event_time` and `lexical_forms`): fewer round trips, not one byte more.
  */
-async function readChunks(file: AsyncBuffer, ranges: readonly { start: number; end: number }[]): Promise<Uint8Array[]> {
+async function readChunks(file: RangedFile, ranges: readonly { start: number; end: number }[]): Promise<Uint8Array[]> {
   const order = ranges.map((_, k) => k).sort((a, b) => (ranges[a]?.start ?? 0) - (ranges[b]?.start ?? 0));
   const runs: { start: number; end: number; members: number[] }[] = [];
   for (const k of order) {
@@ -311,7 +354,7 @@ async function readChunks(file: AsyncBuffer, ranges: readonly { start: number; e
   const out = new Array<Uint8Array>(ranges.length);
   await Promise.all(
     runs.map(async (run) => {
-      const bytes = new Uint8Array(await file.slice(run.start, run.end));
+      const bytes = await file.bytes(run.start, run.end);
       for (const k of run.members) {
         const r = ranges[k] as { start: number; end: number };
         out[k] = bytes.subarray(r.start - run.start, r.end - run.start);
@@ -386,7 +429,7 @@ export class SilverTypedReader {
    * @returns false (nothing read) when a column chunk is in an encoding the typed decoder does not read
    */
   async readGroup(
-    file: AsyncBuffer,
+    file: RangedFile,
     metadata: FileMetaData,
     group: RowGroup,
     groupRowStart: number,
@@ -432,10 +475,13 @@ export class SilverTypedReader {
     for (let i = 0; i < rows; i++) {
       ok[i] = okCode >= 0 && codes[i] === okCode && priceValid[i] === 1 && micros[i] === micros[i] ? 1 : 0;
     }
-    // the price's written fraction digits, per distinct lexical_forms value
-    const digitsOf = forms.table.map((form) => {
+    // the price's written fraction digits, per distinct lexical_forms value (-1: none). A typed array, so the
+    // accumulator's optimized code sees one map batch after batch (a plain array's elements kind varies with the
+    // values: its code was thrown away a hundred times a run)
+    const digitsOf = new Int32Array(forms.table.length);
+    forms.table.forEach((form, k) => {
       const c = form.charCodeAt(FORM.price);
-      return c <= 57 ? c - 48 : c - 87;
+      digitsOf[k] = c !== c ? -1 : c <= 57 ? c - 48 : c - 87;
     });
     const formCodes = forms.codes;
     const { hi, mid, lo } = price.limbs;
@@ -456,7 +502,10 @@ export class SilverTypedReader {
             column: 'lexical_forms',
           });
         }
-        return decimalWithDigits(fullText(hi[i] as number, mid[i] as number, lo[i] as number), digits);
+        const h = hi[i] as number;
+        const m = mid[i] as number;
+        const l = lo[i] as number;
+        return decimalTextFromLimbs(h, m, l, digits) ?? decimalWithDigits(fullText(h, m, l), digits);
       },
       // without ids: the row's place in the file, which orders records of equal event time as their ids do
       tieBreak: ids === undefined ? (i) => pseudoId(groupRowStart + i) : (i) => ids[i] as string,
@@ -481,7 +530,7 @@ export async function readSilverRanged(
 ): Promise<boolean> {
   try {
     const file = rangedFile(object, tail, tailStart, options.readRange, stats);
-    const metadata = await parquetMetadataAsync(file, { initialFetchSize: object.size - tailStart });
+    const metadata = await file.metadata();
     const missing = missingSilverColumns(metadata);
     if (missing.length > 0) throw new Error(`not a silver file: no column(s) ${missing.join(', ')}`);
     let start = 0;

@@ -38,64 +38,52 @@ export interface Candle extends Record<string, string | number> {
   ticks: number;
 }
 
-interface CandleState {
-  ticks: number;
-  fl: FirstLast;
-  high: string;
-  highF: number;
-  highSec: number;
-  highNanos: number;
-  highId: string;
-  low: string;
-  lowF: number;
-  lowSec: number;
-  lowNanos: number;
-  lowId: string;
+/**
+ * A candle's state (a class, so every candle is built by one constructor with one map: the object literal it replaced
+ * allocated twice the memory per candle, 43,200 of them in a 30-day run).
+ */
+class CandleState {
+  // every field starts as the kind it keeps (a field defined as undefined first would take any value boxed)
+  ticks = 1;
+  high = '';
+  highF = 0;
+  highSec = 0;
+  highNanos = 0;
+  highId = '';
+  low = '';
+  lowF = 0;
+  lowSec = 0;
+  lowNanos = 0;
+  lowId = '';
   // the typed path (addColumns): high/low as exact limbs (0 not computed yet, 1 set, 2 the price does not fit them),
   // and the rows of the batch being read that hold a place whose strings are not made yet (-1: none)
-  highLimbs: number;
-  highHi: number;
-  highMid: number;
-  highLo: number;
-  lowLimbs: number;
-  lowHi: number;
-  lowMid: number;
-  lowLo: number;
-  firstRow: number;
-  lastRow: number;
-  highRow: number;
-  lowRow: number;
-  batch: number;
+  highLimbs = 0;
+  highHi = 0;
+  highMid = 0;
+  highLo = 0;
+  lowLimbs = 0;
+  lowHi = 0;
+  lowMid = 0;
+  lowLo = 0;
+  firstRow = -1;
+  lastRow = -1;
+  highRow = -1;
+  lowRow = -1;
+  batch = -1;
+  declare fl: FirstLast;
+
+  constructor(price: string, priceF: number, sec: number, nanos: number, id: string) {
+    this.fl = newFirstLast(price, sec, nanos, id);
+    this.high = this.low = price;
+    this.highF = this.lowF = priceF;
+    this.highSec = this.lowSec = sec;
+    this.highNanos = this.lowNanos = nanos;
+    this.highId = this.lowId = id;
+  }
 }
 
 function newCandle(price: string, priceF: number, sec: number, nanos: number, id: string): CandleState {
-  return {
-    ticks: 1,
-    fl: newFirstLast(price, sec, nanos, id),
-    high: price,
-    highF: priceF,
-    highSec: sec,
-    highNanos: nanos,
-    highId: id,
-    low: price,
-    lowF: priceF,
-    lowSec: sec,
-    lowNanos: nanos,
-    lowId: id,
-    highLimbs: 0,
-    highHi: 0,
-    highMid: 0,
-    highLo: 0,
-    lowLimbs: 0,
-    lowHi: 0,
-    lowMid: 0,
-    lowLo: 0,
-    firstRow: -1,
-    lastRow: -1,
-    highRow: -1,
-    lowRow: -1,
-    batch: -1,
-  };
+  return new CandleState(price, priceF, sec, nanos, id);
 }
 
 /** Sign of (a - b) for two limb triples (each difference of exact limbs below 2^43 is exact). */
